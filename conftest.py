@@ -1,0 +1,98 @@
+"""Fixtures shared by every app's tests: sellers, their users and clients on their domains."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from sellers.models import Membership, Seller, User
+from sellers.services import public_tenant_ensure, seller_provision, template_tenant_ensure
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    """The test database with its public tenant and the template that sellers are cloned from."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        public_tenant_ensure()
+        template_tenant_ensure()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests() -> Iterator[None]:
+    yield
+    if hasattr(connection, "set_schema_to_public"):
+        connection.set_schema_to_public()
+
+
+@dataclass
+class Shop:
+    seller: Seller
+    owner: User
+    host: str
+
+    def client(self, user: User | None = None) -> Client:
+        """A test client on this seller's domain, signed in as `user` (the owner by default)."""
+        client = self.anonymous()
+        client.force_login(user or self.owner)
+        return client
+
+    def anonymous(self) -> Client:
+        # Assertions read English messages; the i18n tests ask for other languages.
+        return Client(HTTP_HOST=self.host, HTTP_ACCEPT_LANGUAGE="en")
+
+    def schema(self) -> schema_context:
+        return schema_context(self.seller.schema_name)
+
+
+@pytest.fixture
+def make_shop(db: None) -> Callable[..., Shop]:
+    """Provision a seller (schema cloned from the template) with an owner."""
+
+    def make(slug: str = "alpha", name: str | None = None, owner_email: str | None = None) -> Shop:
+        with schema_context(get_public_schema_name()):
+            public_tenant_ensure()
+            template_tenant_ensure()
+            owner = User.objects.create_user(email=owner_email or f"owner@{slug}.test", password="pw-For-tests-1")
+            seller = seller_provision(name=name or slug.title(), slug=slug, owner=owner)
+        return Shop(seller=seller, owner=owner, host=f"{slug}.{settings.BASE_DOMAIN}")
+
+    return make
+
+
+@pytest.fixture
+def shop_a(make_shop: Callable[..., Shop]) -> Shop:
+    return make_shop("alpha", name="Alpha Shop")
+
+
+@pytest.fixture
+def shop_b(make_shop: Callable[..., Shop]) -> Shop:
+    return make_shop("bravo", name="Bravo Shop")
+
+
+@pytest.fixture
+def add_member() -> Callable[..., User]:
+    def add(shop: Shop, email: str, role: str = Membership.Role.AGENT) -> User:
+        user = User.objects.create_user(email=email, password="pw-For-tests-1")
+        Membership.objects.create(user=user, seller=shop.seller, role=role)
+        return user
+
+    return add
+
+
+@pytest.fixture
+def drop_new_sellers(transactional_db: None) -> Iterator[None]:
+    """For tests whose data is committed: drop the sellers (and schemas) they created."""
+    with schema_context(get_public_schema_name()):
+        public_tenant_ensure()
+        template_tenant_ensure()
+        before = set(Seller.objects.values_list("schema_name", flat=True))
+    yield
+    connection.set_schema_to_public()
+    for seller in Seller.objects.exclude(schema_name__in=before):
+        seller.delete(force_drop=True)

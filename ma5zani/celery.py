@@ -1,0 +1,58 @@
+"""The Celery application, made tenant-aware with tenant-schemas-celery.
+
+A task sent while a seller's schema is active carries that schema in its headers and runs in
+it. Tasks are acknowledged late and rejected when their worker is lost, so a crash puts the
+task back on the queue; every task must therefore be idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+
+from kombu import Queue as KombuQueue
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ma5zani.settings")
+
+
+class Queue(StrEnum):
+    """Every queue the workers consume. Each task names its queue."""
+
+    DEFAULT = "default"
+    REPLIES = "replies"
+    DELIVERY = "delivery"
+    IMPORTS = "imports"
+    LEARNING = "learning"
+    PERIODIC = "periodic"
+
+
+app = CeleryApp("ma5zani")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_queues=[KombuQueue(queue.value) for queue in Queue],
+    task_default_queue=Queue.DEFAULT.value,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    result_serializer="json",
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    # A task that waits in Redis longer than the visibility timeout is delivered again.
+    broker_transport_options={"visibility_timeout": 3600},
+    timezone="Africa/Algiers",
+    enable_utc=True,
+    worker_hijack_root_logger=False,
+)
+app.autodiscover_tasks()
+# Periodic work is declared in one module.
+app.conf.beat_schedule = {}
+
+
+@app.on_after_finalize.connect
+def _load_schedule(sender: CeleryApp, **_: object) -> None:
+    from ma5zani.schedule import BEAT_SCHEDULE
+
+    sender.conf.beat_schedule = BEAT_SCHEDULE

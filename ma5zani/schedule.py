@@ -1,0 +1,15 @@
+"""All periodic schedules, in one place. Frequent jobs expire so a backlog cannot run twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ma5zani.celery import Queue
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "sweep-catalog-imports": {
+        "task": "sales.tasks.sweep_catalog_imports",
+        "schedule": 60.0,
+        "options": {"queue": Queue.PERIODIC.value, "expires": 55},
+    },
+}

@@ -1,0 +1,312 @@
+"""Django settings for ma5zani Bot.
+
+Every value that changes between machines comes from the environment through the one
+typed reader below (django-environ). `.env.example` and the README list them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local `.env` (never committed) is read when present; real environment variables win.
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG: bool = env.bool("DEBUG", default=False)
+
+_DEV_SECRET = "dev-only-secret-key-never-use-in-production-0123456789abcdefghijklmnop"
+SECRET_KEY: str = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+# Sellers are reached at <slug>.<BASE_DOMAIN>; the public site at BASE_DOMAIN itself.
+BASE_DOMAIN: str = env.str("BASE_DOMAIN", default="localhost").lower().strip(".")
+PORT: int = env.int("PORT", default=8000)
+ALLOWED_HOSTS: list[str] = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("ALLOWED_HOSTS", default=[])]
+if DEBUG:
+    ALLOWED_HOSTS += ["localhost", ".localhost", "127.0.0.1", "testserver"]
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Applications -------------------------------------------------------------------------
+
+SHARED_APPS = [
+    "django_tenants",
+    "daphne",
+    "sellers",
+    "channels_app",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "health_check",
+]
+
+TENANT_APPS = [
+    # Content types and permissions live in the public schema only (one id per model for
+    # everyone); each seller's schema keeps its own admin log.
+    "django.contrib.admin",
+    "conversations",
+    "sales",
+    "learning",
+]
+
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "sellers.Seller"
+TENANT_DOMAIN_MODEL = "sellers.Domain"
+PUBLIC_SCHEMA_URLCONF = "ma5zani.urls_public"
+ROOT_URLCONF = "ma5zani.urls_tenant"
+# New seller schemas are cloned from a migrated template schema instead of replaying every
+# migration (Seller.create_schema; docs/architecture.md, "Provisioning").
+TENANT_TEMPLATE_SCHEMA = "tenant_template"
+TENANT_CLONE_TEMPLATE: bool = env.bool("TENANT_CLONE_TEMPLATE", default=True)
+TENANT_MULTIPROCESSING_MAX_PROCESSES: int = env.int("MIGRATE_PROCESSES", default=2)
+
+MIDDLEWARE = [
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "sellers.middleware.SellerAccessMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "sellers.context_processors.seller",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "ma5zani.wsgi.application"
+ASGI_APPLICATION = "ma5zani.asgi.application"
+
+# --- Data stores --------------------------------------------------------------------------
+
+if "DATABASE_URL" not in env:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Start commands through `make` (or "
+        "`python scripts/devenv.py exec -- <command>`), which starts the embedded PostgreSQL "
+        "and Redis when no servers are configured."
+    )
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", engine="django_tenants.postgresql_backend"),
+}
+# A Unix-socket folder may be given percent-encoded as the URL's host.
+DATABASES["default"]["HOST"] = unquote(str(DATABASES["default"].get("HOST", "")))
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if "REDIS_URL" not in env:
+    raise ImproperlyConfigured("REDIS_URL is not set (see DATABASE_URL above).")
+REDIS_URL: str = env.str("REDIS_URL")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Keys carry the tenant schema, so one seller's cache entries never serve another.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "KEY_PREFIX": "ma5zani",
+    }
+}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "ma5zani:asgi"},
+    }
+}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# --- Celery -------------------------------------------------------------------------------
+
+CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND: str = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- Accounts -----------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "sellers.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION: str = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_ADAPTER = "sellers.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "sellers.forms.SellerSignupForm"}
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/h/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND: str = _email["EMAIL_BACKEND"]
+EMAIL_HOST: str = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT: int = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER: str = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD: str = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS: bool = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL: bool = bool(_email.get("EMAIL_USE_SSL", False))
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="ma5zani Bot <no-reply@ma5zani.com>")
+
+DEMO_PASSWORD: str = env.str("DEMO_PASSWORD", default="ma5zani-demo-2026")
+ADMIN_EMAIL: str = env.str("ADMIN_EMAIL", default="admin@ma5zani.local")
+
+# --- API ----------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so that a request without credentials gets 401 with WWW-Authenticate.
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sellers.permissions.IsSellerMember"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_RATE_LIMIT", default="600/minute")},
+}
+# API tokens are stored as digests only (django-rest-knox); the key is shown once.
+REST_KNOX = {
+    "TOKEN_TTL": None,
+    "AUTO_REFRESH": False,
+    "TOKEN_PREFIX": "m5z_",
+    "AUTH_HEADER_PREFIX": "Token",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ma5zani Bot API",
+    "DESCRIPTION": "Catalog API of one seller, served under the seller's own domain.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["sellers.permissions.IsSellerMember"],
+}
+
+# --- Internationalization -----------------------------------------------------------------
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("ar", _("Arabic")), ("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Africa/Algiers"
+USE_I18N = True
+USE_TZ = True
+LANGUAGE_COOKIE_NAME = "ma5zani_language"
+
+# --- Files --------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT: Path = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT: Path = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
+STORAGES = {
+    # Files of a seller live under MEDIA_ROOT/<schema>/ (django-tenants' storage).
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+WHITENOISE_USE_FINDERS = DEBUG
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
+
+# --- Catalog ------------------------------------------------------------------------------
+
+CATALOG_IMPORT_MAX_BYTES: int = env.int("CATALOG_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+CATALOG_IMPORT_MAX_ROWS: int = env.int("CATALOG_IMPORT_MAX_ROWS", default=50_000)
+PRODUCT_IMAGE_MAX_BYTES: int = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+
+# --- Security -----------------------------------------------------------------------------
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE: bool = env.bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# The load balancer probes /health/ over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# --- Logging ------------------------------------------------------------------------------
+
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "health_check": {"level": "ERROR"},
+    },
+}

@@ -1,0 +1,29 @@
+"""Settings for the test suite: the real settings with test-only secrets and faster hashing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+
+from ma5zani.settings import *  # noqa: E402,F403
+from ma5zani.settings import CACHES, CHANNEL_LAYERS, STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ma5zani-test-media-"))
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="ma5zani-test-static-"))
+WHITENOISE_USE_FINDERS = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Each test session gets its own key space in the shared Redis.
+_RUN = uuid.uuid4().hex[:8]
+CACHES["default"]["KEY_PREFIX"] = f"test-{_RUN}"
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{_RUN}:asgi"
+CELERY_TASK_ALWAYS_EAGER = False
+ACCOUNT_RATE_LIMITS = False

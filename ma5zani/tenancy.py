@@ -1,0 +1,76 @@
+"""Tenant resolution and schema switching outside the HTTP middleware.
+
+HTTP requests get their seller from django-tenants' middleware. Websocket connections,
+Celery tasks and gateways use the helpers here. A database connection is shared by whatever
+runs on its thread, so the schema is set inside every database call (`run_in_tenant`), never
+once per connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_context
+
+if TYPE_CHECKING:
+    from sellers.models import Seller
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def hostname_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"host":
+            host = value.decode("latin-1").strip().lower()
+            return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return ""
+
+
+def seller_for_hostname(hostname: str) -> Seller | None:
+    """The active seller whose domain is `hostname`, looked up in the public schema."""
+    from sellers.models import Domain
+
+    with schema_context(get_public_schema_name()):
+        domain = (
+            Domain.objects.select_related("tenant")
+            .filter(domain=hostname.removeprefix("www."))
+            .first()
+        )
+    if domain is None:
+        return None
+    tenant = domain.tenant
+    if tenant.schema_name == get_public_schema_name() or not tenant.is_active:
+        return None
+    return tenant
+
+
+async def run_in_tenant(
+    schema_name: str, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Run `func` in a worker thread with the seller's schema set for exactly that call."""
+
+    def call() -> R:
+        with schema_context(schema_name):
+            return func(*args, **kwargs)
+
+    return await database_sync_to_async(call)()
+
+
+def current_schema() -> str:
+    return str(connection.schema_name)
+
+
+class TenantWebsocketMiddleware(BaseMiddleware):
+    """Puts the seller resolved from the Host header into `scope["tenant"]` (or None)."""
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
+    ) -> Any:
+        hostname = hostname_from_headers(scope.get("headers", []))
+        tenant = await database_sync_to_async(seller_for_hostname)(hostname) if hostname else None
+        return await super().__call__({**scope, "tenant": tenant}, receive, send)

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from ma5zani.admin_sites import SellerInline, SellerModelAdmin, seller_admin
+from sales.forms import CatalogImportForm
+from sales.models import BotSettings, CatalogImport, Category, DeliveryRate, Product, ProductImage, Variant
+from sales.services.catalog import product_archive, product_restore
+from sales.services.catalog_csv import catalog_export_stream, catalog_import_create
+
+
+class VariantInline(SellerInline):
+    model = Variant
+    extra = 0
+    fields = ["sku", "size", "colour", "stock", "price_override", "position"]
+
+
+class ImageInline(SellerInline):
+    model = ProductImage
+    extra = 0
+    fields = ["image", "alt_text", "position"]
+
+
+@admin.register(Product, site=seller_admin)
+class ProductAdmin(SellerModelAdmin):
+    list_display = ["code", "name_fr", "name_ar", "name_en", "price", "is_active", "archived_at"]
+    list_filter = ["is_active", ("archived_at", admin.EmptyFieldListFilter), "category"]
+    search_fields = ["code", "name_ar", "name_fr", "name_en", "variants__sku"]
+    inlines = [VariantInline, ImageInline]
+    actions = ["archive", "restore", "export_csv"]
+    change_list_template = "admin/sales/product/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="sales_product_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a CSV; it runs as the same import job as in the dashboard."""
+        form = CatalogImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                job = catalog_import_create(upload=form.cleaned_data["file"], user_id=request.user.pk)
+            except ValidationError as exc:
+                form.add_error("file", exc)
+            else:
+                messages.success(request, _("The import has started."))
+                return redirect(reverse("catalog:import_detail", args=[job.pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "title": _("Import products from CSV")}
+        return render(request, "admin/sales/product/import.html", context)
+
+    @admin.action(description=_("Archive the selected products"))
+    def archive(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        for product in queryset:
+            product_archive(product=product)
+
+    @admin.action(description=_("Restore the selected products"))
+    def restore(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        for product in queryset:
+            product_restore(product=product)
+
+    @admin.action(description=_("Export the whole catalog as CSV"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Product]) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(
+            catalog_export_stream(base_url=f"{request.scheme}://{request.get_host()}"),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="catalog.csv"'
+        return response
+
+
+@admin.register(Category, site=seller_admin)
+class CategoryAdmin(SellerModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(DeliveryRate, site=seller_admin)
+class DeliveryRateAdmin(SellerModelAdmin):
+    list_display = ["wilaya", "is_served", "home_fee", "desk_fee"]
+    list_editable = ["is_served", "home_fee", "desk_fee"]
+
+
+@admin.register(BotSettings, site=seller_admin)
+class BotSettingsAdmin(SellerModelAdmin):
+    list_display = ["persona_name", "is_enabled", "intensity", "max_discount_percent"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not BotSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CatalogImport, site=seller_admin)
+class CatalogImportAdmin(SellerModelAdmin):
+    list_display = ["original_name", "status", "total_rows", "created_count", "updated_count", "created_at"]
+    readonly_fields = [f.name for f in CatalogImport._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,324 @@
+"""Catalog, delivery fees and bot settings of one seller. Tenant schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+MAX_PRICE_DZD = 100_000_000
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet["Product"]):
+    def live(self) -> ProductQuerySet:
+        """Products the bot may offer: active and not archived."""
+        return self.filter(is_active=True, archived_at__isnull=True)
+
+
+class Product(models.Model):
+    """A product; what a customer orders is one of its variants."""
+
+    code = models.SlugField(
+        _("product code"),
+        max_length=64,
+        unique=True,
+        help_text=_("Groups the variants of a product in CSV files."),
+    )
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    synonyms = ArrayField(
+        models.CharField(max_length=80),
+        blank=True,
+        default=list,
+        verbose_name=_("synonyms"),
+        help_text=_("Other words customers use for it, e.g. sabat, chaussure, صباط."),
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name=_("category"),
+    )
+    price = models.PositiveIntegerField(
+        _("price (DZD)"), validators=[MaxValueValidator(MAX_PRICE_DZD)]
+    )
+    compare_at_price = models.PositiveIntegerField(
+        _("compare-at price (DZD)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_PRICE_DZD)],
+        help_text=_("The former price, shown struck through. Must be higher than the price."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name_ar="", name_fr="", name_en=""), name="product_has_a_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(compare_at_price__isnull=True) | Q(compare_at_price__gt=models.F("price")),
+                name="compare_at_above_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name()
+
+    def display_name(self, language: str | None = None) -> str:
+        order = {"ar": ("ar", "fr", "en"), "en": ("en", "fr", "ar")}.get(language or "", ("fr", "en", "ar"))
+        for lang in order:
+            value = getattr(self, f"name_{lang}")
+            if value:
+                return str(value)
+        return self.code
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def total_stock(self) -> int:
+        """Units in stock over all variants (uses prefetched variants when present)."""
+        return sum(variant.stock for variant in self.variants.all())
+
+
+class Variant(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    size = models.CharField(_("size"), max_length=40, blank=True)
+    colour = models.CharField(_("colour"), max_length=40, blank=True)
+    stock = models.PositiveIntegerField(_("stock"), default=0)
+    price_override = models.PositiveIntegerField(
+        _("price override (DZD)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_PRICE_DZD)],
+        help_text=_("Leave empty to use the product's price."),
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "size", "colour"], name="unique_variant_options"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        options = " / ".join(v for v in (self.size, self.colour) if v)
+        return f"{self.sku} ({options})" if options else self.sku
+
+    @property
+    def price(self) -> int:
+        return self.price_override if self.price_override is not None else self.product.price
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+
+def product_image_path(instance: ProductImage, filename: str) -> str:
+    # The storage already puts every file under the seller's schema folder.
+    return f"products/{instance.product_id}/{filename}"
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(_("image"), upload_to=product_image_path)
+    alt_text = models.CharField(_("description"), max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class DeliveryRate(models.Model):
+    """Delivery fees to one wilaya. Wilayas come from the algeria-wilayas-communes package."""
+
+    wilaya = models.PositiveSmallIntegerField(
+        _("wilaya"), unique=True, validators=[MinValueValidator(1), MaxValueValidator(69)]
+    )
+    is_served = models.BooleanField(_("served"), default=True)
+    home_fee = models.PositiveIntegerField(
+        _("home delivery fee (DZD)"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
+    desk_fee = models.PositiveIntegerField(
+        _("stop-desk fee (DZD)"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["wilaya"]
+        verbose_name = _("delivery rate")
+        verbose_name_plural = _("delivery rates")
+
+    def __str__(self) -> str:
+        return f"{self.wilaya:02d}"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def default_business_hours() -> dict[str, list[list[str]]]:
+    # Algerian week: Friday off.
+    hours = {day: [["09:00", "18:00"]] for day in WEEKDAYS}
+    hours["fri"] = []
+    return hours
+
+
+def default_handoff_keywords() -> list[str]:
+    return [
+        "نحب نهدر مع واحد", "بغيت نهدر مع", "hab nahdar m3a", "nheb nehder m3a",
+        "عبد حقيقي", "مسؤول", "je veux parler à quelqu'un", "conseiller",
+        "talk to a human", "real person", "agent",
+    ]
+
+
+class BotSettings(models.Model):
+    """How the seller's bot behaves. One row per seller (pk 1)."""
+
+    class Intensity(models.TextChoices):
+        GENTLE = "gentle", _("Gentle")
+        BALANCED = "balanced", _("Balanced")
+        AGGRESSIVE = "aggressive", _("Aggressive")
+
+    class Language(models.TextChoices):
+        DARIJA = "darija", _("Darija")
+        ARABIC = "ar", _("Arabic")
+        FRENCH = "fr", _("French")
+        ENGLISH = "en", _("English")
+
+    is_enabled = models.BooleanField(_("bot on"), default=True)
+    intensity = models.CharField(
+        _("sales intensity"), max_length=16, choices=Intensity.choices, default=Intensity.BALANCED
+    )
+    max_discount_percent = models.PositiveSmallIntegerField(
+        _("maximum discount (%)"), default=10, validators=[MaxValueValidator(90)]
+    )
+    languages = ArrayField(
+        models.CharField(max_length=8, choices=Language.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("languages"),
+    )
+    persona_name = models.CharField(_("persona name"), max_length=60, default="Amina")
+    greeting = models.TextField(
+        _("greeting"), blank=True, default="مرحبا بيك! كيفاش نقدر نعاونك اليوم؟"
+    )
+    handoff_keywords = ArrayField(
+        models.CharField(max_length=80),
+        default=default_handoff_keywords,
+        blank=True,
+        verbose_name=_("handoff keywords"),
+    )
+    business_hours = models.JSONField(_("business hours"), default=default_business_hours)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Africa/Algiers")
+    group_chats_enabled = models.BooleanField(_("answer in group chats"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("bot settings")
+        verbose_name_plural = _("bot settings")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="bot_settings_singleton")]
+
+    def __str__(self) -> str:
+        return str(_("Bot settings"))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    def is_open_at(self, moment: dt.datetime) -> bool:
+        """Whether `moment` falls within business hours, in the seller's time zone."""
+        from zoneinfo import ZoneInfo
+
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        ranges = self.business_hours.get(WEEKDAYS[local.weekday()], [])
+        now = local.strftime("%H:%M")
+        return any(start <= now < end for start, end in ranges)
+
+
+class CatalogImport(models.Model):
+    """One CSV import, run by a worker; the page shows its progress from this row."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(upload_to="imports/")
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    error_message = models.TextField(blank=True)
+    # The user lives in the public schema; a plain id keeps deleting a user from touching
+    # every seller's schema.
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("catalog import")
+        verbose_name_plural = _("catalog imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, int(100 * self.processed_rows / self.total_rows))

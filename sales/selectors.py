@@ -1,0 +1,109 @@
+"""Reads of the catalog and settings of the current seller (the active schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import algeria_wilayas_communes as dz
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from sales.models import BotSettings, DeliveryRate, Product, ProductImage, Variant
+
+
+def product_list(*, query: str = "", status: str = "active") -> QuerySet[Product]:
+    """Products for the dashboard list and the API, filtered by status and search text.
+
+    `status` is one of active (not archived), archived, all. The search looks at every
+    name, the code, the synonyms, the category and the SKUs.
+    """
+    products = Product.objects.select_related("category").prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+    )
+    if status == "archived":
+        products = products.filter(archived_at__isnull=False)
+    elif status != "all":
+        products = products.filter(archived_at__isnull=True)
+    query = " ".join(query.split())
+    if query:
+        matches = Q()
+        for term in query.split(" "):
+            term_match = (
+                Q(name_ar__icontains=term)
+                | Q(name_fr__icontains=term)
+                | Q(name_en__icontains=term)
+                | Q(code__icontains=term)
+                | Q(category__name__icontains=term)
+                | Q(synonyms__icontains=term)
+                | Exists(Variant.objects.filter(product=OuterRef("pk"), sku__icontains=term))
+            )
+            matches &= term_match
+        products = products.filter(matches)
+    return products.order_by("-created_at", "-id")
+
+
+def catalog_status() -> dict[str, int]:
+    """The figures on the dashboard home page."""
+    counts = Product.objects.aggregate(
+        active=Count("id", filter=Q(is_active=True, archived_at__isnull=True)),
+        inactive=Count("id", filter=Q(is_active=False, archived_at__isnull=True)),
+        archived=Count("id", filter=Q(archived_at__isnull=False)),
+    )
+    out_of_stock = Variant.objects.filter(
+        stock=0, product__archived_at__isnull=True, product__is_active=True
+    ).count()
+    return {
+        "products_active": counts["active"],
+        "products_inactive": counts["inactive"],
+        "products_archived": counts["archived"],
+        "variants_out_of_stock": out_of_stock,
+        "bot_enabled": int(bot_settings().is_enabled),
+    }
+
+
+def bot_settings() -> BotSettings:
+    """The seller's bot settings (created with defaults the first time)."""
+    settings_row, _ = BotSettings.objects.get_or_create(pk=1)
+    return settings_row
+
+
+def wilayas() -> list[dict[str, Any]]:
+    """The 69 wilayas from the algeria-wilayas-communes package."""
+    return list(dz.get_wilayas())
+
+
+def wilaya_name(number: int, language: str) -> str:
+    for wilaya in dz.get_wilayas():
+        if wilaya["wilaya_num"] == number:
+            key = {"ar": "nom_ar", "en": "nom_en"}.get(language, "nom_fr")
+            return str(wilaya[key])
+    return ""
+
+
+def delivery_table(language: str) -> list[dict[str, Any]]:
+    """One row per wilaya with the seller's fees (none stored yet means not set)."""
+    stored = {rate.wilaya: rate for rate in DeliveryRate.objects.all()}
+    key = {"ar": "nom_ar", "en": "nom_en"}.get(language, "nom_fr")
+    rows = []
+    for wilaya in dz.get_wilayas():
+        number = int(wilaya["wilaya_num"])
+        rate = stored.get(number)
+        rows.append(
+            {
+                "number": number,
+                "code": wilaya["code"],
+                "name": wilaya[key],
+                "is_served": rate.is_served if rate else False,
+                "home_fee": rate.home_fee if rate else None,
+                "desk_fee": rate.desk_fee if rate else None,
+            }
+        )
+    return rows
+
+
+def delivery_quote(wilaya: int, *, home: bool) -> int | None:
+    """The delivery fee to a wilaya, or None when the seller does not deliver there."""
+    rate = DeliveryRate.objects.filter(wilaya=wilaya, is_served=True).first()
+    if rate is None:
+        return None
+    return rate.home_fee if home else rate.desk_fee

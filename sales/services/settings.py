@@ -1,0 +1,110 @@
+"""Writes to the seller's delivery fees and bot settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import algeria_wilayas_communes as dz
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from ma5zani.realtime import publish
+from sales.models import WEEKDAYS, BotSettings, DeliveryRate
+from sales.selectors import bot_settings
+
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True)
+class RateData:
+    wilaya: int
+    is_served: bool
+    home_fee: int | None
+    desk_fee: int | None
+
+
+@transaction.atomic
+def delivery_rates_update(*, rates: Iterable[RateData]) -> int:
+    """Store the fees of the given wilayas; returns how many rows changed.
+
+    A served wilaya needs at least one fee (home or stop-desk).
+    """
+    valid = {int(w["wilaya_num"]) for w in dz.get_wilayas()}
+    errors: dict[str, list[str]] = {}
+    rows = list(rates)
+    for rate in rows:
+        if rate.wilaya not in valid:
+            errors.setdefault(str(rate.wilaya), []).append(_("Unknown wilaya."))
+        for fee in (rate.home_fee, rate.desk_fee):
+            if fee is not None and not 0 <= fee <= 100_000:
+                errors.setdefault(str(rate.wilaya), []).append(_("A fee must be between 0 and 100000 DZD."))
+        if rate.is_served and rate.home_fee is None and rate.desk_fee is None:
+            errors.setdefault(str(rate.wilaya), []).append(
+                _("A served wilaya needs a home or stop-desk fee.")
+            )
+    if errors:
+        raise ValidationError(errors)
+    stored = {r.wilaya: r for r in DeliveryRate.objects.select_for_update().filter(wilaya__in=[r.wilaya for r in rows])}
+    changed = 0
+    for rate in rows:
+        row = stored.get(rate.wilaya) or DeliveryRate(wilaya=rate.wilaya)
+        values: dict[str, Any] = {"is_served": rate.is_served, "home_fee": rate.home_fee, "desk_fee": rate.desk_fee}
+        if row.pk and all(getattr(row, k) == v for k, v in values.items()):
+            continue
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.save()
+        changed += 1
+    return changed
+
+
+def validate_business_hours(hours: Any) -> dict[str, list[list[str]]]:
+    """{"mon": [["09:00", "18:00"]], ...}: every weekday present, ranges ordered."""
+    if not isinstance(hours, dict):
+        raise ValidationError(_("Business hours must give the hours of each day."))
+    clean: dict[str, list[list[str]]] = {}
+    for day in WEEKDAYS:
+        ranges = hours.get(day, [])
+        if not isinstance(ranges, list):
+            raise ValidationError(_("Invalid hours for %(day)s.") % {"day": day})
+        day_ranges = []
+        for item in ranges:
+            if (
+                not isinstance(item, list | tuple)
+                or len(item) != 2
+                or not all(isinstance(t, str) and TIME_PATTERN.match(t) for t in item)
+                or item[0] >= item[1]
+            ):
+                raise ValidationError(
+                    _("Invalid hours for %(day)s: use HH:MM, opening before closing.") % {"day": day}
+                )
+            day_ranges.append([item[0], item[1]])
+        clean[day] = sorted(day_ranges)
+    return clean
+
+
+@transaction.atomic
+def bot_settings_update(**values: Any) -> BotSettings:
+    row = bot_settings()
+    allowed = {
+        "is_enabled", "intensity", "max_discount_percent", "languages", "persona_name",
+        "greeting", "handoff_keywords", "business_hours", "timezone", "group_chats_enabled",
+    }
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError(_("Unknown settings: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    if "business_hours" in values:
+        values["business_hours"] = validate_business_hours(values["business_hours"])
+    if "handoff_keywords" in values:
+        values["handoff_keywords"] = [k for k in dict.fromkeys(" ".join(w.split()) for w in values["handoff_keywords"]) if k]
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.full_clean()
+    row.save()
+    schema = connection.schema_name
+    publish(schema, "bot.settings", {"bot_enabled": int(row.is_enabled)})
+    return row

@@ -1,0 +1,39 @@
+"""Celery tasks of the catalog. Thin: load by id, return quietly when gone, call services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django_tenants.utils import schema_context
+
+from ma5zani.celery import Queue
+from sales.services.catalog_csv import catalog_import_run, catalog_imports_stuck
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(queue=Queue.IMPORTS.value)
+def catalog_import_task(job_id: int) -> str | None:
+    """Run one CSV import in the seller's schema (set from the task headers)."""
+    job = catalog_import_run(job_id)
+    return job.status if job else None
+
+
+@shared_task(queue=Queue.PERIODIC.value)
+def sweep_catalog_imports() -> int:
+    """Re-enqueue imports left queued or silent by a lost task or worker.
+
+    Runs in the public schema and visits every seller: the queue is only a hint, the rows
+    are the truth.
+    """
+    from sellers.selectors import sellers_real
+
+    enqueued = 0
+    for schema in sellers_real().filter(is_active=True).values_list("schema_name", flat=True):
+        with schema_context(schema):
+            for job_id in catalog_imports_stuck().values_list("pk", flat=True):
+                logger.info("Re-enqueuing catalog import %s of %s", job_id, schema)
+                catalog_import_task.delay(job_id)
+                enqueued += 1
+    return enqueued

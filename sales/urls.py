@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from sales import views
+
+catalog_patterns = (
+    [
+        path("", views.catalog_list, name="list"),
+        path("new/", views.product_edit, name="create"),
+        path("<int:pk>/", views.product_edit, name="edit"),
+        path("<int:pk>/archive/", views.product_archive_view, name="archive"),
+        path("<int:pk>/restore/", views.product_restore_view, name="restore"),
+        path("export.csv", views.catalog_export, name="export"),
+        path("import/", views.catalog_import, name="import"),
+        path("import/<int:pk>/", views.catalog_import_detail, name="import_detail"),
+        path("import/<int:pk>/status/", views.catalog_import_status, name="import_status"),
+    ],
+    "catalog",
+)
+
+settings_patterns = (
+    [
+        path("bot/", views.bot_settings_view, name="bot"),
+        path("bot/toggle/", views.bot_toggle, name="bot_toggle"),
+        path("delivery/", views.delivery_settings, name="delivery"),
+    ],
+    "settings",
+)

@@ -1,0 +1,144 @@
+"""Accounts, sellers (the tenants), their domains and who may work in them. Public schema."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.clone import CloneSchema
+from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
+
+
+class UserManager(DjangoUserManager["User"]):
+    """Users are identified by their e-mail address; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user_by_email(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user_by_email(email, password, **extra)
+
+    def create_superuser(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user_by_email(email, password, **extra)
+
+
+class User(AbstractUser):
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Seller(TenantMixin):
+    class Plan(models.TextChoices):
+        FREE = "free", _("Free")
+        PRO = "pro", _("Pro")
+
+    name = models.CharField(_("shop name"), max_length=120)
+    slug = models.SlugField(_("shop address"), max_length=40, unique=True)
+    plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.FREE)
+    is_active = models.BooleanField(_("active"), default=True)
+    # The template schema that new sellers are cloned from; never a real shop.
+    is_template = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    auto_create_schema = True
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def create_schema(
+        self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
+    ) -> bool:
+        """Create this seller's schema by cloning the migrated template schema.
+
+        Cloning copies the tables and the template's django_migrations rows; the migrate
+        that follows is a real one (not faked), so a template that lags behind the code is
+        caught up here instead of leaving the new seller without a table. Without a template
+        (first start, or TENANT_CLONE_TEMPLATE off) every migration is replayed.
+        """
+        template = settings.TENANT_TEMPLATE_SCHEMA if settings.TENANT_CLONE_TEMPLATE else None
+        if (
+            not sync_schema
+            or not template
+            or self.schema_name == template
+            or not schema_exists(template)
+        ):
+            return bool(super().create_schema(check_if_exists, sync_schema, verbosity))
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        connection.set_schema_to_public()
+        CloneSchema().clone_schema(template, self.schema_name, "DATA", set_connection=False)
+        call_command(
+            "migrate_schemas",
+            tenant=True,
+            schema_name=self.schema_name,
+            interactive=False,
+            verbosity=verbosity,
+        )
+        connection.set_schema_to_public()
+        return True
+
+
+class Domain(DomainMixin):
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        AGENT = "agent", _("Agent")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "seller"], name="unique_membership"),
+        ]
+        ordering = ["seller__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.seller} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from sellers import views
+
+dashboard_patterns = (
+    [
+        path("", views.dashboard_home, name="home"),
+        path("team/", views.team, name="team"),
+        path("team/<int:pk>/remove/", views.team_remove, name="team_remove"),
+        path("api/", views.api_access, name="api_access"),
+    ],
+    "dashboard",
+)

@@ -1,0 +1,153 @@
+"""Pages of the public site (landing, sign-in hand-off) and of the seller's dashboard shell."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from knox.models import AuthToken
+
+from channels_app.selectors import channel_accounts_for_seller
+from sales.selectors import catalog_status
+from sellers.forms import MemberAddForm
+from sellers.handoff import handoff_consume, handoff_url
+from sellers.middleware import request_membership
+from sellers.models import Membership, Seller, User
+from sellers.selectors import memberships_for_user
+from sellers.services import membership_add, membership_remove
+
+
+def _seller(request: HttpRequest) -> Seller:
+    seller = getattr(request, "seller", None)
+    if seller is None:
+        raise PermissionDenied
+    return seller
+
+
+def _require_owner(request: HttpRequest) -> None:
+    membership = request_membership(request)
+    user = request.user
+    if not (getattr(user, "is_staff", False) or (membership and membership.is_owner)):
+        raise PermissionDenied(_("Only the shop's owners can do this."))
+
+
+# --- Public site --------------------------------------------------------------------------
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/landing.html")
+
+
+@login_required
+def seller_continue(request: HttpRequest) -> HttpResponse:
+    """Where a user lands after signing in on the public site: their shop, or a choice."""
+    assert isinstance(request.user, User)
+    memberships = list(memberships_for_user(request.user))
+    if len(memberships) == 1:
+        return HttpResponseRedirect(handoff_url(request, user=request.user, seller=memberships[0].seller))
+    if not memberships and request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "public/choose_seller.html", {"memberships": memberships})
+
+
+@login_required
+@require_POST
+def seller_open(request: HttpRequest, slug: str) -> HttpResponse:
+    assert isinstance(request.user, User)
+    membership = get_object_or_404(memberships_for_user(request.user), seller__slug=slug)
+    return HttpResponseRedirect(handoff_url(request, user=request.user, seller=membership.seller))
+
+
+def handoff(request: HttpRequest) -> HttpResponse:
+    """Sign in on the seller's domain with a one-time token from the public site."""
+    seller = _seller(request)
+    user = handoff_consume(request.GET.get("token", ""), seller=seller)
+    if user is None:
+        messages.error(request, _("This sign-in link has expired. Please sign in again."))
+        return redirect("account_login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("dashboard:home")
+
+
+# --- Dashboard shell ----------------------------------------------------------------------
+
+
+def dashboard_home(request: HttpRequest) -> HttpResponse:
+    seller = _seller(request)
+    return render(
+        request,
+        "dashboard/home.html",
+        {
+            "status": catalog_status(),
+            "channels": channel_accounts_for_seller(seller),
+        },
+    )
+
+
+def team(request: HttpRequest) -> HttpResponse:
+    seller = _seller(request)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST":
+        _require_owner(request)
+        if form.is_valid():
+            try:
+                membership, created = membership_add(
+                    seller=seller, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                )
+            except ValidationError as exc:
+                form.add_error("email", exc)
+            else:
+                if created:
+                    _send_invitation(request, membership.user)
+                messages.success(request, _("%(email)s was added.") % {"email": membership.user.email})
+                return redirect("dashboard:team")
+    members = Membership.objects.filter(seller=seller).select_related("user").order_by("role", "user__email")
+    return render(request, "dashboard/team.html", {"form": form, "members": members})
+
+
+def _send_invitation(request: HttpRequest, user: User) -> None:
+    """A new member sets their password through the password-reset e-mail."""
+    from allauth.account.forms import ResetPasswordForm
+
+    form = ResetPasswordForm(data={"email": user.email})
+    if form.is_valid():
+        form.save(request)
+
+
+@require_POST
+def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    seller = _seller(request)
+    _require_owner(request)
+    membership = get_object_or_404(Membership, pk=pk, seller=seller)
+    try:
+        membership_remove(membership=membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(email)s was removed.") % {"email": membership.user.email})
+    return redirect("dashboard:team")
+
+
+def api_access(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's API tokens. A new token is shown once; only its digest is kept."""
+    _seller(request)
+    user = request.user
+    new_token = None
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            AuthToken.objects.filter(user=user, token_key=request.POST["revoke"]).delete()
+            messages.success(request, _("The token was revoked."))
+            return redirect("dashboard:api_access")
+        _instance, new_token = AuthToken.objects.create(user=user, expiry=None)
+    tokens = AuthToken.objects.filter(user=user).order_by("-created")
+    return render(
+        request,
+        "dashboard/api_access.html",
+        {"new_token": new_token, "tokens": tokens, "docs_url": reverse("api-docs")},
+    )

@@ -1,0 +1,175 @@
+/* ma5zani Bot dashboard behaviour: plain JavaScript, no framework, no inline scripts. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // Phone-size navigation.
+  function setupNav() {
+    var toggle = document.querySelector(".nav-toggle");
+    var nav = document.getElementById("nav");
+    if (!toggle || !nav) return;
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // The language select submits its form when changed.
+  function setupLanguage() {
+    document.querySelectorAll("[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+
+  // Forms that ask before doing something (archive, remove, revoke).
+  function setupConfirm() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
+  // Variant rows: "add a variant" clones the formset's empty form.
+  function setupFormset() {
+    var add = document.querySelector("[data-formset-add]");
+    if (!add) return;
+    var prefix = add.getAttribute("data-formset-add");
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var template = document.getElementById(prefix + "-empty");
+    var body = document.getElementById(prefix + "-rows");
+    add.addEventListener("click", function () {
+      var index = parseInt(total.value, 10);
+      var html = template.innerHTML.replace(/__prefix__/g, String(index));
+      body.insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+    });
+  }
+
+  // Live figures on the dashboard home, over the seller's websocket.
+  function setupLiveStatus() {
+    var root = document.querySelector("[data-live-status]");
+    if (!root || !window.WebSocket) return;
+    var delay = 1000;
+    function apply(payload) {
+      Object.keys(payload).forEach(function (key) {
+        root.querySelectorAll('[data-field="' + key + '"]').forEach(function (el) {
+          if (el.hasAttribute("data-onoff")) {
+            var on = Number(payload[key]) === 1;
+            el.textContent = on ? el.getAttribute("data-on") : el.getAttribute("data-off");
+            el.className = "badge " + (on ? "ok" : "off");
+          } else {
+            el.textContent = String(payload[key]);
+          }
+        });
+      });
+    }
+    function connect() {
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      var socket = new WebSocket(scheme + window.location.host + "/ws/dashboard/");
+      socket.addEventListener("open", function () {
+        delay = 1000;
+        root.setAttribute("data-connected", "true");
+      });
+      socket.addEventListener("message", function (event) {
+        var message;
+        try { message = JSON.parse(event.data); } catch (e) { return; }
+        if (message && message.payload && typeof message.payload === "object") apply(message.payload);
+      });
+      socket.addEventListener("close", function (event) {
+        root.setAttribute("data-connected", "false");
+        if (event.code === 4403) return;
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 30000);
+      });
+    }
+    connect();
+  }
+
+  // The progress bar of a catalog import, polled until the worker is done.
+  function setupImportProgress() {
+    var root = document.querySelector("[data-import-status-url]");
+    if (!root) return;
+    var url = root.getAttribute("data-import-status-url");
+    var bar = root.querySelector("progress");
+    function set(name, value) {
+      root.querySelectorAll('[data-field="' + name + '"]').forEach(function (el) { el.textContent = String(value); });
+    }
+    function renderErrors(errors) {
+      var table = document.getElementById("import-errors");
+      if (!table || !errors.length) return;
+      var body = table.querySelector("tbody");
+      body.textContent = "";
+      errors.forEach(function (item) {
+        var tr = document.createElement("tr");
+        [String(item.line), item.sku || "", (item.errors || []).join(" · ")].forEach(function (text) {
+          var td = document.createElement("td");
+          td.textContent = text;  // customer and file text is always shown as text
+          tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+      table.hidden = false;
+    }
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (job) {
+          bar.value = job.percent;
+          ["percent", "processed", "total", "created", "updated", "unchanged", "error_count", "status_label", "error_message"].forEach(function (key) {
+            set(key, job[key]);
+          });
+          root.setAttribute("data-status", job.status);
+          var failure = root.querySelector('[data-field="error_message"]');
+          if (failure) failure.hidden = !job.error_message;
+          if (job.status === "done" || job.status === "failed") {
+            renderErrors(job.errors || []);
+            var finished = document.getElementById("import-finished");
+            if (finished) finished.hidden = false;
+          } else {
+            setTimeout(poll, 1000);
+          }
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    }
+    poll();
+  }
+
+  // Delivery fees: fill every served wilaya's empty fees at once.
+  function setupDeliveryFill() {
+    var button = document.querySelector("[data-fill-fees]");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var home = document.getElementById("fill-home").value;
+      var desk = document.getElementById("fill-desk").value;
+      document.querySelectorAll("tr[data-wilaya]").forEach(function (row) {
+        var served = row.querySelector('input[type="checkbox"]');
+        if (!served.checked) return;
+        var homeInput = row.querySelector('input[name^="home_"]');
+        var deskInput = row.querySelector('input[name^="desk_"]');
+        if (home !== "" && homeInput.value === "") homeInput.value = home;
+        if (desk !== "" && deskInput.value === "") deskInput.value = desk;
+      });
+    });
+    var all = document.querySelector("[data-serve-all]");
+    if (all) {
+      all.addEventListener("change", function () {
+        document.querySelectorAll('tr[data-wilaya] input[type="checkbox"]').forEach(function (box) { box.checked = all.checked; });
+      });
+    }
+  }
+
+  ready(function () {
+    setupNav();
+    setupLanguage();
+    setupConfirm();
+    setupFormset();
+    setupLiveStatus();
+    setupImportProgress();
+    setupDeliveryFill();
+  });
+})();
