@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -86,16 +87,25 @@ class Product(models.Model):
         verbose_name_plural = _("products")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(name_ar="", name_fr="", name_en=""), name="product_has_a_name"
+                condition=~Q(name_ar="", name_fr="", name_en=""),
+                name="product_has_a_name",
+                violation_error_message=_("Give the product a name in at least one language."),
             ),
             models.CheckConstraint(
                 condition=Q(compare_at_price__isnull=True) | Q(compare_at_price__gt=models.F("price")),
                 name="compare_at_above_price",
+                violation_error_message=_("The compare-at price must be higher than the price."),
             ),
         ]
 
     def __str__(self) -> str:
         return self.display_name()
+
+    def clean(self) -> None:
+        if self.compare_at_price is not None and self.price is not None and self.compare_at_price <= self.price:
+            raise ValidationError(
+                {"compare_at_price": _("The compare-at price must be higher than the price.")}
+            )
 
     def display_name(self, language: str | None = None) -> str:
         order = {"ar": ("ar", "fr", "en"), "en": ("en", "fr", "ar")}.get(language or "", ("fr", "en", "ar"))

@@ -163,7 +163,14 @@
     }
   }
 
+  // Text fields follow the direction of what is typed in them (Arabic or Latin script).
+  function setupTextDirection() {
+    document.querySelectorAll('input[type="text"]:not([dir]), input[type="search"]:not([dir]), input:not([type]):not([dir]), textarea:not([dir])')
+      .forEach(function (el) { el.setAttribute("dir", "auto"); });
+  }
+
   ready(function () {
+    setupTextDirection();
     setupNav();
     setupLanguage();
     setupConfirm();

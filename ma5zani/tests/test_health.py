@@ -1,0 +1,52 @@
+"""/health/: database, Redis and a Celery worker; 503 naming what fails."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.test import Client
+
+from ma5zani.celery import app as celery_app
+from ma5zani.testing import committed_db
+
+pytestmark = committed_db
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def health() -> tuple[int, dict]:
+    response = Client(HTTP_HOST="localhost").get("/health/")
+    return response.status_code, response.json()
+
+
+def test_health_is_200_when_database_redis_and_a_worker_answer(drop_new_sellers):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        status, body = health()
+    assert status == 200, body
+    assert body == {"status": "ok", "failing": [], "checks": {"database": "ok", "redis": "ok", "celery": "ok"}}
+
+
+def test_health_is_503_naming_celery_when_no_worker_answers(drop_new_sellers):
+    status, body = health()
+    assert status == 503
+    assert body["failing"] == ["celery"]
+    assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
+
+
+def test_health_is_503_naming_redis_when_redis_is_unreachable(drop_new_sellers, settings):
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    status, body = health()
+    assert status == 503
+    assert "redis" in body["failing"]
+    assert "Unable to connect to Redis" in body["checks"]["redis"]
+    assert body["checks"]["database"] == "ok"
+
+
+def test_health_is_only_on_the_public_site(shop_a):
+    assert shop_a.client().get("/health/").status_code == 404

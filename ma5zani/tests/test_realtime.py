@@ -1,0 +1,139 @@
+"""The dashboard websocket: tenant resolved from the host, members only, live events."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.db import transaction
+
+from ma5zani.asgi import application
+from ma5zani.realtime import publish, seller_group
+from ma5zani.testing import committed_db
+from sales.services.catalog import ProductChanges, VariantData, product_save
+
+pytestmark = committed_db
+
+
+def session_cookie(shop, user) -> str:
+    client = shop.client(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def connect(host: str, cookie: str = ""):
+    headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(application, "/ws/dashboard/", headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+def test_a_member_receives_the_status_then_live_catalog_changes(drop_new_sellers, shop_a):
+    cookie = session_cookie(shop_a, shop_a.owner)
+
+    async def scenario():
+        communicator, connected, _ = await connect(shop_a.host, cookie)
+        assert connected
+        first = await communicator.receive_json_from(timeout=5)
+        assert first["event"] == "status"
+        assert first["payload"]["products_active"] == 0
+
+        def add_product():
+            with shop_a.schema():
+                product_save(
+                    product=None,
+                    changes=ProductChanges(fields={"name_fr": "Live", "price": 100}, variants=[VariantData(sku="LIVE-1", stock=2)]),
+                )
+
+        from channels.db import database_sync_to_async
+
+        await database_sync_to_async(add_product)()
+        event = await communicator.receive_json_from(timeout=5)
+        assert event["event"] == "catalog.changed"
+        assert event["payload"]["products_active"] == 1
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_user_of_another_seller_and_anonymous_visitors_are_refused(drop_new_sellers, shop_a, shop_b):
+    cookie_b = session_cookie(shop_b, shop_b.owner)
+
+    async def scenario():
+        communicator, connected, code = await connect(shop_a.host, cookie_b)
+        assert not connected and code == 4403
+        communicator, connected, code = await connect(shop_a.host)
+        assert not connected and code == 4403
+        communicator, connected, code = await connect("nobody.localhost", cookie_b)
+        assert not connected
+
+    async_to_sync(scenario)()
+
+
+def test_events_of_one_seller_never_reach_another(drop_new_sellers, shop_a, shop_b):
+    cookie_b = session_cookie(shop_b, shop_b.owner)
+
+    async def scenario():
+        communicator, connected, _ = await connect(shop_b.host, cookie_b)
+        assert connected
+        await communicator.receive_json_from(timeout=5)  # the status
+        await sync_to_async(publish)(shop_a.seller.schema_name, "catalog.changed", {"products_active": 99})
+        assert await communicator.receive_nothing(timeout=0.5)
+        await sync_to_async(publish)(shop_b.seller.schema_name, "catalog.changed", {"products_active": 7})
+        assert (await communicator.receive_json_from(timeout=5))["payload"] == {"products_active": 7}
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_publish_waits_for_the_commit(drop_new_sellers, shop_a):
+    import threading
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    published, checked = threading.Event(), threading.Event()
+
+    def publish_in_transaction(fail: bool) -> None:
+        try:
+            with transaction.atomic():
+                publish("s_alpha", "rolled-back" if fail else "committed", {})
+                published.set()
+                checked.wait(5)
+                if fail:
+                    raise RuntimeError("rollback")
+        except RuntimeError:
+            pass
+
+    async def nothing_arrives(channel: str) -> bool:
+        try:
+            await asyncio.wait_for(layer.receive(channel), 0.3)
+        except asyncio.TimeoutError:
+            return True
+        return False
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(seller_group("s_alpha"), channel)
+        try:
+            for fail in (False, True):
+                published.clear()
+                checked.clear()
+                worker = asyncio.get_running_loop().run_in_executor(None, publish_in_transaction, fail)
+                await asyncio.get_running_loop().run_in_executor(None, published.wait, 5)
+                assert await nothing_arrives(channel)  # not before the commit
+                checked.set()
+                await worker
+                if fail:
+                    assert await nothing_arrives(channel)  # never after a rollback
+                else:
+                    message = await asyncio.wait_for(layer.receive(channel), 3)
+                    assert message["event"] == "committed"
+        finally:
+            await layer.group_discard(seller_group("s_alpha"), channel)
+
+    async_to_sync(scenario)()
