@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from ma5zani.tenancy import set_public_schema
 from sellers.models import Membership, Seller, User
 from sellers.services import public_tenant_ensure, seller_provision, template_tenant_ensure
 
@@ -26,8 +26,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
 @pytest.fixture(autouse=True)
 def _public_schema_between_tests() -> Iterator[None]:
     yield
-    if hasattr(connection, "set_schema_to_public"):
-        connection.set_schema_to_public()
+    set_public_schema()
 
 
 @dataclass
@@ -93,6 +92,6 @@ def drop_new_sellers(transactional_db: None) -> Iterator[None]:
         template_tenant_ensure()
         before = set(Seller.objects.values_list("schema_name", flat=True))
     yield
-    connection.set_schema_to_public()
+    set_public_schema()
     for seller in Seller.objects.exclude(schema_name__in=before):
         seller.delete(force_drop=True)

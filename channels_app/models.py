@@ -29,9 +29,7 @@ class ChannelAccount(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     external_id = models.CharField(_("external id"), max_length=255)
     display_name = models.CharField(_("name"), max_length=255, blank=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.DISCONNECTED
-    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DISCONNECTED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -28,9 +28,7 @@ class SellerAdminSite(admin.AdminSite):
     index_title = _("Shop administration")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active) and user_can_access_seller(
-            request.user, getattr(request, "seller", None)
-        )
+        return bool(request.user.is_active) and user_can_access_seller(request.user, getattr(request, "seller", None))
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)

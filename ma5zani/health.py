@@ -37,9 +37,7 @@ class HealthView(HealthCheckView):
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         with self.get_executor() as executor:
-            self.results = await asyncio.gather(
-                *(check.get_result(executor) for check in self.get_checks())
-            )
+            self.results = await asyncio.gather(*(check.get_result(executor) for check in self.get_checks()))
         checks = {
             CHECK_NAMES.get(type(result.check), type(result.check).__name__.lower()): (
                 "ok" if result.error is None else str(result.error)

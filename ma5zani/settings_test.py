@@ -12,8 +12,8 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
-from ma5zani.settings import *  # noqa: E402,F403
-from ma5zani.settings import CACHES, CHANNEL_LAYERS, STORAGES  # noqa: E402
+from ma5zani.settings import *  # noqa: F403
+from ma5zani.settings import CACHES, CHANNEL_LAYERS, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

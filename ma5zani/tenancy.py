@@ -36,11 +36,7 @@ def seller_for_hostname(hostname: str) -> Seller | None:
     from sellers.models import Domain
 
     with schema_context(get_public_schema_name()):
-        domain = (
-            Domain.objects.select_related("tenant")
-            .filter(domain=hostname.removeprefix("www."))
-            .first()
-        )
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname.removeprefix("www.")).first()
     if domain is None:
         return None
     tenant = domain.tenant
@@ -49,9 +45,7 @@ def seller_for_hostname(hostname: str) -> Seller | None:
     return tenant
 
 
-async def run_in_tenant(
-    schema_name: str, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs
-) -> R:
+async def run_in_tenant(schema_name: str, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run `func` in a worker thread with the seller's schema set for exactly that call."""
 
     def call() -> R:
@@ -62,15 +56,18 @@ async def run_in_tenant(
 
 
 def current_schema() -> str:
-    return str(connection.schema_name)
+    """The schema the default connection is set to (django-tenants adds the attribute)."""
+    return str(getattr(connection, "schema_name", get_public_schema_name()))
+
+
+def set_public_schema() -> None:
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
 
 
 class TenantWebsocketMiddleware(BaseMiddleware):
     """Puts the seller resolved from the Host header into `scope["tenant"]` (or None)."""
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
-    ) -> Any:
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> Any:
         hostname = hostname_from_headers(scope.get("headers", []))
         tenant = await database_sync_to_async(seller_for_hostname)(hostname) if hostname else None
         return await super().__call__({**scope, "tenant": tenant}, receive, send)

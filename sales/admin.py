@@ -55,8 +55,12 @@ class ProductAdmin(SellerModelAdmin):
             else:
                 messages.success(request, _("The import has started."))
                 return redirect(reverse("catalog:import_detail", args=[job.pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-                   "title": _("Import products from CSV")}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": _("Import products from CSV"),
+        }
         return render(request, "admin/sales/product/import.html", context)
 
     @admin.action(description=_("Archive the selected products"))

@@ -17,8 +17,13 @@ from sales.services.catalog import (
 )
 
 WEEKDAY_LABELS = {
-    "mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"), "thu": _("Thursday"),
-    "fri": _("Friday"), "sat": _("Saturday"), "sun": _("Sunday"),
+    "mon": _("Monday"),
+    "tue": _("Tuesday"),
+    "wed": _("Wednesday"),
+    "thu": _("Thursday"),
+    "fri": _("Friday"),
+    "sat": _("Saturday"),
+    "sun": _("Sunday"),
 }
 
 
@@ -54,8 +59,18 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = [
-            "name_ar", "name_fr", "name_en", "code", "category_name", "price", "compare_at_price",
-            "description_ar", "description_fr", "description_en", "synonyms", "is_active",
+            "name_ar",
+            "name_fr",
+            "name_en",
+            "code",
+            "category_name",
+            "price",
+            "compare_at_price",
+            "description_ar",
+            "description_fr",
+            "description_en",
+            "synonyms",
+            "is_active",
         ]
         widgets = {
             "name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
@@ -126,9 +141,7 @@ VariantFormSet = inlineformset_factory(
 
 
 class CatalogImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
-    )
+    file = forms.FileField(label=_("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
 
 
 class BotSettingsForm(forms.ModelForm):
@@ -148,8 +161,14 @@ class BotSettingsForm(forms.ModelForm):
     class Meta:
         model = BotSettings
         fields = [
-            "is_enabled", "persona_name", "greeting", "intensity", "max_discount_percent",
-            "languages", "handoff_keywords", "group_chats_enabled",
+            "is_enabled",
+            "persona_name",
+            "greeting",
+            "intensity",
+            "max_discount_percent",
+            "languages",
+            "handoff_keywords",
+            "group_chats_enabled",
         ]
         widgets = {
             "intensity": forms.RadioSelect,
@@ -167,11 +186,13 @@ class BotSettingsForm(forms.ModelForm):
                 label=WEEKDAY_LABELS[day], required=False, initial=bool(first)
             )
             self.fields[f"{day}_start"] = forms.TimeField(
-                required=False, initial=first[0] if first else "09:00",
+                required=False,
+                initial=first[0] if first else "09:00",
                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             )
             self.fields[f"{day}_end"] = forms.TimeField(
-                required=False, initial=first[1] if first else "18:00",
+                required=False,
+                initial=first[1] if first else "18:00",
                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             )
 
@@ -209,7 +230,14 @@ class BotSettingsForm(forms.ModelForm):
         return {
             name: data[name]
             for name in (
-                "is_enabled", "persona_name", "greeting", "intensity", "max_discount_percent",
-                "languages", "handoff_keywords", "group_chats_enabled", "business_hours",
+                "is_enabled",
+                "persona_name",
+                "greeting",
+                "intensity",
+                "max_discount_percent",
+                "languages",
+                "handoff_keywords",
+                "group_chats_enabled",
+                "business_hours",
             )
         }

@@ -64,9 +64,7 @@ class Product(models.Model):
         related_name="products",
         verbose_name=_("category"),
     )
-    price = models.PositiveIntegerField(
-        _("price (DZD)"), validators=[MaxValueValidator(MAX_PRICE_DZD)]
-    )
+    price = models.PositiveIntegerField(_("price (DZD)"), validators=[MaxValueValidator(MAX_PRICE_DZD)])
     compare_at_price = models.PositiveIntegerField(
         _("compare-at price (DZD)"),
         null=True,
@@ -103,9 +101,7 @@ class Product(models.Model):
 
     def clean(self) -> None:
         if self.compare_at_price is not None and self.price is not None and self.compare_at_price <= self.price:
-            raise ValidationError(
-                {"compare_at_price": _("The compare-at price must be higher than the price.")}
-            )
+            raise ValidationError({"compare_at_price": _("The compare-at price must be higher than the price.")})
 
     def display_name(self, language: str | None = None) -> str:
         order = {"ar": ("ar", "fr", "en"), "en": ("en", "fr", "ar")}.get(language or "", ("fr", "en", "ar"))
@@ -145,9 +141,7 @@ class Variant(models.Model):
         verbose_name = _("variant")
         verbose_name_plural = _("variants")
         constraints = [
-            models.UniqueConstraint(
-                fields=["product", "size", "colour"], name="unique_variant_options"
-            ),
+            models.UniqueConstraint(fields=["product", "size", "colour"], name="unique_variant_options"),
         ]
 
     def __str__(self) -> str:
@@ -220,9 +214,17 @@ def default_business_hours() -> dict[str, list[list[str]]]:
 
 def default_handoff_keywords() -> list[str]:
     return [
-        "نحب نهدر مع واحد", "بغيت نهدر مع", "hab nahdar m3a", "nheb nehder m3a",
-        "عبد حقيقي", "مسؤول", "je veux parler à quelqu'un", "conseiller",
-        "talk to a human", "real person", "agent",
+        "نحب نهدر مع واحد",
+        "بغيت نهدر مع",
+        "hab nahdar m3a",
+        "nheb nehder m3a",
+        "عبد حقيقي",
+        "مسؤول",
+        "je veux parler à quelqu'un",
+        "conseiller",
+        "talk to a human",
+        "real person",
+        "agent",
     ]
 
 
@@ -254,9 +256,7 @@ class BotSettings(models.Model):
         verbose_name=_("languages"),
     )
     persona_name = models.CharField(_("persona name"), max_length=60, default="Amina")
-    greeting = models.TextField(
-        _("greeting"), blank=True, default="مرحبا بيك! كيفاش نقدر نعاونك اليوم؟"
-    )
+    greeting = models.TextField(_("greeting"), blank=True, default="مرحبا بيك! كيفاش نقدر نعاونك اليوم؟")
     handoff_keywords = ArrayField(
         models.CharField(max_length=80),
         default=default_handoff_keywords,

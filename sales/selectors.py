@@ -26,7 +26,7 @@ def product_list(*, query: str = "", status: str = "active") -> QuerySet[Product
         products = products.filter(archived_at__isnull=True)
     query = " ".join(query.split())
     if query:
-        matches = Q()
+        matches: Q = Q()
         for term in query.split(" "):
             term_match = (
                 Q(name_ar__icontains=term)
@@ -35,9 +35,9 @@ def product_list(*, query: str = "", status: str = "active") -> QuerySet[Product
                 | Q(code__icontains=term)
                 | Q(category__name__icontains=term)
                 | Q(synonyms__icontains=term)
-                | Exists(Variant.objects.filter(product=OuterRef("pk"), sku__icontains=term))
+                | Q(Exists(Variant.objects.filter(product=OuterRef("pk"), sku__icontains=term)))
             )
-            matches &= term_match
+            matches = matches & term_match
         products = products.filter(matches)
     return products.order_by("-created_at", "-id")
 
@@ -49,9 +49,7 @@ def catalog_status() -> dict[str, int]:
         inactive=Count("id", filter=Q(is_active=False, archived_at__isnull=True)),
         archived=Count("id", filter=Q(archived_at__isnull=False)),
     )
-    out_of_stock = Variant.objects.filter(
-        stock=0, product__archived_at__isnull=True, product__is_active=True
-    ).count()
+    out_of_stock = Variant.objects.filter(stock=0, product__archived_at__isnull=True, product__is_active=True).count()
     return {
         "products_active": counts["active"],
         "products_inactive": counts["inactive"],

@@ -55,12 +55,16 @@ class EmbeddedServers:
         self.pg = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
         info = self.pg.get_postmaster_info()
         socket_dir = str(info.socket_dir)
-        with psycopg.connect(host=socket_dir, port=info.port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host=socket_dir, port=info.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{DB_NAME}"')
             # Test databases are created from template1: give it the extensions the project uses.
-            with psycopg.connect(host=socket_dir, port=info.port, user="postgres", dbname="template1", autocommit=True) as tpl:
+            with psycopg.connect(
+                host=socket_dir, port=info.port, user="postgres", dbname="template1", autocommit=True
+            ) as tpl:
                 tpl.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         host = quote(socket_dir, safe="")
         return f"postgres://postgres@{host}:{info.port}/{DB_NAME}"

@@ -3,6 +3,8 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ma5zani.admin_sites import platform_admin
@@ -28,14 +30,14 @@ class SellerAdmin(admin.ModelAdmin):
     readonly_fields = ["schema_name", "created_at"]
     inlines = [DomainInline, MembershipInline]
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Seller]:
         return super().get_queryset(request).filter(is_template=False).exclude(schema_name="public")
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Sellers are created by sign-up (or sellers.services.seller_provision).
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Seller | None = None) -> bool:
         return False
 
 

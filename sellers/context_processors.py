@@ -15,8 +15,7 @@ def seller(request: HttpRequest) -> dict[str, Any]:
         "current_seller": current,
         "current_membership": membership,
         "is_owner": bool(
-            current is not None
-            and (getattr(request.user, "is_staff", False) or (membership and membership.is_owner))
+            current is not None and (getattr(request.user, "is_staff", False) or (membership and membership.is_owner))
         ),
         "base_domain": settings.BASE_DOMAIN,
     }

@@ -23,7 +23,7 @@ class SellerSignupForm(SignupForm):
     def clean_slug(self) -> str:
         return seller_validate_slug(self.cleaned_data["slug"])
 
-    def save(self, request: HttpRequest) -> User:  # type: ignore[override]
+    def save(self, request: HttpRequest) -> User:
         user, seller = seller_sign_up(
             email=self.cleaned_data["email"],
             password=self.cleaned_data["password1"],

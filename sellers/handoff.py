@@ -20,9 +20,7 @@ MAX_AGE_SECONDS = 60
 
 
 def handoff_url(request: HttpRequest, *, user: User, seller: Seller) -> str:
-    token = signing.dumps(
-        {"u": user.pk, "s": seller.schema_name, "n": secrets.token_urlsafe(16)}, salt=SALT
-    )
+    token = signing.dumps({"u": user.pk, "s": seller.schema_name, "n": secrets.token_urlsafe(16)}, salt=SALT)
     host = request.get_host()
     port = f":{host.rsplit(':', 1)[1]}" if ":" in host and not host.endswith("]") else ""
     return f"{request.scheme}://{seller_primary_domain(seller)}{port}/accounts/handoff/?token={token}"
@@ -38,7 +36,10 @@ def handoff_consume(token: str, *, seller: Seller) -> User | None:
         return None
     if not cache.add(f"handoff:{data.get('n')}", 1, timeout=MAX_AGE_SECONDS * 2):
         return None
-    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    user_id = data.get("u")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user_can_access_seller(user, seller):
         return None
     return user

@@ -24,7 +24,8 @@ def request_membership(request: HttpRequest) -> Membership | None:
         request._membership_cache = membership_for(  # type: ignore[attr-defined]
             request.user, getattr(request, "seller", None)
         )
-    return request._membership_cache  # type: ignore[attr-defined,no-any-return]
+    membership: Membership | None = request._membership_cache  # type: ignore[attr-defined]
+    return membership
 
 
 class SellerAccessMiddleware:
@@ -35,7 +36,7 @@ class SellerAccessMiddleware:
         tenant = getattr(request, "tenant", None)
         is_seller = tenant is not None and tenant.schema_name != get_public_schema_name()
         request.seller = tenant if is_seller else None  # type: ignore[attr-defined]
-        if is_seller:
+        if tenant is not None and is_seller:
             if not tenant.is_active or tenant.is_template:
                 raise Http404("No such shop.")
             if not request.path.startswith(OPEN_PREFIXES):

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.management import call_command
-from django.db import connection
-from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
+
+from ma5zani.tenancy import set_public_schema
+from sellers.schema_clone import CloneNotSupported, clone_schema
+
+logger = logging.getLogger(__name__)
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -50,7 +55,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         ordering = ["email"]
@@ -64,13 +69,16 @@ class Seller(TenantMixin):
         FREE = "free", _("Free")
         PRO = "pro", _("Pro")
 
-    name = models.CharField(_("shop name"), max_length=120)
-    slug = models.SlugField(_("shop address"), max_length=40, unique=True)
-    plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.FREE)
-    is_active = models.BooleanField(_("active"), default=True)
+    # django-tenants' base class is untyped, hence the annotations.
+    name: models.CharField[str, str] = models.CharField(_("shop name"), max_length=120)
+    slug: models.SlugField[str, str] = models.SlugField(_("shop address"), max_length=40, unique=True)
+    plan: models.CharField[str, str] = models.CharField(
+        _("plan"), max_length=16, choices=Plan.choices, default=Plan.FREE
+    )
+    is_active: models.BooleanField[bool, bool] = models.BooleanField(_("active"), default=True)
     # The template schema that new sellers are cloned from; never a real shop.
-    is_template = models.BooleanField(default=False, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_template: models.BooleanField[bool, bool] = models.BooleanField(default=False, editable=False)
+    created_at: models.DateTimeField[object, object] = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
 
@@ -80,28 +88,28 @@ class Seller(TenantMixin):
     def __str__(self) -> str:
         return self.name
 
-    def create_schema(
-        self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
-    ) -> bool:
-        """Create this seller's schema by cloning the migrated template schema.
+    def create_schema(self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1) -> bool:
+        """Create this seller's schema by copying the migrated template schema.
 
-        Cloning copies the tables and the template's django_migrations rows; the migrate
-        that follows is a real one (not faked), so a template that lags behind the code is
-        caught up here instead of leaving the new seller without a table. Without a template
-        (first start, or TENANT_CLONE_TEMPLATE off) every migration is replayed.
+        The copy (sellers.schema_clone) takes the tables and the template's django_migrations
+        rows; the migrate that follows is a real one (not faked), so a template that lags
+        behind the code is caught up here instead of leaving the new seller without a table.
+        Without a template (first start, or TENANT_CLONE_TEMPLATE off), or with a template
+        holding objects the copier does not handle, every migration is replayed.
         """
         template = settings.TENANT_TEMPLATE_SCHEMA if settings.TENANT_CLONE_TEMPLATE else None
-        if (
-            not sync_schema
-            or not template
-            or self.schema_name == template
-            or not schema_exists(template)
-        ):
+        if not sync_schema or not template or self.schema_name == template or not schema_exists(template):
             return bool(super().create_schema(check_if_exists, sync_schema, verbosity))
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        connection.set_schema_to_public()
-        CloneSchema().clone_schema(template, self.schema_name, "DATA", set_connection=False)
+        set_public_schema()
+        try:
+            clone_schema(template, self.schema_name)
+        except CloneNotSupported as reason:
+            # django-tenants' general clone renames unique constraints, which later
+            # migrations drop by name: replaying the migrations is the faithful fallback.
+            logger.warning("Template schema cannot be copied (%s); replaying migrations", reason)
+            return bool(super().create_schema(check_if_exists, sync_schema, verbosity))
         call_command(
             "migrate_schemas",
             tenant=True,
@@ -109,7 +117,7 @@ class Seller(TenantMixin):
             interactive=False,
             verbosity=verbosity,
         )
-        connection.set_schema_to_public()
+        set_public_schema()
         return True
 
 
@@ -123,9 +131,7 @@ class Membership(models.Model):
         OWNER = "owner", _("Owner")
         AGENT = "agent", _("Agent")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,9 +11,9 @@ from sellers.models import Membership, Seller, User
 
 def sellers_real() -> QuerySet[Seller]:
     """Every real shop: not the public tenant, not the template."""
-    return Seller.objects.exclude(
-        schema_name__in=[get_public_schema_name(), settings.TENANT_TEMPLATE_SCHEMA]
-    ).exclude(is_template=True)
+    return Seller.objects.exclude(schema_name__in=[get_public_schema_name(), settings.TENANT_TEMPLATE_SCHEMA]).exclude(
+        is_template=True
+    )
 
 
 def memberships_for_user(user: User) -> QuerySet[Membership]:
@@ -24,14 +24,14 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
     )
 
 
-def membership_for(user: User | object, seller: Seller | None) -> Membership | None:
+def membership_for(user: object, seller: Seller | None) -> Membership | None:
     """The user's membership in `seller`, or None (anonymous users have none)."""
-    if seller is None or not getattr(user, "is_authenticated", False):
+    if seller is None or not isinstance(user, User) or not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, seller=seller).first()
 
 
-def user_can_access_seller(user: User | object, seller: Seller | None) -> bool:
+def user_can_access_seller(user: object, seller: Seller | None) -> bool:
     """Members reach their seller; platform staff reach every seller."""
     if seller is None or not getattr(user, "is_authenticated", False):
         return False

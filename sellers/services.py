@@ -17,9 +17,31 @@ from sellers.models import Domain, Membership, Seller, User
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,28}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
     {
-        "admin", "api", "app", "assets", "blog", "cdn", "dashboard", "demo-shop", "dev",
-        "docs", "help", "mail", "media", "public", "shop", "smtp", "static", "status",
-        "support", "template", "tenant-template", "test", "widget", "www", "ws",
+        "admin",
+        "api",
+        "app",
+        "assets",
+        "blog",
+        "cdn",
+        "dashboard",
+        "demo-shop",
+        "dev",
+        "docs",
+        "help",
+        "mail",
+        "media",
+        "public",
+        "shop",
+        "smtp",
+        "static",
+        "status",
+        "support",
+        "template",
+        "tenant-template",
+        "test",
+        "widget",
+        "www",
+        "ws",
     }
 )
 
@@ -37,8 +59,7 @@ def seller_validate_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not SLUG_PATTERN.match(slug) or "--" in slug:
         raise ValidationError(
-            _("Use 3 to 30 lowercase letters, digits or hyphens, starting and ending with a "
-              "letter or digit."),
+            _("Use 3 to 30 lowercase letters, digits or hyphens, starting and ending with a letter or digit."),
             code="invalid_slug",
         )
     if slug in RESERVED_SLUGS:
@@ -125,9 +146,7 @@ def public_tenant_ensure() -> Seller:
             defaults={"name": "ma5zani", "slug": "ma5zani-public"},
         )
         for index, host in enumerate(dict.fromkeys([settings.BASE_DOMAIN, "localhost"])):
-            Domain.objects.get_or_create(
-                domain=host, defaults={"tenant": public, "is_primary": index == 0}
-            )
+            Domain.objects.get_or_create(domain=host, defaults={"tenant": public, "is_primary": index == 0})
     return public
 
 
@@ -141,7 +160,10 @@ def template_tenant_ensure(verbosity: int = 0) -> Seller:
         template = Seller.objects.filter(schema_name=schema).first()
         if template is None:
             template = Seller(
-                schema_name=schema, name="Template", slug="tenant-template", is_template=True,
+                schema_name=schema,
+                name="Template",
+                slug="tenant-template",
+                is_template=True,
                 is_active=False,
             )
             template.save(verbosity=verbosity)

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def load_devenv():
     spec = importlib.util.spec_from_file_location("devenv", ROOT / "scripts" / "devenv.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 
@@ -44,7 +44,13 @@ def test_embedded_postgres_and_redis_start_answer_and_stop(tmp_path, monkeypatch
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=1).ping()
     with pytest.raises(psycopg.OperationalError):
-        psycopg.connect(host=unquote(config["HOST"]), port=config["PORT"] or None, user="postgres", dbname="ma5zani", connect_timeout=2)
+        psycopg.connect(
+            host=unquote(config["HOST"]),
+            port=config["PORT"] or None,
+            user="postgres",
+            dbname="ma5zani",
+            connect_timeout=2,
+        )
 
 
 def test_configured_servers_are_used_as_they_are(monkeypatch, tmp_path):

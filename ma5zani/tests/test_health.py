@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 
-import pytest
 from celery.contrib.testing.worker import start_worker
 from django.test import Client
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -46,7 +45,9 @@ def test_a_member_receives_the_status_then_live_catalog_changes(drop_new_sellers
             with shop_a.schema():
                 product_save(
                     product=None,
-                    changes=ProductChanges(fields={"name_fr": "Live", "price": 100}, variants=[VariantData(sku="LIVE-1", stock=2)]),
+                    changes=ProductChanges(
+                        fields={"name_fr": "Live", "price": 100}, variants=[VariantData(sku="LIVE-1", stock=2)]
+                    ),
                 )
 
         from channels.db import database_sync_to_async
@@ -64,11 +65,11 @@ def test_a_user_of_another_seller_and_anonymous_visitors_are_refused(drop_new_se
     cookie_b = session_cookie(shop_b, shop_b.owner)
 
     async def scenario():
-        communicator, connected, code = await connect(shop_a.host, cookie_b)
+        _communicator, connected, code = await connect(shop_a.host, cookie_b)
         assert not connected and code == 4403
-        communicator, connected, code = await connect(shop_a.host)
+        _communicator, connected, code = await connect(shop_a.host)
         assert not connected and code == 4403
-        communicator, connected, code = await connect("nobody.localhost", cookie_b)
+        _communicator, connected, code = await connect("nobody.localhost", cookie_b)
         assert not connected
 
     async_to_sync(scenario)()
@@ -112,7 +113,7 @@ def test_publish_waits_for_the_commit(drop_new_sellers, shop_a):
     async def nothing_arrives(channel: str) -> bool:
         try:
             await asyncio.wait_for(layer.receive(channel), 0.3)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return True
         return False
 

@@ -14,7 +14,7 @@ class VariantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Variant
         fields = ["id", "sku", "size", "colour", "stock", "price_override", "price"]
-        extra_kwargs = {"sku": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, object]] = {"sku": {"validators": []}}
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -34,9 +34,7 @@ class ProductSerializer(serializers.ModelSerializer):
     category = serializers.CharField(
         source="category.name", required=False, allow_blank=True, allow_null=True, max_length=120
     )
-    synonyms = serializers.ListField(
-        child=serializers.CharField(max_length=80), required=False, max_length=50
-    )
+    synonyms = serializers.ListField(child=serializers.CharField(max_length=80), required=False, max_length=50)
     variants = VariantSerializer(
         many=True,
         required=False,
@@ -51,9 +49,24 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = [
-            "id", "code", "name_ar", "name_fr", "name_en", "description_ar", "description_fr",
-            "description_en", "synonyms", "category", "price", "compare_at_price", "is_active",
-            "archived_at", "variants", "images", "created_at", "updated_at",
+            "id",
+            "code",
+            "name_ar",
+            "name_fr",
+            "name_en",
+            "description_ar",
+            "description_fr",
+            "description_en",
+            "synonyms",
+            "category",
+            "price",
+            "compare_at_price",
+            "is_active",
+            "archived_at",
+            "variants",
+            "images",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["archived_at", "created_at", "updated_at"]
 

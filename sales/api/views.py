@@ -65,8 +65,9 @@ class ProductViewSet(viewsets.ModelViewSet):
                 deleted = [pk for pk in product.variants.values_list("pk", flat=True) if pk not in keep]
         elif product is not None:
             variants = [
-                VariantData(id=v.pk, sku=v.sku, size=v.size, colour=v.colour, stock=v.stock,
-                            price_override=v.price_override)
+                VariantData(
+                    id=v.pk, sku=v.sku, size=v.size, colour=v.colour, stock=v.stock, price_override=v.price_override
+                )
                 for v in product.variants.all()
             ]
         return ProductChanges(fields=fields, variants=variants, delete_variant_ids=deleted)

@@ -11,18 +11,29 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 from PIL import Image, UnidentifiedImageError
 
 from ma5zani.realtime import publish
+from ma5zani.tenancy import current_schema
 from sales.models import Category, Product, ProductImage, Variant
 
 PRODUCT_FIELDS = (
-    "code", "name_ar", "name_fr", "name_en", "description_ar", "description_fr",
-    "description_en", "synonyms", "category", "price", "compare_at_price", "is_active",
+    "code",
+    "name_ar",
+    "name_fr",
+    "name_en",
+    "description_ar",
+    "description_fr",
+    "description_en",
+    "synonyms",
+    "category",
+    "price",
+    "compare_at_price",
+    "is_active",
 )
 VARIANT_FIELDS = ("sku", "size", "colour", "stock", "price_override")
 
@@ -82,9 +93,7 @@ def validate_image(upload: UploadedFile) -> None:
         with Image.open(upload) as picture:
             picture.verify()
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValidationError(
-            _("%(name)s is not an image.") % {"name": upload.name}, code="not_an_image"
-        ) from exc
+        raise ValidationError(_("%(name)s is not an image.") % {"name": upload.name}, code="not_an_image") from exc
     finally:
         upload.seek(0)
 
@@ -173,7 +182,7 @@ def catalog_changed() -> None:
     """Tell the seller's open dashboards that the catalog changed (after commit)."""
     from sales.selectors import catalog_status
 
-    schema = connection.schema_name
+    schema = current_schema()
 
     def send() -> None:
         with schema_context(schema):

@@ -9,8 +9,8 @@ stores nothing and is reported with its line number and reason while good rows a
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import csv
+import datetime as dt
 import io
 import logging
 import re
@@ -27,14 +27,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sales.models import CatalogImport, Product, Variant
-from sales.services.catalog import category_for_name, catalog_changed
+from sales.services.catalog import catalog_changed, category_for_name
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = [
-    "product_code", "sku", "name_ar", "name_fr", "name_en", "description_ar",
-    "description_fr", "description_en", "category", "price", "compare_at_price", "size",
-    "colour", "stock", "variant_price", "active", "synonyms", "images",
+    "product_code",
+    "sku",
+    "name_ar",
+    "name_fr",
+    "name_en",
+    "description_ar",
+    "description_fr",
+    "description_en",
+    "category",
+    "price",
+    "compare_at_price",
+    "size",
+    "colour",
+    "stock",
+    "variant_price",
+    "active",
+    "synonyms",
+    "images",
 ]
 REQUIRED_COLUMNS = ("product_code", "sku")
 # The `images` column is written by the export and ignored by the import.
@@ -126,9 +141,7 @@ def decode_csv(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CatalogFileError(
-            _("The file is not in UTF-8. Save it as \"CSV UTF-8\" and try again.")
-        ) from exc
+        raise CatalogFileError(_('The file is not in UTF-8. Save it as "CSV UTF-8" and try again.')) from exc
 
 
 def open_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -147,18 +160,14 @@ def open_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise CatalogFileError(
-            _("Missing column(s): %(columns)s. The first line must name the columns.")
-            % {"columns": ", ".join(missing)}
+            _("Missing column(s): %(columns)s. The first line must name the columns.") % {"columns": ", ".join(missing)}
         )
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
-            row = {
-                name: _undefuse(values[i].strip()) if i < len(values) else ""
-                for i, name in enumerate(header)
-            }
+            row = {name: _undefuse(values[i].strip()) if i < len(values) else "" for i, name in enumerate(header)}
             yield reader.line_num, row
 
     return header, rows()
@@ -182,12 +191,18 @@ def _parse_row(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
     for name in ("name_ar", "name_fr", "name_en", "description_ar", "description_fr", "description_en", "category"):
         if row.get(name):
             data[name] = row[name]
-    for column, key in (("price", "price"), ("compare_at_price", "compare_at_price"), ("variant_price", "price_override")):
+    for column, key in (
+        ("price", "price"),
+        ("compare_at_price", "compare_at_price"),
+        ("variant_price", "price_override"),
+    ):
         if row.get(column):
             try:
                 data[key] = parse_dzd(row[column])
             except ValueError:
-                errors.append(_("%(column)s is not a price in dinars: %(value)s") % {"column": column, "value": row[column]})
+                errors.append(
+                    _("%(column)s is not a price in dinars: %(value)s") % {"column": column, "value": row[column]}
+                )
     if row.get("stock"):
         try:
             stock = int(row["stock"].replace(" ", ""))
@@ -239,8 +254,7 @@ def _apply_row(data: dict[str, Any]) -> str:
     variant = Variant.objects.select_related("product").filter(sku=data["sku"]).first()
     if variant is not None and variant.product.code != data["code"]:
         raise ValidationError(
-            _("SKU %(sku)s already belongs to product %(code)s.")
-            % {"sku": data["sku"], "code": variant.product.code}
+            _("SKU %(sku)s already belongs to product %(code)s.") % {"sku": data["sku"], "code": variant.product.code}
         )
     product = variant.product if variant else Product.objects.filter(code=data["code"]).first()
     created = product is None
@@ -250,8 +264,18 @@ def _apply_row(data: dict[str, Any]) -> str:
 
     product_values: dict[str, Any] = {
         key: data[key]
-        for key in ("name_ar", "name_fr", "name_en", "description_ar", "description_fr",
-                    "description_en", "price", "compare_at_price", "is_active", "synonyms")
+        for key in (
+            "name_ar",
+            "name_fr",
+            "name_en",
+            "description_ar",
+            "description_fr",
+            "description_en",
+            "price",
+            "compare_at_price",
+            "is_active",
+            "synonyms",
+        )
         if key in data
     }
     if "category" in data:
@@ -298,9 +322,11 @@ def import_rows(
     for line, row in rows:
         sku = row.get("sku", "")
         if sku and sku in seen_skus:
-            result = RowResult(line=line, sku=sku, errors=[
-                _("SKU %(sku)s already appears on line %(line)d.") % {"sku": sku, "line": seen_skus[sku]}
-            ])
+            result = RowResult(
+                line=line,
+                sku=sku,
+                errors=[_("SKU %(sku)s already appears on line %(line)d.") % {"sku": sku, "line": seen_skus[sku]}],
+            )
         else:
             if sku:
                 seen_skus[sku] = line
@@ -366,8 +392,14 @@ def catalog_import_run(job_id: int) -> CatalogImport | None:
             | Q(status=CatalogImport.Status.RUNNING, heartbeat_at__lt=now - IMPORT_SILENT_TOO_LONG)
         )
         .update(
-            status=CatalogImport.Status.RUNNING, started_at=now, heartbeat_at=now,
-            processed_rows=0, created_count=0, updated_count=0, unchanged_count=0, errors=[],
+            status=CatalogImport.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            processed_rows=0,
+            created_count=0,
+            updated_count=0,
+            unchanged_count=0,
+            errors=[],
         )
     )
     job = CatalogImport.objects.filter(pk=job_id).first()
@@ -432,12 +464,23 @@ def catalog_export_rows(base_url: str = "") -> Iterator[list[str]]:
     for variant in variants.iterator(chunk_size=500):
         product = variant.product
         yield [
-            product.code, variant.sku, product.name_ar, product.name_fr, product.name_en,
-            product.description_ar, product.description_fr, product.description_en,
-            product.category.name if product.category else "", str(product.price),
-            str(product.compare_at_price or ""), variant.size, variant.colour, str(variant.stock),
+            product.code,
+            variant.sku,
+            product.name_ar,
+            product.name_fr,
+            product.name_en,
+            product.description_ar,
+            product.description_fr,
+            product.description_en,
+            product.category.name if product.category else "",
+            str(product.price),
+            str(product.compare_at_price or ""),
+            variant.size,
+            variant.colour,
+            str(variant.stock),
             str(variant.price_override if variant.price_override is not None else ""),
-            "yes" if product.is_active else "no", "|".join(product.synonyms),
+            "yes" if product.is_active else "no",
+            "|".join(product.synonyms),
             " ".join(base_url + image.image.url for image in product.images.all()),
         ]
 

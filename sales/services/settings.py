@@ -9,10 +9,11 @@ from typing import Any
 
 import algeria_wilayas_communes as dz
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ma5zani.realtime import publish
+from ma5zani.tenancy import current_schema
 from sales.models import WEEKDAYS, BotSettings, DeliveryRate
 from sales.selectors import bot_settings
 
@@ -43,9 +44,7 @@ def delivery_rates_update(*, rates: Iterable[RateData]) -> int:
             if fee is not None and not 0 <= fee <= 100_000:
                 errors.setdefault(str(rate.wilaya), []).append(_("A fee must be between 0 and 100000 DZD."))
         if rate.is_served and rate.home_fee is None and rate.desk_fee is None:
-            errors.setdefault(str(rate.wilaya), []).append(
-                _("A served wilaya needs a home or stop-desk fee.")
-            )
+            errors.setdefault(str(rate.wilaya), []).append(_("A served wilaya needs a home or stop-desk fee."))
     if errors:
         raise ValidationError(errors)
     stored = {r.wilaya: r for r in DeliveryRate.objects.select_for_update().filter(wilaya__in=[r.wilaya for r in rows])}
@@ -79,9 +78,7 @@ def validate_business_hours(hours: Any) -> dict[str, list[list[str]]]:
                 or not all(isinstance(t, str) and TIME_PATTERN.match(t) for t in item)
                 or item[0] >= item[1]
             ):
-                raise ValidationError(
-                    _("Invalid hours for %(day)s: use HH:MM, opening before closing.") % {"day": day}
-                )
+                raise ValidationError(_("Invalid hours for %(day)s: use HH:MM, opening before closing.") % {"day": day})
             day_ranges.append([item[0], item[1]])
         clean[day] = sorted(day_ranges)
     return clean
@@ -91,8 +88,16 @@ def validate_business_hours(hours: Any) -> dict[str, list[list[str]]]:
 def bot_settings_update(**values: Any) -> BotSettings:
     row = bot_settings()
     allowed = {
-        "is_enabled", "intensity", "max_discount_percent", "languages", "persona_name",
-        "greeting", "handoff_keywords", "business_hours", "timezone", "group_chats_enabled",
+        "is_enabled",
+        "intensity",
+        "max_discount_percent",
+        "languages",
+        "persona_name",
+        "greeting",
+        "handoff_keywords",
+        "business_hours",
+        "timezone",
+        "group_chats_enabled",
     }
     unknown = set(values) - allowed
     if unknown:
@@ -100,11 +105,13 @@ def bot_settings_update(**values: Any) -> BotSettings:
     if "business_hours" in values:
         values["business_hours"] = validate_business_hours(values["business_hours"])
     if "handoff_keywords" in values:
-        values["handoff_keywords"] = [k for k in dict.fromkeys(" ".join(w.split()) for w in values["handoff_keywords"]) if k]
+        values["handoff_keywords"] = [
+            k for k in dict.fromkeys(" ".join(w.split()) for w in values["handoff_keywords"]) if k
+        ]
     for key, value in values.items():
         setattr(row, key, value)
     row.full_clean()
     row.save()
-    schema = connection.schema_name
+    schema = current_schema()
     publish(schema, "bot.settings", {"bot_enabled": int(row.is_enabled)})
     return row

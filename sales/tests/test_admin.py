@@ -40,7 +40,9 @@ def test_admin_export_action_and_import_page(shop_a, django_capture_on_commit_ca
     exported = client.post("/admin/sales/product/", {"action": "export_csv", "_selected_action": [product.pk]})
     assert b"BOL-1" in b"".join(exported.streaming_content)
     assert client.get("/admin/sales/product/import/").status_code == 200
-    upload = SimpleUploadedFile("a.csv", b"product_code,sku,name_fr,price\ntasse,T-1,Tasse,200\n", content_type="text/csv")
+    upload = SimpleUploadedFile(
+        "a.csv", b"product_code,sku,name_fr,price\ntasse,T-1,Tasse,200\n", content_type="text/csv"
+    )
     response = client.post("/admin/sales/product/import/", {"file": upload})
     assert response.status_code == 302
     with shop_a.schema():
@@ -57,9 +59,19 @@ def test_the_seller_admin_log_stays_in_the_seller_schema(shop_a, shop_b):
         product = Product.objects.get()
     client.post("/admin/sales/product/", {"action": "archive", "_selected_action": [product.pk]})
     data = {
-        "code": "bol", "name_fr": "Bol bleu", "price": "300", "synonyms": "", "is_active": "on",
-        "variants-TOTAL_FORMS": "0", "variants-INITIAL_FORMS": "0", "variants-MIN_NUM_FORMS": "0", "variants-MAX_NUM_FORMS": "1000",
-        "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0", "images-MIN_NUM_FORMS": "0", "images-MAX_NUM_FORMS": "1000",
+        "code": "bol",
+        "name_fr": "Bol bleu",
+        "price": "300",
+        "synonyms": "",
+        "is_active": "on",
+        "variants-TOTAL_FORMS": "0",
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "0",
+        "variants-MAX_NUM_FORMS": "1000",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
     }
     assert client.post(f"/admin/sales/product/{product.pk}/change/", data).status_code == 302
     with shop_a.schema():

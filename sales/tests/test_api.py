@@ -16,7 +16,10 @@ def new_product(**overrides):
         "price": 4800,
         "category": "Accessoires",
         "synonyms": ["magana"],
-        "variants": [{"sku": "MT-1", "colour": "Noir", "stock": 3}, {"sku": "MT-2", "colour": "Or", "stock": 1, "price_override": 5200}],
+        "variants": [
+            {"sku": "MT-1", "colour": "Noir", "stock": 3},
+            {"sku": "MT-2", "colour": "Or", "stock": 1, "price_override": 5200},
+        ],
     }
     body.update(overrides)
     return body
@@ -38,7 +41,10 @@ def test_create_read_update_archive_restore(shop_a):
     mt1 = data["variants"][0]["id"]
     updated = api.patch(
         f"/api/v1/products/{pk}/",
-        {"price": 4500, "variants": [{"id": mt1, "sku": "MT-1", "colour": "Noir", "stock": 9}, {"sku": "MT-3", "colour": "Argent"}]},
+        {
+            "price": 4500,
+            "variants": [{"id": mt1, "sku": "MT-1", "colour": "Noir", "stock": 9}, {"sku": "MT-3", "colour": "Argent"}],
+        },
         content_type="application/json",
     )
     assert updated.status_code == 200, updated.json()

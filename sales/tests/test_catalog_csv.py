@@ -64,7 +64,12 @@ def test_good_rows_are_stored_and_bad_rows_reported_with_line_and_reason(shop_a)
         assert summary.created == 4  # RE-S, RE-M, CH-1, CH-3
 
         robe = Product.objects.get(code="robe-ete")
-        assert (robe.name_ar, robe.name_fr, robe.price, robe.compare_at_price) == ("فستان صيفي", "Robe d'été", 3500, 4200)
+        assert (robe.name_ar, robe.name_fr, robe.price, robe.compare_at_price) == (
+            "فستان صيفي",
+            "Robe d'été",
+            3500,
+            4200,
+        )
         assert robe.synonyms == ["robe", "فستان"]
         assert robe.category == Category.objects.get(name="Femme")
         assert sorted(robe.variants.values_list("sku", "stock")) == [("RE-M", 7), ("RE-S", 5)]
@@ -145,7 +150,9 @@ def make_upload(content: bytes, name: str = "catalog.csv") -> SimpleUploadedFile
     return SimpleUploadedFile(name, content, content_type="text/csv")
 
 
-def test_import_job_runs_once_reports_progress_and_survives_redelivery(shop_a, django_capture_on_commit_callbacks, monkeypatch):
+def test_import_job_runs_once_reports_progress_and_survives_redelivery(
+    shop_a, django_capture_on_commit_callbacks, monkeypatch
+):
     sent = []
     monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: sent.append(job_id))
     rows = "".join(f"big,BIG-{i},,,{i},1\n" for i in range(60))
@@ -156,23 +163,29 @@ def test_import_job_runs_once_reports_progress_and_survives_redelivery(shop_a, d
         assert sent == [job.pk]
         assert job.status == CatalogImport.Status.QUEUED
         done = catalog_import_run(job.pk)
+        assert done is not None
         assert done.status == CatalogImport.Status.DONE
         assert (done.total_rows, done.processed_rows, done.created_count) == (61, 61, 61)
         assert done.percent == 100
         # A second delivery of the same task does nothing.
-        assert catalog_import_run(job.pk).created_count == 61
+        again = catalog_import_run(job.pk)
+        assert again is not None and again.created_count == 61
         assert Variant.objects.filter(product__code="big").count() == 61
 
 
-def test_a_file_that_cannot_be_read_fails_the_job_with_a_reason(shop_a, django_capture_on_commit_callbacks, monkeypatch):
+def test_a_file_that_cannot_be_read_fails_the_job_with_a_reason(
+    shop_a, django_capture_on_commit_callbacks, monkeypatch
+):
     monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: None)
     with shop_a.schema():
         job = catalog_import_create(upload=make_upload("name;price\nRobe;100\n".encode("cp1256")), user_id=None)
         failed = catalog_import_run(job.pk)
+        assert failed is not None
         assert failed.status == CatalogImport.Status.FAILED
         assert "product_code" in failed.error_message
         latin = catalog_import_create(upload=make_upload("product_code,sku\nété,É-1\n".encode("latin-1")), user_id=None)
-        assert "UTF-8" in catalog_import_run(latin.pk).error_message
+        latin_result = catalog_import_run(latin.pk)
+        assert latin_result is not None and "UTF-8" in latin_result.error_message
 
 
 def test_only_csv_files_are_accepted(shop_a):
@@ -195,7 +208,9 @@ def test_sweeper_reenqueues_imports_left_behind(shop_a, monkeypatch):
         old = timezone.now() - dt.timedelta(minutes=30)
         stuck = CatalogImport.objects.create(original_name="a.csv", file="imports/a.csv")
         CatalogImport.objects.filter(pk=stuck.pk).update(created_at=old)
-        silent = CatalogImport.objects.create(original_name="b.csv", file="imports/b.csv", status="running", heartbeat_at=old)
+        silent = CatalogImport.objects.create(
+            original_name="b.csv", file="imports/b.csv", status="running", heartbeat_at=old
+        )
         CatalogImport.objects.create(original_name="c.csv", file="imports/c.csv")  # just queued
         CatalogImport.objects.create(original_name="d.csv", file="imports/d.csv", status="done")
     assert sweep_catalog_imports() == 2

@@ -46,7 +46,15 @@ def test_saving_fees_stores_each_wilaya(shop_a):
 
 
 def test_a_bad_fee_saves_nothing(shop_a):
-    data = {"served_16": "on", "home_16": "400", "served_2": "on", "home_2": "", "desk_2": "", "served_3": "on", "home_3": "cher"}
+    data = {
+        "served_16": "on",
+        "home_16": "400",
+        "served_2": "on",
+        "home_2": "",
+        "desk_2": "",
+        "served_3": "on",
+        "home_3": "cher",
+    }
     response = shop_a.client().post("/dashboard/settings/delivery/", data)
     assert response.status_code == 200
     with shop_a.schema():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC = "localhost"
 
 
-def follow_handoff(location: str) -> tuple[Client, object]:
+def follow_handoff(location: str) -> tuple[Client, Any]:
     url = urlparse(location)
     client = Client(HTTP_HOST=url.netloc)
     return client, client.get(f"{url.path}?{url.query}")
@@ -58,7 +59,13 @@ def test_sign_up_errors_store_nothing():
     client = Client(HTTP_HOST=PUBLIC, HTTP_ACCEPT_LANGUAGE="en")
     response = client.post(
         "/accounts/signup/",
-        {"shop_name": "X", "slug": "admin", "email": "x@example.com", "password1": "Haik-Blanc-2026", "password2": "Haik-Blanc-2026"},
+        {
+            "shop_name": "X",
+            "slug": "admin",
+            "email": "x@example.com",
+            "password1": "Haik-Blanc-2026",
+            "password2": "Haik-Blanc-2026",
+        },
     )
     assert response.status_code == 200
     assert "reserved" in response.content.decode()
@@ -105,9 +112,9 @@ def test_handoff_token_is_single_use_and_bound_to_its_seller(shop_a, shop_b):
     assert response["Location"].startswith("/accounts/login/")
     assert other.get("/dashboard/").status_code == 302
 
-    first, response = follow_handoff(location)
+    _first, response = follow_handoff(location)
     assert response["Location"] == "/dashboard/"
-    second, response = follow_handoff(location)
+    _second, response = follow_handoff(location)
     assert response["Location"].startswith("/accounts/login/")
 
 

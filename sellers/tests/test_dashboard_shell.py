@@ -13,9 +13,16 @@ pytestmark = pytest.mark.django_db
 def test_home_shows_products_channels_and_bot_state(shop_a, shop_b):
     with shop_a.schema():
         catalog_import_text("product_code,sku,name_fr,price,stock\nbol,BOL-1,Bol,300,0\ntasse,T-1,Tasse,200,4\n")
-    ChannelAccount.objects.create(seller=shop_a.seller, channel="whatsapp", external_id="213555000111@s.whatsapp.net",
-                                  display_name="+213 555 00 01 11", status="connected")
-    ChannelAccount.objects.create(seller=shop_b.seller, channel="instagram", external_id="1789", display_name="bravo.ig")
+    ChannelAccount.objects.create(
+        seller=shop_a.seller,
+        channel="whatsapp",
+        external_id="213555000111@s.whatsapp.net",
+        display_name="+213 555 00 01 11",
+        status="connected",
+    )
+    ChannelAccount.objects.create(
+        seller=shop_b.seller, channel="instagram", external_id="1789", display_name="bravo.ig"
+    )
     response = shop_a.client().get("/dashboard/")
     assert response.status_code == 200
     status = response.context["status"]

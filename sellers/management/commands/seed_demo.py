@@ -42,9 +42,7 @@ class Command(BaseCommand):
             if seller is None:
                 seller = seller_provision(name="Boutique Demo", slug=DEMO_SLUG, owner=user)
                 self.stdout.write("Created the demo seller.")
-            Membership.objects.get_or_create(
-                user=user, seller=seller, defaults={"role": Membership.Role.OWNER}
-            )
+            Membership.objects.get_or_create(user=user, seller=seller, defaults={"role": Membership.Role.OWNER})
         with tenant_context(seller):
             summary = catalog_import_text(DEMO_CATALOG.read_text(encoding="utf-8"))
             if summary.error_rows:
