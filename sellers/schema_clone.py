@@ -133,8 +133,7 @@ def clone_statements(source: str, target: str) -> list[str]:
         index_rows = cursor.fetchall()
         cursor.execute("SELECT set_config('search_path', %s, true)", [previous_path])
     indexes = [
-        _retarget_index(definition, qualified, f"{dst}.{quote(table)}")
-        for definition, qualified, table in index_rows
+        _retarget_index(definition, qualified, f"{dst}.{quote(table)}") for definition, qualified, table in index_rows
     ]
 
     statements = [f"CREATE SCHEMA {dst}"]
@@ -145,9 +144,13 @@ def clone_statements(source: str, target: str) -> list[str]:
         if kind != "f"
     ]
     statements += indexes
-    statements += [f"INSERT INTO {dst}.{quote(t)} OVERRIDING SYSTEM VALUE SELECT * FROM {src}.{quote(t)}" for t in tables]
+    # Every name below is quoted (identifiers) or escaped (literals); none comes from a user.
     statements += [
-        f"SELECT setval(pg_get_serial_sequence({literal(f'{dst}.{quote(table)}')}, {literal(column)}), m) "
+        f"INSERT INTO {dst}.{quote(t)} OVERRIDING SYSTEM VALUE SELECT * FROM {src}.{quote(t)}"  # noqa: S608
+        for t in tables
+    ]
+    statements += [
+        f"SELECT setval(pg_get_serial_sequence({literal(f'{dst}.{quote(table)}')}, {literal(column)}), m) "  # noqa: S608
         f"FROM (SELECT max({quote(column)}) AS m FROM {dst}.{quote(table)}) AS copied WHERE m IS NOT NULL"
         for table, column in identities
     ]
