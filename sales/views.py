@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import (
@@ -38,13 +38,7 @@ from sales.services.catalog import (
 )
 from sales.services.catalog_csv import catalog_export_stream, catalog_import_create
 from sales.services.settings import RateData, bot_settings_update, delivery_rates_update
-from sellers.middleware import request_membership
-
-
-def _require_owner(request: HttpRequest) -> None:
-    membership = request_membership(request)
-    if not (getattr(request.user, "is_staff", False) or (membership and membership.is_owner)):
-        raise PermissionDenied(_("Only the shop's owners can change settings."))
+from sellers.middleware import require_owner
 
 
 def add_validation_error(form: BaseForm, error: ValidationError) -> None:
@@ -180,7 +174,7 @@ def bot_settings_view(request: HttpRequest) -> HttpResponse:
     row = bot_settings()
     form = BotSettingsForm(request.POST or None, instance=row)
     if request.method == "POST":
-        _require_owner(request)
+        require_owner(request)
         if form.is_valid():
             try:
                 bot_settings_update(**form.settings_values())
@@ -194,7 +188,7 @@ def bot_settings_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def bot_toggle(request: HttpRequest) -> HttpResponse:
-    _require_owner(request)
+    require_owner(request)
     row = bot_settings_update(is_enabled=not bot_settings().is_enabled)
     messages.success(request, _("The bot is on.") if row.is_enabled else _("The bot is off."))
     return redirect("dashboard:home")
@@ -211,7 +205,7 @@ def delivery_settings(request: HttpRequest) -> HttpResponse:
     rows = delivery_table(get_language() or "fr")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        _require_owner(request)
+        require_owner(request)
         rates = []
         for row in rows:
             number = row["number"]

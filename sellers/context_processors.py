@@ -7,15 +7,11 @@ from django.http import HttpRequest
 
 
 def seller(request: HttpRequest) -> dict[str, Any]:
-    from sellers.middleware import request_membership
+    from sellers.middleware import request_is_owner
 
     current = getattr(request, "seller", None)
-    membership = request_membership(request) if current is not None else None
     return {
         "current_seller": current,
-        "current_membership": membership,
-        "is_owner": bool(
-            current is not None and (getattr(request.user, "is_staff", False) or (membership and membership.is_owner))
-        ),
+        "is_owner": current is not None and request_is_owner(request),
         "base_domain": settings.BASE_DOMAIN,
     }

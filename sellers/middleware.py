@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
 from sellers.models import Membership
@@ -26,6 +27,19 @@ def request_membership(request: HttpRequest) -> Membership | None:
         )
     membership: Membership | None = request._membership_cache  # type: ignore[attr-defined]
     return membership
+
+
+def request_is_owner(request: HttpRequest) -> bool:
+    """Owners of the request's seller (and platform staff) may change its settings and team."""
+    if getattr(request.user, "is_staff", False):
+        return True
+    membership = request_membership(request)
+    return membership is not None and membership.is_owner
+
+
+def require_owner(request: HttpRequest) -> None:
+    if not request_is_owner(request):
+        raise PermissionDenied(_("Only the shop's owners can do this."))
 
 
 class SellerAccessMiddleware:

@@ -17,7 +17,7 @@ from channels_app.selectors import channel_accounts_for_seller
 from sales.selectors import catalog_status
 from sellers.forms import MemberAddForm
 from sellers.handoff import handoff_consume, handoff_url
-from sellers.middleware import request_membership
+from sellers.middleware import require_owner
 from sellers.models import Membership, Seller, User
 from sellers.selectors import memberships_for_user
 from sellers.services import membership_add, membership_remove
@@ -28,13 +28,6 @@ def _seller(request: HttpRequest) -> Seller:
     if seller is None:
         raise PermissionDenied
     return seller
-
-
-def _require_owner(request: HttpRequest) -> None:
-    membership = request_membership(request)
-    user = request.user
-    if not (getattr(user, "is_staff", False) or (membership and membership.is_owner)):
-        raise PermissionDenied(_("Only the shop's owners can do this."))
 
 
 # --- Public site --------------------------------------------------------------------------
@@ -94,7 +87,7 @@ def team(request: HttpRequest) -> HttpResponse:
     seller = _seller(request)
     form = MemberAddForm(request.POST or None)
     if request.method == "POST":
-        _require_owner(request)
+        require_owner(request)
         if form.is_valid():
             try:
                 membership, created = membership_add(
@@ -123,7 +116,7 @@ def _send_invitation(request: HttpRequest, user: User) -> None:
 @require_POST
 def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
     seller = _seller(request)
-    _require_owner(request)
+    require_owner(request)
     membership = get_object_or_404(Membership, pk=pk, seller=seller)
     try:
         membership_remove(membership=membership)

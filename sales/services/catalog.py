@@ -35,7 +35,6 @@ PRODUCT_FIELDS = (
     "compare_at_price",
     "is_active",
 )
-VARIANT_FIELDS = ("sku", "size", "colour", "stock", "price_override")
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,6 @@ def test_a_user_of_several_sellers_chooses_one(shop_a, shop_b):
     response = client.post("/accounts/open/bravo/")
     assert response["Location"].startswith("http://bravo.localhost/accounts/handoff/")
     # Not a member of that one:
-    Seller.objects.filter(slug="alpha")
     assert client.post("/accounts/open/nope/").status_code == 404
 
 
@@ -182,3 +181,24 @@ def test_api_token_is_shown_once_stored_as_digest_and_works_for_own_seller_only(
     assert foreign.get("/api/v1/products/").status_code == 403
     wrong = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION="Token m5z_notatoken")
     assert wrong.get("/api/v1/products/").status_code == 401
+
+
+def test_repeated_failed_sign_ins_are_rate_limited(shop_a, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,3/5m/key", "signup": "2/h/ip"}
+    client = Client(HTTP_HOST=PUBLIC, HTTP_ACCEPT_LANGUAGE="en")
+    pages = [
+        client.post("/accounts/login/", {"login": shop_a.owner.email, "password": "wrong"}).content.decode()
+        for _ in range(4)
+    ]
+    assert not any("Too many failed login attempts" in page for page in pages[:3])
+    assert "Too many failed login attempts" in pages[3]
+    # Even the right password is refused while the limit holds.
+    page = client.post("/accounts/login/", {"login": shop_a.owner.email, "password": "pw-For-tests-1"})
+    assert "Too many failed login attempts" in page.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Sign-ups from one address are limited too.
+    statuses = [
+        client.post("/accounts/signup/", {"shop_name": "S", "slug": f"spam-{n}", "email": f"s{n}@x.dz"}).status_code
+        for n in range(3)
+    ]
+    assert statuses[-1] == 429

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
 import algeria_wilayas_communes as dz
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
+from PIL import Image, ImageDraw, ImageFont
 
-from sales.models import DeliveryRate
+from sales.models import DeliveryRate, Product, ProductImage
 from sales.services.catalog_csv import catalog_import_text
 from sales.services.settings import RateData, delivery_rates_update
 from sellers.models import Membership, Seller, User
@@ -24,6 +28,20 @@ DEMO_SLUG = "demo"
 
 # Wilayas of the north (closest to the demo shop in Algiers) pay less for delivery.
 NEAR = {9, 10, 15, 16, 26, 35, 42, 44}
+
+
+def placeholder_image(product: Product) -> ContentFile:
+    """A square picture in a colour of the product's own, with its initial."""
+    digest = hashlib.sha256(product.code.encode()).digest()
+    background = (60 + digest[0] % 150, 60 + digest[1] % 150, 60 + digest[2] % 150)
+    picture = Image.new("RGB", (480, 480), background)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=220)
+    letter = (product.name_fr or product.name_en or product.code)[:1].upper()
+    draw.text((240, 240), letter, fill=(255, 255, 255), font=font, anchor="mm")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return ContentFile(buffer.getvalue(), name=f"{product.code}.png")
 
 
 class Command(BaseCommand):
@@ -47,6 +65,10 @@ class Command(BaseCommand):
             summary = catalog_import_text(DEMO_CATALOG.read_text(encoding="utf-8"))
             if summary.error_rows:
                 self.stderr.write(f"Demo catalog rows rejected: {summary.errors}")
+            for product in Product.objects.filter(images__isnull=True):
+                ProductImage.objects.create(
+                    product=product, image=placeholder_image(product), alt_text=product.display_name()
+                )
             if not DeliveryRate.objects.exists():
                 delivery_rates_update(
                     rates=[
