@@ -176,6 +176,10 @@ def main() -> int:
 
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # Children (the Procfile's `python …` lines above all) use this interpreter's environment.
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(Path(sys.executable).parent.parent)
     servers = EmbeddedServers()
     try:
         servers.start(env)
