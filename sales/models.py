@@ -309,6 +309,8 @@ class CatalogImport(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     error_message = models.TextField(blank=True)
+    # Reasons are written in the language of the person who uploaded the file.
+    language = models.CharField(max_length=8, default="fr")
     # The user lives in the public schema; a plain id keeps deleting a user from touching
     # every seller's schema.
     created_by_id = models.BigIntegerField(null=True, blank=True)

@@ -121,24 +121,27 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def run_foreground(command: list[str], env: dict[str, str]) -> int:
-    """Run a child to the end; Ctrl-C reaches it (same terminal), we wait for it to finish."""
+def run_foreground(command: list[str], env: dict[str, str], *, stop_is_success: bool = False) -> int:
+    """Run a child to the end. Ctrl-C reaches it through the terminal and we wait for it to
+    stop; with `stop_is_success` (the servers of `run`) stopping that way is a success."""
     process = subprocess.Popen(command, cwd=ROOT, env=env)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupted = False
+
+    def on_interrupt(signum: int, _frame: Any) -> None:
+        nonlocal interrupted
+        interrupted = True
 
     def forward(signum: int, _frame: Any) -> None:
         process.send_signal(signum)
 
+    previous_int = signal.signal(signal.SIGINT, on_interrupt)
     previous_term = signal.signal(signal.SIGTERM, forward)
     try:
-        while True:
-            try:
-                return process.wait()
-            except KeyboardInterrupt:  # pragma: no cover - SIGINT is ignored above
-                continue
+        code = process.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous_int)
         signal.signal(signal.SIGTERM, previous_term)
+    return 0 if interrupted and stop_is_success else code
 
 
 def banner(env: dict[str, str]) -> None:
@@ -198,7 +201,9 @@ def main() -> int:
         banner(env)
         time.sleep(0.2)
         return run_foreground(
-            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "--port", env["PORT"]], env
+            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "--port", env["PORT"]],
+            env,
+            stop_is_success=True,
         )
     finally:
         servers.stop()

@@ -14,9 +14,10 @@ from sellers.models import Membership
 from sellers.selectors import membership_for, user_can_access_seller
 
 # Paths on a seller's domain that are not behind the membership gate: sign-in pages, the
-# language switch, static files, and the API (DRF authenticates tokens itself and applies
-# the same rule through sellers.permissions.IsSellerMember).
-OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/api/", "/favicon.ico")
+# language switch, static files, and the API with its schema (DRF authenticates tokens itself
+# and applies the same rule through sellers.permissions.IsSellerMember). The API's
+# documentation page is for people: it stays behind the gate, which sends them to sign in.
+OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/api/v1/", "/api/schema/", "/favicon.ico")
 
 
 def request_membership(request: HttpRequest) -> Membership | None:

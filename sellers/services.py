@@ -8,9 +8,10 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from sellers.models import Domain, Membership, Seller, User
 
@@ -153,12 +154,15 @@ def public_tenant_ensure() -> Seller:
 def template_tenant_ensure(verbosity: int = 0) -> Seller:
     """The template tenant whose schema new sellers are cloned from; idempotent.
 
-    It is a tenant row so that `migrate_schemas` keeps its schema migrated like any other.
+    It is a tenant row so that `migrate_schemas` keeps its schema migrated like any other. A
+    schema found without its row (the row was deleted, so migrations skipped it) is migrated
+    again here.
     """
     schema = settings.TENANT_TEMPLATE_SCHEMA
     with schema_context(get_public_schema_name()):
         template = Seller.objects.filter(schema_name=schema).first()
         if template is None:
+            existed = schema_exists(schema)
             template = Seller(
                 schema_name=schema,
                 name="Template",
@@ -167,4 +171,6 @@ def template_tenant_ensure(verbosity: int = 0) -> Seller:
                 is_active=False,
             )
             template.save(verbosity=verbosity)
+            if existed:
+                call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=verbosity)
     return template

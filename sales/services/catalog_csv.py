@@ -23,7 +23,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sales.models import CatalogImport, Product, Variant
@@ -350,7 +350,7 @@ def catalog_import_text(text: str) -> ImportSummary:
 # --- Import jobs run by a worker ----------------------------------------------------------
 
 
-def catalog_import_create(*, upload: UploadedFile, user_id: int | None) -> CatalogImport:
+def catalog_import_create(*, upload: UploadedFile, user_id: int | None, language: str | None = None) -> CatalogImport:
     """Store the uploaded file as a queued import and enqueue it after commit."""
     from sales.tasks import catalog_import_task
 
@@ -362,7 +362,11 @@ def catalog_import_create(*, upload: UploadedFile, user_id: int | None) -> Catal
     if not name.lower().endswith((".csv", ".txt")):
         raise ValidationError(_("Choose a .csv file."))
     with transaction.atomic():
-        job = CatalogImport(original_name=name[:255], created_by_id=user_id)
+        job = CatalogImport(
+            original_name=name[:255],
+            created_by_id=user_id,
+            language=language or translation.get_language() or settings.LANGUAGE_CODE,
+        )
         job.file.save(name, upload, save=False)
         job.save()
         transaction.on_commit(lambda: catalog_import_task.delay(job.pk))
@@ -405,6 +409,12 @@ def catalog_import_run(job_id: int) -> CatalogImport | None:
     job = CatalogImport.objects.filter(pk=job_id).first()
     if not claimed or job is None:
         return job
+    with translation.override(job.language):
+        _run_claimed(job)
+    return CatalogImport.objects.get(pk=job.pk)
+
+
+def _run_claimed(job: CatalogImport) -> None:
     try:
         with job.file.open("rb") as handle:
             raw = handle.read(settings.CATALOG_IMPORT_MAX_BYTES + 1)
@@ -420,7 +430,7 @@ def catalog_import_run(job_id: int) -> CatalogImport | None:
         CatalogImport.objects.filter(pk=job.pk).update(
             status=CatalogImport.Status.FAILED, error_message=str(exc), finished_at=timezone.now()
         )
-        return CatalogImport.objects.get(pk=job.pk)
+        return
 
     CatalogImport.objects.filter(pk=job.pk).update(total_rows=len(rows_list))
 
@@ -431,7 +441,6 @@ def catalog_import_run(job_id: int) -> CatalogImport | None:
     _save_progress(job.pk, summary, status=CatalogImport.Status.DONE)
     if summary.created or summary.updated:
         catalog_changed()
-    return CatalogImport.objects.get(pk=job.pk)
 
 
 def _save_progress(job_id: int, summary: ImportSummary, status: str | None = None) -> None:

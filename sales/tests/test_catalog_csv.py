@@ -215,3 +215,17 @@ def test_sweeper_reenqueues_imports_left_behind(shop_a, monkeypatch):
         CatalogImport.objects.create(original_name="d.csv", file="imports/d.csv", status="done")
     assert sweep_catalog_imports() == 2
     assert sorted(sent) == sorted([stuck.pk, silent.pk])
+
+
+def test_reasons_are_written_in_the_uploader_language(shop_a, monkeypatch):
+    from django.utils import translation
+
+    monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: None)
+    with shop_a.schema():
+        with translation.override("ar"):
+            job = catalog_import_create(upload=make_upload(b"product_code,sku,name_fr,price\nx,,X,10\n"), user_id=None)
+        assert job.language == "ar"
+        with translation.override("fr"):  # the worker's own language does not matter
+            done = catalog_import_run(job.pk)
+    assert done is not None
+    assert done.errors[0]["errors"] == ["sku فارغ."]

@@ -116,3 +116,18 @@ def test_sign_up_with_a_taken_address_stores_nothing(shop_a):
     with pytest.raises(ValidationError):
         seller_sign_up(email="new@example.com", password="a-Strong-pass-2026", shop_name="Again", slug="alpha")
     assert not User.objects.filter(email="new@example.com").exists()
+
+
+def test_a_template_schema_found_without_its_row_is_migrated_again():
+    from django.core.management import call_command
+
+    from sellers.services import template_tenant_ensure
+
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    call_command("migrate_schemas", "sales", "0001", tenant=True, schema_name=template, interactive=False, verbosity=0)
+    Seller.objects.filter(schema_name=template).delete()  # the row only; the schema stays
+    assert schema_exists(template)
+    template_tenant_ensure()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {template}.django_migrations WHERE app = 'sales'")
+        assert cursor.fetchone()[0] >= 2
