@@ -27,11 +27,18 @@ class Queue(StrEnum):
     PERIODIC = "periodic"
 
 
+# Which queue each task goes to (Celery 6 drops the per-task `queue` attribute).
+TASK_ROUTES: dict[str, Queue] = {
+    "sales.tasks.catalog_import_task": Queue.IMPORTS,
+    "sales.tasks.sweep_catalog_imports": Queue.PERIODIC,
+}
+
 app = CeleryApp("ma5zani")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_queues=[KombuQueue(queue.value) for queue in Queue],
     task_default_queue=Queue.DEFAULT.value,
+    task_routes={name: {"queue": queue.value} for name, queue in TASK_ROUTES.items()},
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

@@ -7,20 +7,19 @@ import logging
 from celery import shared_task
 from django_tenants.utils import schema_context
 
-from ma5zani.celery import Queue
 from sales.services.catalog_csv import catalog_import_run, catalog_imports_stuck
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(queue=Queue.IMPORTS.value)
+@shared_task
 def catalog_import_task(job_id: int) -> str | None:
     """Run one CSV import in the seller's schema (set from the task headers)."""
     job = catalog_import_run(job_id)
     return job.status if job else None
 
 
-@shared_task(queue=Queue.PERIODIC.value)
+@shared_task
 def sweep_catalog_imports() -> int:
     """Re-enqueue imports left queued or silent by a lost task or worker.
 
