@@ -227,17 +227,4 @@ class BotSettingsForm(forms.ModelForm):
 
     def settings_values(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {
-            name: data[name]
-            for name in (
-                "is_enabled",
-                "persona_name",
-                "greeting",
-                "intensity",
-                "max_discount_percent",
-                "languages",
-                "handoff_keywords",
-                "group_chats_enabled",
-                "business_hours",
-            )
-        }
+        return {name: data[name] for name in (*self.Meta.fields, "business_hours")}

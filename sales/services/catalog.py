@@ -22,19 +22,9 @@ from ma5zani.tenancy import current_schema
 from sales.models import Category, Product, ProductImage, Variant
 
 PRODUCT_FIELDS = (
-    "code",
-    "name_ar",
-    "name_fr",
-    "name_en",
-    "description_ar",
-    "description_fr",
-    "description_en",
-    "synonyms",
-    "category",
-    "price",
-    "compare_at_price",
-    "is_active",
-)
+    "code", "name_ar", "name_fr", "name_en", "description_ar", "description_fr", "description_en",
+    "synonyms", "category", "price", "compare_at_price", "is_active",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

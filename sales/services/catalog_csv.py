@@ -27,30 +27,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sales.models import CatalogImport, Product, Variant
-from sales.services.catalog import catalog_changed, category_for_name
+from sales.services.catalog import PRODUCT_FIELDS, catalog_changed, category_for_name
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = [
-    "product_code",
-    "sku",
-    "name_ar",
-    "name_fr",
-    "name_en",
-    "description_ar",
-    "description_fr",
-    "description_en",
-    "category",
-    "price",
-    "compare_at_price",
-    "size",
-    "colour",
-    "stock",
-    "variant_price",
-    "active",
-    "synonyms",
-    "images",
-]
+    "product_code", "sku", "name_ar", "name_fr", "name_en", "description_ar", "description_fr",
+    "description_en", "category", "price", "compare_at_price", "size", "colour", "stock",
+    "variant_price", "active", "synonyms", "images",
+]  # fmt: skip
 REQUIRED_COLUMNS = ("product_code", "sku")
 # The `images` column is written by the export and ignored by the import.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -263,20 +248,7 @@ def _apply_row(data: dict[str, Any]) -> str:
         raise ValidationError(_("price is required for a new product."))
 
     product_values: dict[str, Any] = {
-        key: data[key]
-        for key in (
-            "name_ar",
-            "name_fr",
-            "name_en",
-            "description_ar",
-            "description_fr",
-            "description_en",
-            "price",
-            "compare_at_price",
-            "is_active",
-            "synonyms",
-        )
-        if key in data
+        key: data[key] for key in PRODUCT_FIELDS if key not in ("code", "category") and key in data
     }
     if "category" in data:
         product_values["category"] = category_for_name(data["category"])

@@ -17,6 +17,10 @@ from ma5zani.tenancy import current_schema
 from sales.models import WEEKDAYS, BotSettings, DeliveryRate
 from sales.selectors import bot_settings
 
+BOT_SETTINGS_FIELDS = (
+    "is_enabled", "intensity", "max_discount_percent", "languages", "persona_name", "greeting",
+    "handoff_keywords", "business_hours", "timezone", "group_chats_enabled",
+)  # fmt: skip
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -87,19 +91,7 @@ def validate_business_hours(hours: Any) -> dict[str, list[list[str]]]:
 @transaction.atomic
 def bot_settings_update(**values: Any) -> BotSettings:
     row = bot_settings()
-    allowed = {
-        "is_enabled",
-        "intensity",
-        "max_discount_percent",
-        "languages",
-        "persona_name",
-        "greeting",
-        "handoff_keywords",
-        "business_hours",
-        "timezone",
-        "group_chats_enabled",
-    }
-    unknown = set(values) - allowed
+    unknown = set(values) - set(BOT_SETTINGS_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown settings: %(names)s") % {"names": ", ".join(sorted(unknown))})
     if "business_hours" in values:
