@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ChannelsAppConfig(AppConfig):
     name = "channels_app"
     verbose_name = "Channels"
+
+    def ready(self) -> None:
+        # Each channel package registers its adapter.
+        from channels_app.widget import adapter  # noqa: F401

@@ -30,6 +30,8 @@ class ChannelAccount(models.Model):
     external_id = models.CharField(_("external id"), max_length=255)
     display_name = models.CharField(_("name"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DISCONNECTED)
+    # Channel settings that are not secret (the widget's allowed origins, for example).
+    config = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,9 +13,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ma5zani.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from ma5zani.routing import websocket_urlpatterns  # noqa: E402
 from ma5zani.tenancy import TenantWebsocketMiddleware  # noqa: E402
@@ -23,8 +21,6 @@ from ma5zani.tenancy import TenantWebsocketMiddleware  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
-        ),
+        "websocket": TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -29,6 +29,9 @@ class Queue(StrEnum):
 
 # Which queue each task goes to (Celery 6 drops the per-task `queue` attribute).
 TASK_ROUTES: dict[str, Queue] = {
+    "conversations.tasks.reply_task": Queue.REPLIES,
+    "conversations.tasks.deliver_task": Queue.DELIVERY,
+    "conversations.tasks.sweep_conversations": Queue.PERIODIC,
     "sales.tasks.catalog_import_task": Queue.IMPORTS,
     "sales.tasks.sweep_catalog_imports": Queue.PERIODIC,
 }

@@ -1,7 +1,7 @@
-"""Live events for the dashboard: one publish() for services, called after commit.
+"""Live events for the dashboard and inbox: one publish() for services, sent after commit.
 
-Group names carry the seller's schema, so a consumer can only ever join its own seller's
-groups.
+One group per seller, named after its schema, so a consumer can only ever join its own
+seller's group.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def seller_group(schema_name: str, topic: str = "dashboard") -> str:
-    return f"seller.{schema_name}.{topic}"
+def seller_group(schema_name: str) -> str:
+    return f"seller.{schema_name}"
 
 
-def publish(schema_name: str, event: str, payload: dict[str, Any], topic: str = "dashboard") -> None:
+def publish(schema_name: str, event: str, payload: dict[str, Any]) -> None:
     """Send `event` to the seller's group once the current transaction commits.
 
     A failure to reach the channel layer is logged, never raised: the database is the source
@@ -34,7 +34,7 @@ def publish(schema_name: str, event: str, payload: dict[str, Any], topic: str = 
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(seller_group(schema_name, topic), message)
+            async_to_sync(layer.group_send)(seller_group(schema_name), message)
         except Exception:  # the event is a hint; never break the caller
             logger.warning("Could not publish %s to %s", event, schema_name, exc_info=True)
 

@@ -7,6 +7,11 @@ from typing import Any
 from ma5zani.celery import Queue
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "sweep-conversations": {
+        "task": "conversations.tasks.sweep_conversations",
+        "schedule": 15.0,
+        "options": {"queue": Queue.PERIODIC.value, "expires": 14},
+    },
     "sweep-catalog-imports": {
         "task": "sales.tasks.sweep_catalog_imports",
         "schedule": 60.0,

@@ -31,6 +31,10 @@ if not SECRET_KEY:
 # Sellers are reached at <slug>.<BASE_DOMAIN>; the public site at BASE_DOMAIN itself.
 BASE_DOMAIN: str = env.str("BASE_DOMAIN", default="localhost").lower().strip(".")
 PORT: int = env.int("PORT", default=8000)
+# Where the public site is reached from outside (links in e-mails, the widget's script tag).
+SITE_URL: str = env.str(
+    "SITE_URL", default=f"http://{BASE_DOMAIN}:{PORT}" if DEBUG else f"https://{BASE_DOMAIN}"
+).rstrip("/")
 ALLOWED_HOSTS: list[str] = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("ALLOWED_HOSTS", default=[])]
 if DEBUG:
     ALLOWED_HOSTS += ["localhost", ".localhost", "127.0.0.1", "testserver"]
@@ -271,6 +275,21 @@ MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
+
+# --- Conversations ------------------------------------------------------------------------
+
+# Pause before answering, so that a burst of quick customer messages gets one answer.
+REPLY_PAUSE_SECONDS: float = env.float("REPLY_PAUSE_SECONDS", default=0.8)
+BOT_ENGINE_CLASS: str = env.str("BOT_ENGINE_CLASS", default="sales.engine.builtin.BuiltinEngine")
+DELIVERY_MAX_ATTEMPTS: int = env.int("DELIVERY_MAX_ATTEMPTS", default=6)
+DELIVERY_BACKOFF_SECONDS: float = env.float("DELIVERY_BACKOFF_SECONDS", default=2.0)
+DELIVERY_BACKOFF_MAX_SECONDS: float = env.float("DELIVERY_BACKOFF_MAX_SECONDS", default=120.0)
+SWEEP_REPLY_AFTER_SECONDS: int = env.int("SWEEP_REPLY_AFTER_SECONDS", default=20)
+SWEEP_DELIVERY_AFTER_SECONDS: int = env.int("SWEEP_DELIVERY_AFTER_SECONDS", default=30)
+SWEEP_MAX_AGE_HOURS: int = env.int("SWEEP_MAX_AGE_HOURS", default=24)
+MESSAGE_MAX_CHARS: int = env.int("MESSAGE_MAX_CHARS", default=2000)
+WIDGET_RATE_LIMIT_VISITOR: str = env.str("WIDGET_RATE_LIMIT_VISITOR", default="20/minute")
+WIDGET_RATE_LIMIT_IP: str = env.str("WIDGET_RATE_LIMIT_IP", default="120/minute")
 
 # --- Catalog ------------------------------------------------------------------------------
 

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
+from channels_app.widget.views import WidgetAPIView, demo_shop
 from ma5zani.admin_sites import platform_admin
 from ma5zani.health import HealthView
+from sales.views import product_image
 from sellers import views as seller_views
 
+widget_api = [path("widget/v1/messages", WidgetAPIView.as_view(), name="widget-messages")]
+
 urlpatterns = [
+    *widget_api,
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(
+            urlconf=widget_api, permission_classes=[AllowAny], custom_settings={"TITLE": "ma5zani Bot widget API"}
+        ),
+        name="public-api-schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="public-api-schema", permission_classes=[AllowAny]),
+        name="public-api-docs",
+    ),
+    path("demo-shop/", demo_shop, name="demo_shop"),
+    path("media/<str:schema>/products/<path:path>", product_image, name="product_image"),
     path("", seller_views.landing, name="landing"),
     path("accounts/continue/", seller_views.seller_continue, name="seller_continue"),
     path("accounts/open/<slug:slug>/", seller_views.seller_open, name="seller_open"),

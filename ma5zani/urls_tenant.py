@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from conversations.urls import conversation_patterns
 from ma5zani.admin_sites import seller_admin
 from sales import views as sales_views
 from sales.urls import catalog_patterns, settings_patterns
@@ -17,6 +18,7 @@ urlpatterns = [
     path("dashboard/", include(dashboard_patterns)),
     path("dashboard/catalog/", include(catalog_patterns)),
     path("dashboard/settings/", include(settings_patterns)),
+    path("dashboard/conversations/", include(conversation_patterns)),
     path("accounts/handoff/", seller_views.handoff, name="seller_handoff"),
     path("accounts/", include("allauth.urls")),
     path("admin/", seller_admin.urls),

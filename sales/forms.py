@@ -169,6 +169,7 @@ class BotSettingsForm(forms.ModelForm):
             "languages",
             "handoff_keywords",
             "group_chats_enabled",
+            "bot_resume_after_minutes",
         ]
         widgets = {
             "intensity": forms.RadioSelect,

@@ -266,6 +266,14 @@ class BotSettings(models.Model):
     business_hours = models.JSONField(_("business hours"), default=default_business_hours)
     timezone = models.CharField(_("time zone"), max_length=64, default="Africa/Algiers")
     group_chats_enabled = models.BooleanField(_("answer in group chats"), default=False)
+    bot_resume_after_minutes = models.PositiveIntegerField(
+        _("bot answers again after (minutes)"),
+        default=30,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text=_(
+            "After this long without a message in a conversation you took over, the bot answers again. 0: never."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

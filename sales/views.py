@@ -39,6 +39,7 @@ from sales.services.catalog import (
 from sales.services.catalog_csv import catalog_export_stream, catalog_import_create
 from sales.services.settings import RateData, bot_settings_update, delivery_rates_update
 from sellers.middleware import require_owner
+from sellers.selectors import user_can_access_seller
 
 
 def add_validation_error(form: BaseForm, error: ValidationError) -> None:
@@ -240,8 +241,20 @@ def delivery_settings(request: HttpRequest) -> HttpResponse:
 
 
 def tenant_media(request: HttpRequest, schema: str, path: str) -> HttpResponse | FileResponse:
-    """Serve the seller's own uploaded files (product images) to its members."""
+    """Serve the seller's uploaded files on its domain: product images to anyone (customers
+    see them in the chat), everything else (imports, conversation media) to members only."""
     seller = getattr(request, "seller", None)
     if seller is None or schema != seller.schema_name:
         raise Http404
+    if not path.startswith("products/") and not user_can_access_seller(request.user, seller):
+        raise Http404
     return serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / schema))
+
+
+def product_image(request: HttpRequest, schema: str, path: str) -> HttpResponse | FileResponse:
+    """Product images on the public site, where the widget (on the seller's own site) finds them."""
+    from sellers.selectors import sellers_real
+
+    if not sellers_real().filter(schema_name=schema, is_active=True).exists():
+        raise Http404
+    return serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / schema / "products"))

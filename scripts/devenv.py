@@ -155,6 +155,7 @@ def banner(env: dict[str, str]) -> None:
         f"  Public site        http://{domain}:{port}/",
         f"  Demo dashboard     http://demo.{domain}:{port}/dashboard/",
         f"  Demo shop admin    http://demo.{domain}:{port}/admin/",
+        f"  Demo shop + chat   http://{domain}:{port}/demo-shop/",
         f"  Platform admin     http://{domain}:{port}/admin/",
         f"  API docs (demo)    http://demo.{domain}:{port}/api/docs/",
         f"  Health             http://{domain}:{port}/health/",

@@ -17,7 +17,8 @@ from sellers.selectors import membership_for, user_can_access_seller
 # language switch, static files, and the API with its schema (DRF authenticates tokens itself
 # and applies the same rule through sellers.permissions.IsSellerMember). The API's
 # documentation page is for people: it stays behind the gate, which sends them to sign in.
-OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/api/v1/", "/api/schema/", "/favicon.ico")
+# Files under /media/ are checked by the view that serves them (product images are public).
+OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/media/", "/api/v1/", "/api/schema/", "/favicon.ico")
 
 
 def request_membership(request: HttpRequest) -> Membership | None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
+from channels_app.widget.services import widget_account_ensure
 from sellers.models import Domain, Membership, Seller, User
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,28}[a-z0-9])$")
@@ -87,6 +88,7 @@ def seller_provision(*, name: str, slug: str, owner: User | None, verbosity: int
         Domain.objects.create(domain=seller_domain_name(slug), tenant=seller, is_primary=True)
         if owner is not None:
             Membership.objects.create(user=owner, seller=seller, role=Membership.Role.OWNER)
+        widget_account_ensure(seller)
     return seller
 
 

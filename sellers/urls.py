@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from channels_app.widget.views import widget_settings
 from sellers import views
 
 dashboard_patterns = (
@@ -10,6 +11,7 @@ dashboard_patterns = (
         path("team/", views.team, name="team"),
         path("team/<int:pk>/remove/", views.team_remove, name="team_remove"),
         path("api/", views.api_access, name="api_access"),
+        path("channels/widget/", widget_settings, name="widget"),
     ],
     "dashboard",
 )

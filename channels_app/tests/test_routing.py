@@ -20,7 +20,7 @@ def test_an_external_id_resolves_to_its_seller(shop_a, shop_b):
     assert messenger is not None and messenger.seller == shop_a.seller
     assert instagram is not None and instagram.seller == shop_b.seller
     assert channel_account_for_external_id("whatsapp", "1001") is None
-    assert [a.channel for a in channel_accounts_for_seller(shop_a.seller)] == ["messenger"]
+    assert [a.channel for a in channel_accounts_for_seller(shop_a.seller)] == ["messenger", "widget"]
 
 
 def test_one_external_id_cannot_belong_to_two_sellers(shop_a, shop_b):

@@ -19,7 +19,7 @@ from sales.selectors import bot_settings
 
 BOT_SETTINGS_FIELDS = (
     "is_enabled", "intensity", "max_discount_percent", "languages", "persona_name", "greeting",
-    "handoff_keywords", "business_hours", "timezone", "group_chats_enabled",
+    "handoff_keywords", "business_hours", "timezone", "group_chats_enabled", "bot_resume_after_minutes",
 )  # fmt: skip
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

@@ -78,6 +78,7 @@ def bot_post(**overrides):
         "languages": ["darija", "fr"],
         "handoff_keywords": "nheb nehder m3a wahed\nconseiller\n\nconseiller",
         "group_chats_enabled": "",
+        "bot_resume_after_minutes": "45",
     }
     for day in ("mon", "tue", "wed", "thu", "sat", "sun"):
         data.update({f"{day}_open": "on", f"{day}_start": "09:00", f"{day}_end": "18:00"})
@@ -98,6 +99,7 @@ def test_bot_settings_are_saved(shop_a):
         assert row.handoff_keywords == ["nheb nehder m3a wahed", "conseiller"]
         assert row.business_hours["fri"] == []
         assert row.business_hours["mon"] == [["09:00", "18:00"]]
+        assert row.bot_resume_after_minutes == 45
 
 
 @pytest.mark.parametrize(

@@ -50,14 +50,20 @@
     });
   }
 
-  // Live figures on the dashboard home, over the seller's websocket.
-  function setupLiveStatus() {
-    var root = document.querySelector("[data-live-status]");
-    if (!root || !window.WebSocket) return;
+  // One websocket per dashboard page (/ws/dashboard/), reconnecting with backoff; events go
+  // to whatever the page shows: home figures, the conversation list, an open thread.
+  function setupLive() {
+    var status = document.querySelector("[data-live-status]");
+    var list = document.querySelector("[data-live-list]");
+    var thread = document.getElementById("thread");
+    if (!(status || list || thread) || !window.WebSocket) return;
     var delay = 1000;
-    function apply(payload) {
+    var listTimer = null;
+
+    function applyStatus(payload) {
+      if (!status) return;
       Object.keys(payload).forEach(function (key) {
-        root.querySelectorAll('[data-field="' + key + '"]').forEach(function (el) {
+        status.querySelectorAll('[data-field="' + key + '"]').forEach(function (el) {
           if (el.hasAttribute("data-onoff")) {
             var on = Number(payload[key]) === 1;
             el.textContent = on ? el.getAttribute("data-on") : el.getAttribute("data-off");
@@ -68,25 +74,102 @@
         });
       });
     }
+
+    function refreshList() {
+      if (!list) return;
+      clearTimeout(listTimer);
+      listTimer = setTimeout(function () {
+        fetch(list.getAttribute("data-live-list"), { credentials: "same-origin" })
+          .then(function (response) { return response.text(); })
+          .then(function (html) { list.innerHTML = html; });  // rendered and escaped by the server
+      }, 250);
+    }
+
+    function lastMessageId() {
+      var bubbles = thread.querySelectorAll("[data-message]");
+      return bubbles.length ? Number(bubbles[bubbles.length - 1].getAttribute("data-message")) : 0;
+    }
+
+    function bubble(message) {
+      var el = document.createElement("div");
+      el.className = "bubble " + message.author;
+      el.setAttribute("data-message", String(message.id));
+      var meta = document.createElement("div");
+      meta.className = "bubble-meta";
+      var label = thread.getAttribute("data-label-" + message.author) || message.author;
+      meta.textContent = label + " · " + new Date(message.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      if (message.direction === "out" && message.author !== "system") {
+        var state = document.createElement("span");
+        state.setAttribute("data-status", "");
+        state.textContent = message.status;
+        meta.appendChild(document.createTextNode(" · "));
+        meta.appendChild(state);
+      }
+      var text = document.createElement("div");
+      text.className = "bubble-text";
+      text.textContent = message.text;  // customer text is always shown as text
+      el.appendChild(meta);
+      el.appendChild(text);
+      if (message.error) {
+        var error = document.createElement("div");
+        error.className = "errorlist";
+        error.textContent = message.error;
+        el.appendChild(error);
+      }
+      return el;
+    }
+
+    function refreshThread() {
+      if (!thread) return;
+      var url = thread.getAttribute("data-messages-url") + "?after=" + lastMessageId();
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          data.messages.forEach(function (message) {
+            if (!thread.querySelector('[data-message="' + message.id + '"]')) thread.appendChild(bubble(message));
+          });
+          thread.scrollTop = thread.scrollHeight;
+        });
+    }
+
+    function updateStatus(message) {
+      if (!thread) return;
+      var el = thread.querySelector('[data-message="' + message.id + '"] [data-status]');
+      if (el) el.textContent = message.status;
+    }
+
+    function handle(event, payload) {
+      if (event === "status" || event === "catalog.changed" || event === "bot.settings") applyStatus(payload);
+      if (event === "message.created" || event === "conversation.updated" || event === "handoff") refreshList();
+      if (thread && payload && String(payload.conversation || payload.id) === thread.getAttribute("data-conversation")) {
+        if (event === "message.created") refreshThread();
+        if (event === "message.updated") updateStatus(payload);
+      }
+      if (event === "message.updated") refreshList();
+    }
+
     function connect() {
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
       var socket = new WebSocket(scheme + window.location.host + "/ws/dashboard/");
+      var root = status || list || thread;
       socket.addEventListener("open", function () {
         delay = 1000;
         root.setAttribute("data-connected", "true");
+        if (thread) refreshThread();  // catch up on what happened while disconnected
       });
       socket.addEventListener("message", function (event) {
         var message;
         try { message = JSON.parse(event.data); } catch (e) { return; }
-        if (message && message.payload && typeof message.payload === "object") apply(message.payload);
+        if (message && typeof message.event === "string") handle(message.event, message.payload || {});
       });
       socket.addEventListener("close", function (event) {
         root.setAttribute("data-connected", "false");
         if (event.code === 4403) return;
-        setTimeout(connect, delay);
+        setTimeout(connect, delay + Math.random() * 500);
         delay = Math.min(delay * 2, 30000);
       });
     }
+    if (thread) thread.scrollTop = thread.scrollHeight;
     connect();
   }
 
@@ -175,7 +258,7 @@
     setupLanguage();
     setupConfirm();
     setupFormset();
-    setupLiveStatus();
+    setupLive();
     setupImportProgress();
     setupDeliveryFill();
   });

@@ -16,6 +16,7 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 from PIL import Image, ImageDraw, ImageFont
 
+from channels_app.widget.services import widget_account_ensure, widget_settings_update
 from sales.models import DeliveryRate, Product, ProductImage
 from sales.services.catalog_csv import catalog_import_text
 from sales.services.settings import RateData, delivery_rates_update
@@ -61,6 +62,10 @@ class Command(BaseCommand):
                 seller = seller_provision(name="Boutique Demo", slug=DEMO_SLUG, owner=user)
                 self.stdout.write("Created the demo seller.")
             Membership.objects.get_or_create(user=user, seller=seller, defaults={"role": Membership.Role.OWNER})
+            # The demo shop page on the public site embeds the demo seller's widget.
+            account = widget_account_ensure(seller)
+            origins = sorted({*account.config.get("allowed_origins", []), settings.SITE_URL})
+            widget_settings_update(account=account, origins=origins)
         with tenant_context(seller):
             summary = catalog_import_text(DEMO_CATALOG.read_text(encoding="utf-8"))
             if summary.error_rows:

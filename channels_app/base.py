@@ -1,0 +1,116 @@
+"""The one interface every channel meets: normalized messages in and out, and an adapter.
+
+An adapter turns what arrives (a webhook, a gateway event, a widget frame) into an
+InboundMessage, and sends OutboundMessages through its channel. Everything between (storing,
+replying, retrying, live events) is shared and knows no channel.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from channels_app.models import ChannelAccount
+
+
+@dataclass(frozen=True)
+class InboundMedia:
+    kind: str  # image, audio, video, document, sticker, location
+    mime_type: str = ""
+    filename: str = ""
+    content: bytes | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    channel_account_id: int
+    sender_id: str
+    external_id: str
+    text: str
+    timestamp: dt.datetime
+    sender_name: str = ""
+    media: tuple[InboundMedia, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    product_id: int
+    title: str
+    price: int
+    in_stock: bool
+    image_url: str = ""
+    subtitle: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: int
+    idempotency_key: str
+    conversation_id: int
+    recipient_id: str
+    text: str
+    author: str
+    created_at: dt.datetime
+    quick_replies: tuple[str, ...] = ()
+    cards: tuple[ProductCard, ...] = ()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    quick_replies: bool = False
+    product_cards: bool = False
+    typing: bool = False
+    read_receipts: bool = False
+    max_text_length: int = 4096
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str
+
+
+class DeliveryError(Exception):
+    """The channel refused or failed a send. `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ChannelAdapter(abc.ABC):
+    channel: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @abc.abstractmethod
+    def send(self, *, account: ChannelAccount, schema: str, message: OutboundMessage) -> SendResult:
+        """Send one message. Must not send twice for the same `message.idempotency_key`."""
+
+    def typing(self, *, account: ChannelAccount, schema: str, recipient_id: str, on: bool) -> None:
+        """Show or hide the typing indicator, where the channel has one."""
+        return None
+
+    def mark_read(self, *, account: ChannelAccount, schema: str, recipient_id: str, external_ids: list[str]) -> None:
+        """Mark the customer's messages read, where the channel supports it."""
+        return None
+
+
+_registry: dict[str, ChannelAdapter] = {}
+
+
+def register(adapter: ChannelAdapter) -> ChannelAdapter:
+    _registry[adapter.channel] = adapter
+    return adapter
+
+
+def adapter_for(channel: str) -> ChannelAdapter:
+    try:
+        return _registry[channel]
+    except KeyError as exc:
+        raise LookupError(f"No adapter for channel {channel!r}") from exc

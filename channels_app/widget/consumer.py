@@ -1,0 +1,138 @@
+"""The widget's websocket on the public site: /ws/widget/?key=<public key>&visitor=<uuid>.
+
+The seller comes from the key (the routing index), never from the host. The page's Origin must
+be one of the seller's allowed origins. Frames are JSON:
+
+  in   {"type": "message", "text": "...", "client_id": "<uuid>"}   → {"type": "ack", ...}
+  in   {"type": "history", "after": <id>}                          → {"type": "history", ...}
+  in   {"type": "ping"}                                            → {"type": "pong"}
+  out  {"type": "message", "message": {...}}  {"type": "typing", "on": true}
+  out  {"type": "error", "code": "...", "detail": "..."}  (a malformed frame stores nothing)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from channels_app.models import ChannelAccount
+from channels_app.ratelimit import allow
+from channels_app.widget.adapter import visitor_group
+from channels_app.widget.inbound import WidgetInputError, clean_visitor, inbound_from
+from channels_app.widget.services import origin_allowed, widget_account_for_key, widget_history
+from conversations.services import ingest
+from ma5zani.tenancy import run_in_tenant
+
+CLOSE_UNKNOWN_KEY = 4404
+CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_BAD_REQUEST = 4400
+MAX_FRAME_BYTES = 16_384
+
+
+def header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def client_ip(scope: dict[str, Any]) -> str:
+    forwarded = header(scope, b"x-forwarded-for")
+    if forwarded:
+        return forwarded.split(",")[0].strip()
+    client = scope.get("client") or ("", 0)
+    return str(client[0])
+
+
+class WidgetConsumer(AsyncWebsocketConsumer):
+    account: ChannelAccount
+    schema: str
+    visitor: str
+    group: str | None = None
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        account = await database_sync_to_async(widget_account_for_key)((query.get("key") or [""])[0])
+        if account is None:
+            await self.close(code=CLOSE_UNKNOWN_KEY)
+            return
+        if not origin_allowed(account, header(self.scope, b"origin")):
+            await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
+            return
+        try:
+            self.visitor = clean_visitor((query.get("visitor") or [""])[0])
+        except WidgetInputError:
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        self.account, self.schema = account, account.seller.schema_name
+        self.group = visitor_group(self.schema, account.pk, self.visitor)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._send_history(after=0)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = self._parse(text_data, bytes_data)
+            kind = frame.get("type")
+            if kind == "ping":
+                await self._send({"type": "pong"})
+            elif kind == "history":
+                after = frame.get("after", 0)
+                await self._send_history(after=after if isinstance(after, int) and after >= 0 else 0)
+            elif kind == "message":
+                await self._receive_message(frame)
+            else:
+                raise WidgetInputError("unknown_type", "type must be message, history or ping.")
+        except WidgetInputError as error:
+            await self._send(error.frame())
+
+    def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+        if text_data is None or bytes_data is not None:
+            raise WidgetInputError("malformed", "Frames are JSON text.")
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            raise WidgetInputError("too_long", "The frame is too large.")
+        try:
+            frame = json.loads(text_data)
+        except ValueError as exc:
+            raise WidgetInputError("malformed", "The frame is not JSON.") from exc
+        if not isinstance(frame, dict):
+            raise WidgetInputError("malformed", "A frame is a JSON object.")
+        return frame
+
+    async def _receive_message(self, frame: dict[str, Any]) -> None:
+        inbound = inbound_from(frame, account=self.account, visitor=self.visitor)
+        visitor_ok = await database_sync_to_async(allow)(
+            settings.WIDGET_RATE_LIMIT_VISITOR, "widget", self.schema, "visitor", self.visitor
+        )
+        ip_ok = await database_sync_to_async(allow)(
+            settings.WIDGET_RATE_LIMIT_IP, "widget", "ip", client_ip(self.scope)
+        )
+        if not (visitor_ok and ip_ok):
+            raise WidgetInputError("rate_limited", "Too many messages; wait a moment.")
+        result = await run_in_tenant(self.schema, ingest, inbound)
+        # Stored and committed: only now is the message acknowledged.
+        await self._send(
+            {"type": "ack", "client_id": frame["client_id"], "id": result.message_id, "duplicate": not result.created}
+        )
+
+    async def _send_history(self, *, after: int) -> None:
+        messages = await run_in_tenant(self.schema, widget_history, self.account, self.visitor, after=after)
+        await self._send({"type": "history", "messages": messages})
+
+    async def _send(self, data: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(data, ensure_ascii=False))
+
+    async def widget_message(self, event: dict[str, Any]) -> None:
+        await self._send({"type": "message", "message": event["message"]})
+
+    async def widget_typing(self, event: dict[str, Any]) -> None:
+        await self._send({"type": "typing", "on": bool(event.get("on"))})

@@ -1,0 +1,200 @@
+"""Customers, their channel identities, conversations and messages. Tenant schema.
+
+Rows that name something of the public schema (a channel account, a platform user) keep its
+plain id: seller schemas hold no foreign keys into public tables except the admin log.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class Channel(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp"
+    MESSENGER = "messenger", "Messenger"
+    INSTAGRAM = "instagram", "Instagram"
+    WIDGET = "widget", _("Web chat")
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True, region="DZ")
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True, verbose_name=_("tags"))
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [models.Index(fields=["phone"], name="customer_phone")]
+
+    def __str__(self) -> str:
+        return self.name or str(self.phone) or f"#{self.pk}"
+
+
+class ChannelIdentity(models.Model):
+    """How one customer is reached on one channel account (visitor id, phone JID, PSID…)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    channel_account_id = models.BigIntegerField()
+    external_id = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "channel_account_id", "external_id"], name="unique_channel_identity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+class Conversation(models.Model):
+    class Mode(models.TextChoices):
+        BOT = "bot", _("Bot")
+        HUMAN = "human", _("Seller")
+        CLOSED = "closed", _("Closed")
+
+    class Stage(models.TextChoices):
+        NEW = "new", _("New")
+        INTERESTED = "interested", _("Interested")
+        ORDERING = "ordering", _("Ordering")
+        ORDERED = "ordered", _("Ordered")
+        LOST = "lost", _("Lost")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="conversations")
+    identity = models.OneToOneField(ChannelIdentity, on_delete=models.CASCADE, related_name="conversation")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    channel_account_id = models.BigIntegerField()
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.BOT)
+    handoff_reason = models.CharField(max_length=200, blank=True)
+    assigned_member_id = models.BigIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    sales_stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NEW)
+    unread_count = models.PositiveIntegerField(default=0)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    mode_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        indexes = [models.Index(fields=["mode", "last_message_at"], name="conversation_mode_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.customer}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", _("Received")
+        OUT = "out", _("Sent")
+
+    class Author(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        BOT = "bot", _("Bot")
+        SELLER = "seller", _("Seller")
+        SYSTEM = "system", _("System")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+
+    class MediaKind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        AUDIO = "audio", _("Voice")
+        VIDEO = "video", _("Video")
+        DOCUMENT = "document", _("Document")
+        STICKER = "sticker", _("Sticker")
+        LOCATION = "location", _("Location")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    author = models.CharField(max_length=8, choices=Author.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    # The id the channel gave the message; unique per channel so a repeated delivery is one row.
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    # Sent with every delivery attempt so that the channel (or we) can refuse a second copy.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    text = models.TextField(blank=True)
+    media = models.FileField(upload_to="media/%Y/%m/", blank=True)
+    media_type = models.CharField(max_length=100, blank=True)
+    media_kind = models.CharField(max_length=16, choices=MediaKind.choices, blank=True)
+    transcript = models.TextField(blank=True)
+    quick_replies = models.JSONField(default=list, blank=True)
+    cards = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    # The customer message a bot reply answers: a message is answered once at most.
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
+    sent_by_id = models.BigIntegerField(null=True, blank=True)
+    channel_timestamp = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    reply_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    engine = models.CharField(max_length=40, blank=True)
+    engine_model = models.CharField(max_length=100, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="unique_channel_message",
+            ),
+            models.UniqueConstraint(
+                fields=["reply_to"],
+                condition=Q(author="bot"),
+                name="one_bot_reply_per_message",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "direction", "id"], name="message_thread"),
+            models.Index(fields=["status", "created_at"], name="message_status_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.author}: {self.text[:40]}"
+
+
+class DeliveryAttempt(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    succeeded = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["message", "number"]
+        constraints = [models.UniqueConstraint(fields=["message", "number"], name="unique_delivery_attempt")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}#{self.number}"

@@ -1,0 +1,516 @@
+"""The message path: ingest, reply, deliver, hand off. Every function runs in the current
+seller's schema and keeps the database the source of truth; queues are only a hint.
+
+1. `ingest` stores a normalized inbound message once (unique per channel and external id) and,
+   after commit, publishes it and enqueues the reply.
+2. `conversation_reply` answers the customer's whole unanswered burst once: a draft made while a
+   newer message arrived is dropped, and a customer message is answered by the bot at most once
+   (a unique constraint), whatever happens to the task.
+3. `message_deliver` sends a queued outbound message through its channel's adapter, records each
+   attempt, retries with exponential backoff and jitter, and ends sent or failed.
+4. `sweep` finds inbound messages left unanswered and outbound messages stuck in queued, and
+   enqueues them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from channels_app.base import DeliveryError, InboundMessage, OutboundMessage, adapter_for
+from channels_app.models import ChannelAccount
+from conversations.handoff import wants_a_person
+from conversations.models import ChannelIdentity, Conversation, Customer, DeliveryAttempt, Message
+from conversations.selectors import (
+    conversation_payload,
+    latest_inbound,
+    message_payload,
+    recent_history,
+    unanswered_burst,
+)
+from ma5zani.realtime import publish
+from ma5zani.tenancy import current_schema
+from sales.engine import EngineContext, engine_for_seller
+from sales.engine.base import EngineReply, Turn
+from sales.engine.language import guess_language
+from sales.selectors import bot_settings
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_TEXT = {
+    "ar": "مليح، راني نحولك لواحد من المحل. يجاوبك في أقرب وقت.",
+    "arabizi": "Mlih, rani n7awlek l wa7ed men l'mahal. Yjawbek f a9rab wa9t.",
+    "fr": "Très bien, je vous passe quelqu'un de la boutique. On vous répond au plus vite.",
+    "en": "Sure, I'm passing you to someone from the shop. They'll answer you shortly.",
+}
+
+
+# --- Live events --------------------------------------------------------------------------
+
+
+def _publish_message(message: Message, event: str = "message.created") -> None:
+    publish(current_schema(), event, message_payload(message))
+
+
+def _publish_conversation(conversation: Conversation) -> None:
+    publish(current_schema(), "conversation.updated", conversation_payload(conversation))
+
+
+# --- Ingest -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message_id: int
+    conversation_id: int
+    created: bool
+
+
+def _identity_for(inbound: InboundMessage) -> ChannelIdentity:
+    lookup = {
+        "channel": inbound.channel,
+        "channel_account_id": inbound.channel_account_id,
+        "external_id": inbound.sender_id,
+    }
+    identity = ChannelIdentity.objects.select_related("customer").filter(**lookup).first()
+    if identity is not None:
+        return identity
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(name=inbound.sender_name[:200])
+            return ChannelIdentity.objects.create(customer=customer, display_name=inbound.sender_name[:200], **lookup)
+    except IntegrityError:  # created meanwhile by a concurrent delivery
+        return ChannelIdentity.objects.select_related("customer").get(**lookup)
+
+
+def _conversation_for(identity: ChannelIdentity) -> Conversation:
+    conversation = Conversation.objects.select_for_update().filter(identity=identity).first()
+    if conversation is not None:
+        return conversation
+    try:
+        with transaction.atomic():
+            Conversation.objects.create(
+                identity=identity,
+                customer=identity.customer,
+                channel=identity.channel,
+                channel_account_id=identity.channel_account_id,
+            )
+    except IntegrityError:
+        pass
+    return Conversation.objects.select_for_update().get(identity=identity)
+
+
+def ingest(inbound: InboundMessage) -> IngestResult:
+    """Store an inbound message once. Commit happens before this returns; only then may the
+    caller acknowledge the sender. A repeated delivery changes nothing."""
+    with transaction.atomic():
+        identity = _identity_for(inbound)
+        # The conversation row is locked: deliveries of one conversation are stored one by one.
+        conversation = _conversation_for(identity)
+        existing = Message.objects.filter(channel=inbound.channel, external_id=inbound.external_id).first()
+        if existing is not None:
+            return IngestResult(existing.pk, existing.conversation_id, created=False)
+        now = timezone.now()
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.IN,
+            author=Message.Author.CUSTOMER,
+            channel=inbound.channel,
+            external_id=inbound.external_id,
+            text=inbound.text,
+            status=Message.Status.RECEIVED,
+            channel_timestamp=inbound.timestamp,
+        )
+        language = guess_language(inbound.text) if inbound.text else conversation.language
+        Conversation.objects.filter(pk=conversation.pk).update(
+            unread_count=F("unread_count") + 1,
+            last_inbound_at=now,
+            last_message_at=now,
+            language=language or conversation.language,
+        )
+        Customer.objects.filter(pk=identity.customer_id).update(last_seen_at=now)
+        conversation.refresh_from_db()
+        if conversation.mode == Conversation.Mode.CLOSED:
+            _set_mode(conversation, Conversation.Mode.BOT, reason="")
+        transaction.on_commit(lambda: _publish_message(message))
+
+        settings_row = bot_settings()
+        if conversation.mode == Conversation.Mode.BOT and wants_a_person(inbound.text, settings_row.handoff_keywords):
+            conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
+        elif conversation.mode == Conversation.Mode.BOT:
+            schema = current_schema()
+            transaction.on_commit(lambda: enqueue_reply(schema, conversation.pk, message.pk))
+        else:
+            transaction.on_commit(lambda: _publish_conversation(conversation))
+    return IngestResult(message.pk, conversation.pk, created=True)
+
+
+def enqueue_reply(schema: str, conversation_id: int, inbound_id: int, *, countdown: float | None = None) -> None:
+    """Ask a worker to answer after the pause. A broker outage is logged, not raised: the
+    sweeper answers the message once the broker is back."""
+    from django_tenants.utils import schema_context
+
+    from conversations.tasks import reply_task
+
+    try:
+        with schema_context(schema):  # the task header carries the schema
+            reply_task.apply_async(
+                (conversation_id, inbound_id),
+                countdown=settings.REPLY_PAUSE_SECONDS if countdown is None else countdown,
+            )
+    except Exception:
+        logger.warning("Could not enqueue the reply to message %s of %s", inbound_id, schema, exc_info=True)
+
+
+def enqueue_delivery(schema: str, message_id: int, *, countdown: float = 0) -> None:
+    from django_tenants.utils import schema_context
+
+    from conversations.tasks import deliver_task
+
+    try:
+        with schema_context(schema):
+            deliver_task.apply_async((message_id,), countdown=countdown)
+    except Exception:
+        logger.warning("Could not enqueue the delivery of message %s of %s", message_id, schema, exc_info=True)
+
+
+# --- Reply --------------------------------------------------------------------------------
+
+
+def _engine_context(conversation: Conversation, burst: list[Message]) -> EngineContext:
+    from django.db import connection
+
+    row = bot_settings()
+    history = recent_history(conversation)
+    return EngineContext(
+        conversation_id=conversation.pk,
+        channel=conversation.channel,
+        burst=tuple(message.text for message in burst),
+        history=tuple(Turn(author=m.author, text=m.text) for m in history),
+        customer_name=conversation.customer.name,
+        persona_name=row.persona_name,
+        greeting=row.greeting,
+        is_first_contact=not any(m.direction == Message.Direction.OUT for m in history),
+        shop_name=getattr(getattr(connection, "tenant", None), "name", ""),
+    )
+
+
+def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
+    """Answer the customer's unanswered burst if `inbound_id` is still its latest message."""
+    conversation = Conversation.objects.select_related("customer", "identity").filter(pk=conversation_id).first()
+    if conversation is None or conversation.mode != Conversation.Mode.BOT:
+        return None
+    latest = latest_inbound(conversation)
+    if latest is None or latest.pk != inbound_id:
+        return None  # a newer message was stored: its own task answers the whole burst
+    if Message.objects.filter(reply_to=latest, author=Message.Author.BOT).exists():
+        return None  # answered already (a repeated task)
+    if not bot_settings().is_enabled:
+        return None
+    burst = unanswered_burst(conversation)
+    if not burst:
+        return None
+    _typing(conversation, on=True)
+    reply = engine_for_seller().reply(_engine_context(conversation, burst))
+    return _store_reply(conversation_id, inbound_id, reply)
+
+
+def _typing(conversation: Conversation, *, on: bool) -> None:
+    """Show the customer that an answer is coming, where the channel can (best effort)."""
+    account = ChannelAccount.objects.filter(pk=conversation.channel_account_id).first()
+    if account is None:
+        return
+    try:
+        adapter_for(conversation.channel).typing(
+            account=account, schema=current_schema(), recipient_id=conversation.identity.external_id, on=on
+        )
+    except Exception:
+        logger.info("Typing indicator not shown for conversation %s", conversation.pk, exc_info=True)
+
+
+def _store_reply(conversation_id: int, inbound_id: int, reply: EngineReply) -> Message | None:
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        latest = latest_inbound(conversation)
+        if conversation.mode != Conversation.Mode.BOT or latest is None or latest.pk != inbound_id:
+            return None  # the seller took over, or a newer message arrived: the draft is dropped
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    conversation=conversation,
+                    direction=Message.Direction.OUT,
+                    author=Message.Author.BOT,
+                    channel=conversation.channel,
+                    text=reply.text,
+                    quick_replies=list(reply.quick_replies),
+                    cards=[card.__dict__ for card in reply.cards],
+                    status=Message.Status.QUEUED,
+                    reply_to=latest,
+                    reply_latency_ms=max(0, int((now - latest.created_at).total_seconds() * 1000)),
+                    engine=reply.engine,
+                    engine_model=reply.model,
+                    tokens_in=reply.tokens_in,
+                    tokens_out=reply.tokens_out,
+                    cost_usd=reply.cost_usd,
+                )
+        except IntegrityError:
+            return None  # another run stored the answer first
+        Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
+        if reply.handoff:
+            conversation_hand_off(conversation=conversation, reason=reply.handoff_reason or "engine")
+        schema = current_schema()
+        transaction.on_commit(lambda: _publish_message(message))
+        transaction.on_commit(lambda: enqueue_delivery(schema, message.pk))
+    return message
+
+
+# --- Delivery -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    status: str  # sent, retry, failed, skipped
+    countdown: float = 0.0
+
+
+def delivery_backoff(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: exponential, capped, with full jitter on top."""
+    base = settings.DELIVERY_BACKOFF_SECONDS
+    delay = min(base * (2 ** (attempt - 1)), settings.DELIVERY_BACKOFF_MAX_SECONDS)
+    return delay + random.uniform(0, base)  # noqa: S311 - jitter, not secrecy
+
+
+def _outbound(message: Message) -> OutboundMessage:
+    from channels_app.base import ProductCard
+
+    return OutboundMessage(
+        message_id=message.pk,
+        idempotency_key=str(message.idempotency_key),
+        conversation_id=message.conversation_id,
+        recipient_id=message.conversation.identity.external_id,
+        text=message.text,
+        author=message.author,
+        created_at=message.created_at,
+        quick_replies=tuple(message.quick_replies),
+        cards=tuple(ProductCard(**card) for card in message.cards),
+    )
+
+
+def message_deliver(message_id: int) -> DeliveryOutcome:
+    """Send one queued message. The row stays locked while it is sent, so two workers never
+    send it at once; once sent it is never sent again."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("conversation__identity")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.status != Message.Status.QUEUED:
+            return DeliveryOutcome("skipped")
+        account = ChannelAccount.objects.filter(pk=message.conversation.channel_account_id).first()
+        attempt = message.attempts.count() + 1
+        error = ""
+        try:
+            if account is None:
+                raise DeliveryError("The channel account no longer exists.", retryable=False)
+            result = adapter_for(message.channel).send(
+                account=account, schema=current_schema(), message=_outbound(message)
+            )
+        except DeliveryError as exc:
+            error, retryable = str(exc) or exc.__class__.__name__, exc.retryable
+        except Exception as exc:  # a bug or an outage in the adapter: retry, then fail visibly
+            logger.exception("Delivery of message %s failed", message_id)
+            error, retryable = f"{exc.__class__.__name__}: {exc}", True
+        DeliveryAttempt.objects.create(message=message, number=attempt, succeeded=not error, error=error)
+        if not error:
+            message.status = Message.Status.SENT
+            message.sent_at = timezone.now()
+            message.external_id = result.external_id or None
+            message.error = ""
+            message.save(update_fields=["status", "sent_at", "external_id", "error"])
+            transaction.on_commit(lambda: _publish_message(message, "message.updated"))
+            return DeliveryOutcome("sent")
+        if retryable and attempt < settings.DELIVERY_MAX_ATTEMPTS:
+            message.error = error
+            message.save(update_fields=["error"])
+            return DeliveryOutcome("retry", countdown=delivery_backoff(attempt))
+        message.status = Message.Status.FAILED
+        message.error = error
+        message.save(update_fields=["status", "error"])
+        transaction.on_commit(lambda: _publish_message(message, "message.updated"))
+        return DeliveryOutcome("failed")
+
+
+# --- Handoff and the seller's messages ---------------------------------------------------
+
+
+def _system_message(conversation: Conversation, text: str) -> Message:
+    message = Message.objects.create(
+        conversation=conversation,
+        direction=Message.Direction.OUT,
+        author=Message.Author.SYSTEM,
+        channel=conversation.channel,
+        text=text,
+        status=Message.Status.SENT,
+    )
+    transaction.on_commit(lambda: _publish_message(message))
+    return message
+
+
+def _set_mode(conversation: Conversation, mode: str, *, reason: str, member_id: int | None = None) -> None:
+    conversation.mode = mode
+    conversation.handoff_reason = reason if mode == Conversation.Mode.HUMAN else ""
+    conversation.mode_changed_at = timezone.now()
+    fields = ["mode", "handoff_reason", "mode_changed_at"]
+    if member_id is not None:
+        conversation.assigned_member_id = member_id
+        fields.append("assigned_member_id")
+    conversation.save(update_fields=fields)
+    transaction.on_commit(lambda: _publish_conversation(conversation))
+
+
+@transaction.atomic
+def conversation_hand_off(*, conversation: Conversation, reason: str, tell_customer: bool = False) -> Conversation:
+    """Put the conversation in the seller's hands and tell the seller (and the customer)."""
+    if conversation.mode == Conversation.Mode.HUMAN:
+        return conversation
+    _set_mode(conversation, Conversation.Mode.HUMAN, reason=reason)
+    with override(settings.LANGUAGE_CODE):
+        _system_message(conversation, _("Handed to the seller: %(reason)s") % {"reason": reason})
+    publish(current_schema(), "handoff", conversation_payload(conversation))
+    if tell_customer:
+        language = conversation.language if conversation.language in HANDOFF_TEXT else "fr"
+        _queue_outbound(conversation, HANDOFF_TEXT[language], author=Message.Author.BOT)
+    return conversation
+
+
+@transaction.atomic
+def conversation_take_over(*, conversation: Conversation, member_id: int) -> Conversation:
+    _set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_took_over", member_id=member_id)
+    return conversation
+
+
+@transaction.atomic
+def conversation_hand_back(*, conversation: Conversation) -> Conversation:
+    """Give the conversation back to the bot; it answers from the customer's next message."""
+    if conversation.mode != Conversation.Mode.BOT:
+        _set_mode(conversation, Conversation.Mode.BOT, reason="")
+        with override(settings.LANGUAGE_CODE):
+            _system_message(conversation, _("The bot answers again."))
+    return conversation
+
+
+@transaction.atomic
+def conversation_mark_read(*, conversation: Conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+    conversation.unread_count = 0
+    transaction.on_commit(lambda: _publish_conversation(conversation))
+
+
+def _queue_outbound(conversation: Conversation, text: str, *, author: str, member_id: int | None = None) -> Message:
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        direction=Message.Direction.OUT,
+        author=author,
+        channel=conversation.channel,
+        text=text,
+        status=Message.Status.QUEUED,
+        sent_by_id=member_id,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
+    schema = current_schema()
+    transaction.on_commit(lambda: _publish_message(message))
+    transaction.on_commit(lambda: enqueue_delivery(schema, message.pk))
+    return message
+
+
+@transaction.atomic
+def message_send_by_seller(*, conversation: Conversation, member_id: int, text: str) -> Message:
+    """A message typed by the seller. The bot never talks over the seller: the conversation
+    goes to human mode."""
+    from django.core.exceptions import ValidationError
+
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write a message."))
+    if len(text) > settings.MESSAGE_MAX_CHARS:
+        raise ValidationError(_("The message is too long."))
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.mode != Conversation.Mode.HUMAN:
+        _set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_replied", member_id=member_id)
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+    return _queue_outbound(conversation, text, author=Message.Author.SELLER, member_id=member_id)
+
+
+# --- Sweeper ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    replies: int
+    deliveries: int
+    resumed: int
+
+
+def sweep(now: dt.datetime | None = None) -> SweepResult:
+    """Re-enqueue what a lost task or a restarted broker left behind, in the current schema."""
+    now = now or timezone.now()
+    schema = current_schema()
+    quiet = now - dt.timedelta(seconds=settings.SWEEP_REPLY_AFTER_SECONDS)
+    oldest = now - dt.timedelta(hours=settings.SWEEP_MAX_AGE_HOURS)
+    latest_in = Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.IN).order_by("-id")
+    candidates = dict(
+        Conversation.objects.filter(mode=Conversation.Mode.BOT, last_inbound_at__lt=quiet, last_inbound_at__gt=oldest)
+        .exclude(last_outbound_at__gt=F("last_inbound_at"))  # the seller (or the bot) answered since
+        .annotate(latest_in=Subquery(latest_in.values("id")[:1]))
+        .values_list("pk", "latest_in")
+    )
+    answered = set(
+        Message.objects.filter(author=Message.Author.BOT, reply_to_id__in=candidates.values()).values_list(
+            "reply_to_id", flat=True
+        )
+    )
+    replies = 0
+    if bot_settings().is_enabled:
+        for conversation_id, inbound_id in candidates.items():
+            if inbound_id is not None and inbound_id not in answered:
+                enqueue_reply(schema, conversation_id, inbound_id, countdown=0)
+                replies += 1
+    stuck = Message.objects.filter(
+        status=Message.Status.QUEUED,
+        created_at__lt=now - dt.timedelta(seconds=settings.SWEEP_DELIVERY_AFTER_SECONDS),
+        created_at__gt=oldest,
+    ).values_list("pk", flat=True)
+    deliveries = 0
+    for message_id in stuck:
+        enqueue_delivery(schema, message_id)
+        deliveries += 1
+    return SweepResult(replies=replies, deliveries=deliveries, resumed=conversations_resume_bot(now))
+
+
+def conversations_resume_bot(now: dt.datetime | None = None) -> int:
+    """Give conversations back to the bot after the seller's configured silence."""
+    minutes = bot_settings().bot_resume_after_minutes
+    if not minutes:
+        return 0
+    cutoff = (now or timezone.now()) - dt.timedelta(minutes=minutes)
+    resumed = 0
+    idle = Conversation.objects.filter(mode=Conversation.Mode.HUMAN, last_message_at__lt=cutoff).exclude(
+        mode_changed_at__gte=cutoff
+    )
+    for conversation in idle:
+        conversation_hand_back(conversation=conversation)
+        resumed += 1
+    return resumed

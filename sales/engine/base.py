@@ -1,0 +1,55 @@
+"""What an engine receives and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from channels_app.base import ProductCard
+
+
+@dataclass(frozen=True)
+class Turn:
+    author: str  # customer, bot, seller, system
+    text: str
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """A bounded view of one conversation: the customer's unanswered burst and recent history."""
+
+    conversation_id: int
+    channel: str
+    burst: tuple[str, ...]
+    history: tuple[Turn, ...]
+    customer_name: str = ""
+    persona_name: str = ""
+    greeting: str = ""
+    is_first_contact: bool = False
+    shop_name: str = ""
+
+    @property
+    def text(self) -> str:
+        """The burst as one message."""
+        return "\n".join(part for part in self.burst if part)
+
+
+@dataclass(frozen=True)
+class EngineReply:
+    text: str
+    quick_replies: tuple[str, ...] = ()
+    cards: tuple[ProductCard, ...] = ()
+    handoff: bool = False
+    handoff_reason: str = ""
+    engine: str = ""
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: Decimal = field(default_factory=Decimal)
+
+
+class Engine(Protocol):
+    name: str
+
+    def reply(self, context: EngineContext) -> EngineReply: ...
