@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -21,6 +23,12 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         public_tenant_ensure()
         template_tenant_ensure()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings: Any) -> None:
+    """Each test counts its own hits (the counters live in the shared Redis)."""
+    settings.RATE_LIMIT_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(autouse=True)

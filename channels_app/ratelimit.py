@@ -25,7 +25,7 @@ def _limiter(url: str) -> MovingWindowRateLimiter:
 def allow(limit: str, *identifiers: str) -> bool:
     """Count one hit against `limit` (e.g. "20/minute") for `identifiers`; False when over."""
     try:
-        return bool(_limiter(settings.REDIS_URL).hit(parse(limit), "ma5zani", *identifiers))
+        return bool(_limiter(settings.REDIS_URL).hit(parse(limit), settings.RATE_LIMIT_PREFIX, *identifiers))
     except Exception:
         logger.warning("Rate limit store unavailable; allowing %s", identifiers, exc_info=True)
         return True

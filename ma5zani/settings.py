@@ -290,6 +290,7 @@ SWEEP_MAX_AGE_HOURS: int = env.int("SWEEP_MAX_AGE_HOURS", default=24)
 MESSAGE_MAX_CHARS: int = env.int("MESSAGE_MAX_CHARS", default=2000)
 WIDGET_RATE_LIMIT_VISITOR: str = env.str("WIDGET_RATE_LIMIT_VISITOR", default="20/minute")
 WIDGET_RATE_LIMIT_IP: str = env.str("WIDGET_RATE_LIMIT_IP", default="120/minute")
+RATE_LIMIT_PREFIX = "ma5zani"
 
 # --- Catalog ------------------------------------------------------------------------------
 

@@ -22,7 +22,10 @@ STATIC_ROOT = Path(tempfile.mkdtemp(prefix="ma5zani-test-static-"))
 WHITENOISE_USE_FINDERS = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Each test session gets its own key space in the shared Redis.
-_RUN = uuid.uuid4().hex[:8]
+# Shared with the processes a test starts (a server, a worker), so they meet on the same keys.
+_RUN = os.environ.setdefault("TEST_RUN_ID", uuid.uuid4().hex[:8])
+RATE_LIMIT_PREFIX = f"test-{_RUN}"
+WIDGET_RATE_LIMIT_IP = "100000/minute"
 CACHES["default"]["KEY_PREFIX"] = f"test-{_RUN}"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{_RUN}:asgi"
 CELERY_TASK_ALWAYS_EAGER = False

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from channels_app.base import ProductCard
 from sales.engine.base import EngineContext, EngineReply
-from sales.engine.language import guess_language, normalize
+from sales.engine.language import guess_language, normalize, search_terms
 from sales.models import Product
 
 GREETINGS = frozenset(
@@ -140,7 +140,7 @@ class Match:
 
 def match_products(text: str, limit: int = 3) -> list[Match]:
     """Live products whose names or synonyms share words with `text`, best first."""
-    words = [w for w in normalize(text).split() if len(w) >= 3 and w not in STOP_WORDS]
+    words = [w for w in search_terms(text) if len(w) >= 3 and w not in STOP_WORDS]
     if not words:
         return []
     query = Q()
@@ -153,9 +153,11 @@ def match_products(text: str, limit: int = 3) -> list[Match]:
     matches = []
     for product in candidates:
         vocabulary = set(
-            normalize(" ".join([product.name_ar, product.name_fr, product.name_en, product.code, *product.synonyms]))
-            .replace("-", " ")
-            .split()
+            search_terms(
+                " ".join([product.name_ar, product.name_fr, product.name_en, product.code, *product.synonyms]).replace(
+                    "-", " "
+                )
+            )
         )
         score = sum(1 for word in words if word in vocabulary or any(word in term for term in vocabulary))
         if score:

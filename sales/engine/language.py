@@ -51,6 +51,22 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+
+
+def search_terms(text: str) -> list[str]:
+    """Normalized words with the Arabic definite article (and its joined prepositions) removed:
+    "الصباط" and "بالصباط" both look for "صباط"."""
+    terms = []
+    for word in normalize(text).split():
+        for prefix in ARABIC_PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+                word = word[len(prefix) :]
+                break
+        terms.append(word)
+    return terms
+
+
 def guess_language(text: str) -> str:
     """'ar' (Arabic script: Darija or Arabic), 'arabizi', 'fr' or 'en'."""
     if ARABIC_LETTERS.search(text or ""):

@@ -1,0 +1,105 @@
+"""Ingest stores each inbound message once, and hands off when the customer asks for a person."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.handoff import wants_a_person
+from conversations.models import ChannelIdentity, Conversation, Customer, Message
+from conversations.services import ingest
+from conversations.tests.factories import widget_inbound
+from sales.services.settings import bot_settings_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        "conversations.services.enqueue_reply", lambda schema, c, m, countdown=None: calls.append((schema, c, m))
+    )
+    return calls
+
+
+def test_the_same_inbound_delivered_twice_is_stored_once(shop_a, enqueued, django_capture_on_commit_callbacks):
+    inbound = widget_inbound(shop_a, "Salam, ch7al hada?")
+    with shop_a.schema():
+        with django_capture_on_commit_callbacks(execute=True):
+            first = ingest(inbound)
+        with django_capture_on_commit_callbacks(execute=True):
+            second = ingest(inbound)
+        assert first.created and not second.created
+        assert first.message_id == second.message_id
+        assert Message.objects.count() == 1
+        assert (Customer.objects.count(), ChannelIdentity.objects.count(), Conversation.objects.count()) == (1, 1, 1)
+        conversation = Conversation.objects.get()
+        assert conversation.unread_count == 1
+        assert conversation.language == "arabizi"
+    assert enqueued == [("s_alpha", first.conversation_id, first.message_id)]  # one reply asked for
+
+
+def test_messages_of_one_visitor_share_a_conversation(shop_a, enqueued, django_capture_on_commit_callbacks):
+    with shop_a.schema(), django_capture_on_commit_callbacks(execute=True):
+        one = ingest(widget_inbound(shop_a, "Bonjour"))
+        two = ingest(widget_inbound(shop_a, "Vous livrez à Oran ?"))
+        other = ingest(widget_inbound(shop_a, "Hello", visitor="00000000-0000-4000-8000-000000000002"))
+    assert one.conversation_id == two.conversation_id != other.conversation_id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "نحب نهدر مع واحد من المحل",
+        "بغيت نتكلم مع إنسان حقيقي",
+        "nheb nahder m3a wahed men l'mahal",
+        "bghit nhder m3a chi wahed",
+        "أريد التحدث مع موظف",
+        "Je veux parler à un conseiller",
+        "Est-ce que je peux parler à quelqu'un ?",
+        "Can I talk to a human please",
+        "I want a real person",
+    ],
+)
+def test_asking_for_a_person_is_understood_in_every_language(text):
+    assert wants_a_person(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Combien coûte le sac ?", "Pas assez d'argent", "kayen size 42?", "شحال الثمن", "I have a question"]
+)
+def test_ordinary_questions_are_not_handoffs(text):
+    assert not wants_a_person(text)
+
+
+def test_a_customer_asking_for_a_person_is_handed_to_the_seller(shop_a, enqueued, django_capture_on_commit_callbacks):
+    with shop_a.schema():
+        with django_capture_on_commit_callbacks(execute=True):
+            result = ingest(widget_inbound(shop_a, "Je veux parler à un conseiller"))
+        conversation = Conversation.objects.get(pk=result.conversation_id)
+        assert conversation.mode == Conversation.Mode.HUMAN
+        assert conversation.handoff_reason == "customer_asked"
+        system = Message.objects.get(author=Message.Author.SYSTEM)
+        assert "customer_asked" in system.text
+        told = Message.objects.get(author=Message.Author.BOT)
+        assert told.status == Message.Status.QUEUED and "boutique" in told.text  # in the customer's language
+    assert enqueued == []  # the bot does not answer a conversation in the seller's hands
+
+
+def test_the_seller_handoff_keywords_count_too(shop_a, enqueued, django_capture_on_commit_callbacks):
+    with shop_a.schema():
+        bot_settings_update(handoff_keywords=["patron"])
+        with django_capture_on_commit_callbacks(execute=True):
+            result = ingest(widget_inbound(shop_a, "Je veux le patron"))
+        assert Conversation.objects.get(pk=result.conversation_id).mode == Conversation.Mode.HUMAN
+
+
+def test_a_closed_conversation_reopens_for_the_bot(shop_a, enqueued, django_capture_on_commit_callbacks):
+    with shop_a.schema():
+        with django_capture_on_commit_callbacks(execute=True):
+            first = ingest(widget_inbound(shop_a, "Bonjour"))
+        Conversation.objects.filter(pk=first.conversation_id).update(mode=Conversation.Mode.CLOSED)
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest(widget_inbound(shop_a, "Encore moi"))
+        assert Conversation.objects.get(pk=first.conversation_id).mode == Conversation.Mode.BOT
+    assert len(enqueued) == 2
