@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from ma5zani.tenancy import set_public_schema
+from ma5zani.testing import LiveStack, live_stack_env
 from sellers.models import Membership, Seller, User
 from sellers.services import public_tenant_ensure, seller_provision, template_tenant_ensure
 
@@ -103,3 +104,18 @@ def drop_new_sellers(transactional_db: None) -> Iterator[None]:
     set_public_schema()
     for seller in Seller.objects.exclude(schema_name__in=before):
         seller.delete(force_drop=True)
+
+
+@pytest.fixture
+def live_stack(drop_new_sellers: None) -> Iterator[Callable[..., LiveStack]]:
+    """Start the real web/worker/beat processes on the committed test database."""
+    stacks: list[LiveStack] = []
+
+    def make(**env: str) -> LiveStack:
+        stack = LiveStack(env=live_stack_env(**env))
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.stop_all()

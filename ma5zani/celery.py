@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 
+from kombu import Exchange
 from kombu import Queue as KombuQueue
 from tenant_schemas_celery.app import CeleryApp
 
@@ -39,7 +40,8 @@ TASK_ROUTES: dict[str, Queue] = {
 app = CeleryApp("ma5zani")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
-    task_queues=[KombuQueue(queue.value) for queue in Queue],
+    # Each queue its own exchange and routing key: a task lands in its one queue only.
+    task_queues=[KombuQueue(q.value, Exchange(q.value, type="direct"), routing_key=q.value) for q in Queue],
     task_default_queue=Queue.DEFAULT.value,
     task_routes={name: {"queue": queue.value} for name, queue in TASK_ROUTES.items()},
     task_acks_late=True,
@@ -50,8 +52,6 @@ app.conf.update(
     result_serializer="json",
     result_expires=3600,
     broker_connection_retry_on_startup=True,
-    # A task that waits in Redis longer than the visibility timeout is delivered again.
-    broker_transport_options={"visibility_timeout": 3600},
     timezone="Africa/Algiers",
     enable_utc=True,
     worker_hijack_root_logger=False,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from ma5zani.celery import Queue
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sweep-conversations": {
         "task": "conversations.tasks.sweep_conversations",
-        "schedule": 15.0,
-        "options": {"queue": Queue.PERIODIC.value, "expires": 14},
+        "schedule": settings.SWEEP_EVERY_SECONDS,
+        "options": {"queue": Queue.PERIODIC.value, "expires": max(1.0, settings.SWEEP_EVERY_SECONDS - 1)},
     },
     "sweep-catalog-imports": {
         "task": "sales.tasks.sweep_catalog_imports",

@@ -167,6 +167,16 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND: str = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+    # A task taken by a worker that died is delivered again after this many seconds (the
+    # sweeper answers the customer sooner; the redelivered task then finds nothing to do).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # How often workers look for such tasks.
+    "unacked_restore_interval": env.int("CELERY_RESTORE_EVERY_SECONDS", default=10),
+    "unacked_restore_throttle": 1,
+}
+# How often beat sweeps for unanswered messages and stuck deliveries.
+SWEEP_EVERY_SECONDS: float = env.float("SWEEP_EVERY_SECONDS", default=15.0)
 
 # --- Accounts -----------------------------------------------------------------------------
 

@@ -49,10 +49,10 @@ def test_unanswered_messages_and_stuck_deliveries_are_enqueued_again(
         replies.clear()
         deliveries.clear()
 
-        result = sweep()
+        swept = sweep()
         assert replies == [(lost.conversation_id, lost.message_id)]  # not the fresh one, not the answered one
         assert deliveries == [reply.pk]  # queued for five minutes: stuck
-        assert (result.replies, result.deliveries) == (1, 1)
+        assert (swept.replies, swept.deliveries) == (1, 1)
     del fresh
 
 

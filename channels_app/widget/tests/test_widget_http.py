@@ -51,7 +51,9 @@ def test_post_then_read_with_cors_for_the_allowed_site(shop_a, widget):
 
 
 def test_preflight_is_answered_for_the_allowed_site_only(widget):
-    allowed = Client(HTTP_HOST="localhost", HTTP_ORIGIN=SHOP_SITE).options(f"/widget/v1/messages?key={widget.external_id}")
+    allowed = Client(HTTP_HOST="localhost", HTTP_ORIGIN=SHOP_SITE).options(
+        f"/widget/v1/messages?key={widget.external_id}"
+    )
     assert allowed.status_code == 204 and allowed["Access-Control-Allow-Origin"] == SHOP_SITE
     foreign = Client(HTTP_HOST="localhost", HTTP_ORIGIN="https://evil.example").options(
         f"/widget/v1/messages?key={widget.external_id}"
