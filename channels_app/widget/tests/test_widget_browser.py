@@ -106,6 +106,14 @@ def test_a_full_widget_chat_with_the_seller_answering(live_stack, monkeypatch, s
             seller_page.click("#reply-form button[type=submit]")
             wait_widget(shop, lambda texts: any("Sara de la boutique" in t for t in texts))
 
+            # The seller's page updates live when the customer writes again.
+            type_in_widget(shop, "Merci beaucoup !")
+            wait_for(
+                lambda: "Merci beaucoup !" in seller_page.locator("#thread .bubble-text").all_inner_texts(),
+                20,
+                message="the seller's thread to show the new message without a reload",
+            )
+
             # Reloading the shop restores the whole conversation from the server.
             shop.reload()
             shop.locator("[data-ma5zani-widget] .bubble-btn").click()
