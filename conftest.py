@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from ma5zani.tenancy import set_public_schema
@@ -24,6 +25,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         public_tenant_ensure()
         template_tenant_ensure()
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    """Tests read English messages; a request of another test must not leave its language on."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
