@@ -156,7 +156,12 @@ CACHES = {
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "ma5zani:asgi"},
+        "CONFIG": {
+            # redis-py 8 times socket reads out after 5 s by default, the very time channels-redis
+            # blocks waiting for a message: every idle websocket would break. Read longer.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+            "prefix": "ma5zani:asgi",
+        },
     }
 }
 

@@ -63,8 +63,7 @@ def origin_allowed(account: ChannelAccount, origin: str | None) -> bool:
     without an Origin header do not come from a page and are only rate limited."""
     if not origin:
         return True
-    allowed = account.config.get("allowed_origins", [])
-    return "*" in allowed or origin.rstrip("/").lower() in allowed
+    return origin.rstrip("/").lower() in account.config.get("allowed_origins", [])
 
 
 @transaction.atomic

@@ -138,3 +138,19 @@ def test_publish_waits_for_the_commit(drop_new_sellers, shop_a):
             await layer.group_discard(seller_group("s_alpha"), channel)
 
     async_to_sync(scenario)()
+
+
+def test_an_idle_dashboard_socket_stays_open(drop_new_sellers, shop_a):
+    """Longer than the channel layer's blocking read and redis-py's default socket timeout."""
+    cookie = session_cookie(shop_a, shop_a.owner)
+
+    async def scenario():
+        communicator, connected, _ = await connect(shop_a.host, cookie)
+        assert connected
+        await communicator.receive_json_from(timeout=5)  # the status
+        assert await communicator.receive_nothing(timeout=7)
+        await sync_to_async(publish)(shop_a.seller.schema_name, "catalog.changed", {"products_active": 3})
+        assert (await communicator.receive_json_from(timeout=5))["payload"] == {"products_active": 3}
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
