@@ -35,9 +35,15 @@ def _english_by_default() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits(settings: Any) -> None:
-    """Each test counts its own hits (the counters live in the shared Redis)."""
+def _fresh_rate_limits_and_caches(settings: Any) -> None:
+    """Each test counts its own hits (the counters live in the shared Redis), and reads the
+    settings of its own sellers (schema names repeat from test to test)."""
+    from channels_app.selectors import channel_accounts_forget
+    from sales.selectors import bot_settings_forget
+
     settings.RATE_LIMIT_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
+    bot_settings_forget()
+    channel_accounts_forget()
 
 
 @pytest.fixture(autouse=True)

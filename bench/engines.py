@@ -24,6 +24,7 @@ def _count(context: EngineContext) -> None:
 
 class InstantEngine:
     name = "instant"
+    shows_typing = False
 
     def reply(self, context: EngineContext) -> EngineReply:
         _count(context)
@@ -32,6 +33,7 @@ class InstantEngine:
 
 class SlowEngine:
     name = "slow"
+    shows_typing = True
 
     def reply(self, context: EngineContext) -> EngineReply:
         _count(context)

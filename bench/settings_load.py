@@ -8,7 +8,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
-from bench.settings_bench import *  # noqa: E402,F403
+from bench.settings_bench import *  # noqa: F403
 
 PUBLIC_SCHEMA_URLCONF = "bench.urls_public"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -50,21 +50,6 @@ def latest_inbound(conversation: Conversation) -> Message | None:
     return conversation.messages.filter(direction=Message.Direction.IN).order_by("-id").first()
 
 
-def unanswered_burst(conversation: Conversation) -> list[Message]:
-    """The customer's messages since the last message sent to them."""
-    last_out = (
-        conversation.messages.filter(direction=Message.Direction.OUT)
-        .exclude(author=Message.Author.SYSTEM)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    burst = conversation.messages.filter(direction=Message.Direction.IN)
-    if last_out:
-        burst = burst.filter(id__gt=last_out)
-    return list(burst.order_by("id"))
-
-
 def recent_history(conversation: Conversation, limit: int = HISTORY_LIMIT) -> list[Message]:
     return list(reversed(conversation.messages.order_by("-id")[:limit]))
 

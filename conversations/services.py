@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from channels_app.base import DeliveryError, InboundMessage, OutboundMessage, adapter_for
-from channels_app.models import ChannelAccount
+from channels_app.selectors import channel_account_cached
 from conversations.handoff import wants_a_person
 from conversations.models import ChannelIdentity, Conversation, Customer, DeliveryAttempt, Message
 from conversations.selectors import (
@@ -35,14 +35,14 @@ from conversations.selectors import (
     latest_inbound,
     message_payload,
     recent_history,
-    unanswered_burst,
 )
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
 from sales.engine.base import EngineReply, Turn
 from sales.engine.language import guess_language
-from sales.selectors import bot_settings
+from sales.models import BotSettings
+from sales.selectors import bot_settings, bot_settings_cached
 
 logger = logging.getLogger(__name__)
 
@@ -137,13 +137,16 @@ def ingest(inbound: InboundMessage) -> IngestResult:
             last_message_at=now,
             language=language or conversation.language,
         )
-        Customer.objects.filter(pk=identity.customer_id).update(last_seen_at=now)
-        conversation.refresh_from_db()
+        if identity.customer.last_seen_at < now - dt.timedelta(minutes=1):  # a burst needs one write
+            Customer.objects.filter(pk=identity.customer_id).update(last_seen_at=now)
+        conversation.unread_count += 1
+        conversation.last_inbound_at = conversation.last_message_at = now
+        conversation.language = language or conversation.language
         if conversation.mode == Conversation.Mode.CLOSED:
             _set_mode(conversation, Conversation.Mode.BOT, reason="")
         transaction.on_commit(lambda: _publish_message(message))
 
-        settings_row = bot_settings()
+        settings_row = bot_settings_cached()
         if conversation.mode == Conversation.Mode.BOT and wants_a_person(inbound.text, settings_row.handoff_keywords):
             conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
         elif conversation.mode == Conversation.Mode.BOT:
@@ -186,11 +189,11 @@ def enqueue_delivery(schema: str, message_id: int, *, countdown: float = 0) -> N
 # --- Reply --------------------------------------------------------------------------------
 
 
-def _engine_context(conversation: Conversation, burst: list[Message]) -> EngineContext:
+def _engine_context(
+    conversation: Conversation, burst: list[Message], history: list[Message], row: BotSettings
+) -> EngineContext:
     from django.db import connection
 
-    row = bot_settings()
-    history = recent_history(conversation)
     return EngineContext(
         conversation_id=conversation.pk,
         channel=conversation.channel,
@@ -209,24 +212,37 @@ def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
     conversation = Conversation.objects.select_related("customer", "identity").filter(pk=conversation_id).first()
     if conversation is None or conversation.mode != Conversation.Mode.BOT:
         return None
-    latest = latest_inbound(conversation)
-    if latest is None or latest.pk != inbound_id:
+    history = recent_history(conversation)  # one read: the latest message, the burst, the context
+    inbound = [m for m in history if m.direction == Message.Direction.IN]
+    if not inbound or inbound[-1].pk != inbound_id:
         return None  # a newer message was stored: its own task answers the whole burst
-    if Message.objects.filter(reply_to=latest, author=Message.Author.BOT).exists():
+    if any(m.reply_to_id == inbound_id and m.author == Message.Author.BOT for m in history):
         return None  # answered already (a repeated task)
-    if not bot_settings().is_enabled:
+    row = bot_settings_cached()
+    if not row.is_enabled:
         return None
-    burst = unanswered_burst(conversation)
-    if not burst:
-        return None
-    _typing(conversation, on=True)
-    reply = engine_for_seller().reply(_engine_context(conversation, burst))
+    burst = _burst(history)
+    engine = engine_for_seller()
+    if getattr(engine, "shows_typing", True):
+        _typing(conversation, on=True)
+    reply = engine.reply(_engine_context(conversation, burst, history, row))
     return _store_reply(conversation_id, inbound_id, reply)
+
+
+def _burst(history: list[Message]) -> list[Message]:
+    """The customer's messages since the last one sent to them (system notes do not count)."""
+    burst: list[Message] = []
+    for message in reversed(history):
+        if message.direction == Message.Direction.OUT and message.author != Message.Author.SYSTEM:
+            break
+        if message.direction == Message.Direction.IN:
+            burst.append(message)
+    return list(reversed(burst))
 
 
 def _typing(conversation: Conversation, *, on: bool) -> None:
     """Show the customer that an answer is coming, where the channel can (best effort)."""
-    account = ChannelAccount.objects.filter(pk=conversation.channel_account_id).first()
+    account = channel_account_cached(conversation.channel_account_id)
     if account is None:
         return
     try:
@@ -268,10 +284,23 @@ def _store_reply(conversation_id: int, inbound_id: int, reply: EngineReply) -> M
         Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
         if reply.handoff:
             conversation_hand_off(conversation=conversation, reason=reply.handoff_reason or "engine")
-        schema = current_schema()
         transaction.on_commit(lambda: _publish_message(message))
-        transaction.on_commit(lambda: enqueue_delivery(schema, message.pk))
+        transaction.on_commit(lambda: deliver_now(message.pk))
     return message
+
+
+def deliver_now(message_id: int) -> None:
+    """Hand a stored message to delivery right away (we are on a worker already); a retry, or a
+    failure of delivery itself, goes through the queue like any other delivery."""
+    schema = current_schema()
+    try:
+        outcome = message_deliver(message_id)
+    except Exception:
+        logger.exception("Immediate delivery of message %s failed; queued instead", message_id)
+        enqueue_delivery(schema, message_id)
+        return
+    if outcome.status == "retry":
+        enqueue_delivery(schema, message_id, countdown=outcome.countdown)
 
 
 # --- Delivery -----------------------------------------------------------------------------
@@ -318,7 +347,7 @@ def message_deliver(message_id: int) -> DeliveryOutcome:
         )
         if message is None or message.status != Message.Status.QUEUED:
             return DeliveryOutcome("skipped")
-        account = ChannelAccount.objects.filter(pk=message.conversation.channel_account_id).first()
+        account = channel_account_cached(message.conversation.channel_account_id)
         attempt = message.attempts.count() + 1
         error = ""
         try:

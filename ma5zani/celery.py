@@ -51,6 +51,10 @@ app.conf.update(
     accept_content=["json"],
     result_serializer="json",
     result_expires=3600,
+    # Tasks report through the database (message status, import rows), not through results.
+    task_ignore_result=True,
+    # The seller row behind a task's schema header is read once a minute, not for every task.
+    task_tenant_cache_seconds=60,
     broker_connection_retry_on_startup=True,
     timezone="Africa/Algiers",
     enable_utc=True,

@@ -2,18 +2,56 @@
 
 One group per seller, named after its schema, so a consumer can only ever join its own
 seller's group.
+
+Sync code (services, tasks) reaches the async channel layer through one event loop per process
+that runs in a background thread: its Redis connections are kept, where `async_to_sync` would
+open a new loop (and new connections) for every event.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
-from typing import Any
+import os
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+_lock = threading.Lock()
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    global _loop, _loop_pid
+    with _lock:
+        if _loop is None or _loop_pid != os.getpid() or not _loop.is_running():
+            loop = asyncio.new_event_loop()
+            started = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(started.set)
+                loop.run_forever()
+
+            threading.Thread(target=run, name="channel-layer-loop", daemon=True).start()
+            started.wait(5)
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
+
+
+def layer_call(function: Callable[..., Awaitable[T]], *args: Any, timeout: float = 5.0) -> T:
+    """Run one channel-layer coroutine from sync code and wait for its result."""
+    coroutine: Coroutine[Any, Any, T] = function(*args)  # type: ignore[assignment]
+    future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coroutine, _background_loop())
+    return future.result(timeout)
 
 
 def seller_group(schema_name: str) -> str:
@@ -34,7 +72,7 @@ def publish(schema_name: str, event: str, payload: dict[str, Any]) -> None:
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(seller_group(schema_name), message)
+            layer_call(layer.group_send, seller_group(schema_name), message)
         except Exception:  # the event is a hint; never break the caller
             logger.warning("Could not publish %s to %s", event, schema_name, exc_info=True)
 

@@ -83,6 +83,8 @@ ROOT_URLCONF = "ma5zani.urls_tenant"
 # migration (Seller.create_schema; docs/architecture.md, "Provisioning").
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 TENANT_CLONE_TEMPLATE: bool = env.bool("TENANT_CLONE_TEMPLATE", default=True)
+# Issue `SET search_path` only when the schema changes, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 TENANT_MULTIPROCESSING_MAX_PROCESSES: int = env.int("MIGRATE_PROCESSES", default=2)
 
 MIDDLEWARE = [
@@ -133,8 +135,20 @@ DATABASES = {
 }
 # A Unix-socket folder may be given percent-encoded as the URL's host.
 DATABASES["default"]["HOST"] = unquote(str(DATABASES["default"].get("HOST", "")))
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Opening a connection costs more than most queries, and the web process (ASGI) runs sync code
+# in a new thread per request, where kept connections would pile up: each process therefore
+# shares a psycopg pool of connections (DB_POOL_MAX_SIZE at most).
+DB_POOL_MAX_SIZE: int = env.int("DB_POOL_MAX_SIZE", default=10)
+if DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import time
 from typing import Any
 
 import algeria_wilayas_communes as dz
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from ma5zani.tenancy import current_schema
 from sales.models import BotSettings, DeliveryRate, Product, ProductImage, Variant
 
 
@@ -63,6 +66,30 @@ def bot_settings() -> BotSettings:
     """The seller's bot settings (created with defaults the first time)."""
     settings_row, _ = BotSettings.objects.get_or_create(pk=1)
     return settings_row
+
+
+BOT_SETTINGS_CACHE_SECONDS = 5.0
+_bot_settings_cache: dict[str, tuple[float, BotSettings]] = {}
+
+
+def bot_settings_cached() -> BotSettings:
+    """The bot settings for the message path: read at most every few seconds per process (a
+    change made elsewhere shows within BOT_SETTINGS_CACHE_SECONDS). A copy: callers may not
+    change the cached row."""
+    schema = current_schema()
+    now = time.monotonic()
+    cached = _bot_settings_cache.get(schema)
+    if cached is None or cached[0] < now:
+        cached = (now + BOT_SETTINGS_CACHE_SECONDS, bot_settings())
+        _bot_settings_cache[schema] = cached
+    return copy.copy(cached[1])
+
+
+def bot_settings_forget(schema: str | None = None) -> None:
+    if schema is None:
+        _bot_settings_cache.clear()
+    else:
+        _bot_settings_cache.pop(schema, None)
 
 
 def wilayas() -> list[dict[str, Any]]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from channels_app.base import Capabilities, ChannelAdapter, DeliveryError, OutboundMessage, SendResult, register
 from channels_app.models import ChannelAccount
+from ma5zani.realtime import layer_call
 
 VISITOR_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -43,7 +43,7 @@ class WidgetAdapter(ChannelAdapter):
         if layer is None:
             raise DeliveryError("No channel layer is configured.", retryable=False)
         try:
-            async_to_sync(layer.group_send)(group, event)
+            layer_call(layer.group_send, group, event)
         except Exception as exc:  # Redis unreachable: try again later
             raise DeliveryError(f"Channel layer unavailable: {exc}") from exc
 

@@ -45,7 +45,10 @@ def test_unanswered_messages_and_stuck_deliveries_are_enqueued_again(
         assert reply is not None
         for result in (lost, answered):
             age(result.conversation_id, 120)
-        Message.objects.filter(pk=reply.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+        # The answer's delivery was lost: still queued five minutes later.
+        Message.objects.filter(pk=reply.pk).update(
+            status=Message.Status.QUEUED, created_at=timezone.now() - dt.timedelta(minutes=5)
+        )
         replies.clear()
         deliveries.clear()
 

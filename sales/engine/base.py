@@ -51,5 +51,7 @@ class EngineReply:
 
 class Engine(Protocol):
     name: str
+    # Whether answers take long enough (a remote model) to show the customer a typing indicator.
+    shows_typing: bool
 
     def reply(self, context: EngineContext) -> EngineReply: ...

@@ -179,6 +179,7 @@ def product_card(product: Product, language: str) -> ProductCard:
 
 class BuiltinEngine:
     name = "builtin"
+    shows_typing = False  # answers in milliseconds
 
     def reply(self, context: EngineContext) -> EngineReply:
         text = context.text

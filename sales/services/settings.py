@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.models import WEEKDAYS, BotSettings, DeliveryRate
-from sales.selectors import bot_settings
+from sales.selectors import bot_settings, bot_settings_forget
 
 BOT_SETTINGS_FIELDS = (
     "is_enabled", "intensity", "max_discount_percent", "languages", "persona_name", "greeting",
@@ -105,5 +105,6 @@ def bot_settings_update(**values: Any) -> BotSettings:
     row.full_clean()
     row.save()
     schema = current_schema()
+    bot_settings_forget(schema)
     publish(schema, "bot.settings", {"bot_enabled": int(row.is_enabled)})
     return row
