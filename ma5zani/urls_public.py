@@ -14,12 +14,31 @@ from sellers import views as seller_views
 
 widget_api = [path("widget/v1/messages", WidgetAPIView.as_view(), name="widget-messages")]
 
+WIDGET_API_DESCRIPTION = """
+The web chat widget of a seller, reached with the widget's public key. Pages may use it only
+from the seller's allowed origins.
+
+**Websocket** `GET /ws/widget/?key=<key>&visitor=<uuid>` (upgrade). JSON frames:
+
+* client → server: `{"type": "message", "text": "…", "client_id": "<uuid>"}` (stored once per
+  client_id, then acknowledged), `{"type": "history", "after": <id>}`, `{"type": "ping"}`;
+* server → client: `{"type": "history", "messages": [...]}` (on connect and on request),
+  `{"type": "ack", "client_id", "id", "duplicate"}`, `{"type": "message", "message": {...}}`,
+  `{"type": "typing", "on": true}`, `{"type": "pong"}`,
+  `{"type": "error", "code", "detail"}` (malformed, too_long, empty, bad_client_id,
+  unknown_type, rate_limited; nothing is stored).
+
+Close codes: 4404 unknown key, 4403 origin not allowed, 4400 bad visitor id.
+
+**HTTP fallback**, for clients without websockets: the operations below.
+"""
+
 urlpatterns = [
     *widget_api,
     path(
         "api/schema/",
         SpectacularAPIView.as_view(
-            urlconf=widget_api, permission_classes=[AllowAny], custom_settings={"TITLE": "ma5zani Bot widget API"}
+            urlconf=widget_api, permission_classes=[AllowAny], custom_settings={"TITLE": "ma5zani Bot widget API", "DESCRIPTION": WIDGET_API_DESCRIPTION}
         ),
         name="public-api-schema",
     ),

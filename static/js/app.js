@@ -56,7 +56,8 @@
     var status = document.querySelector("[data-live-status]");
     var list = document.querySelector("[data-live-list]");
     var thread = document.getElementById("thread");
-    if (!(status || list || thread) || !window.WebSocket) return;
+    var toastBox = document.getElementById("handoff-toast");
+    if (!(status || list || thread || toastBox) || !window.WebSocket) return;
     var delay = 1000;
     var listTimer = null;
 
@@ -138,7 +139,17 @@
       if (el) el.textContent = message.status;
     }
 
+    function toast(payload) {
+      var box = document.getElementById("handoff-toast");
+      if (!box) return;
+      var link = box.querySelector("a");
+      link.href = box.getAttribute("data-base") + payload.id + "/";
+      box.querySelector("[data-customer]").textContent = payload.customer || "";
+      box.hidden = false;
+    }
+
     function handle(event, payload) {
+      if (event === "handoff") toast(payload);
       if (event === "status" || event === "catalog.changed" || event === "bot.settings") applyStatus(payload);
       if (event === "message.created" || event === "conversation.updated" || event === "handoff") refreshList();
       if (thread && payload && String(payload.conversation || payload.id) === thread.getAttribute("data-conversation")) {
@@ -151,7 +162,7 @@
     function connect() {
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
       var socket = new WebSocket(scheme + window.location.host + "/ws/dashboard/");
-      var root = status || list || thread;
+      var root = status || list || thread || toastBox;
       socket.addEventListener("open", function () {
         delay = 1000;
         root.setAttribute("data-connected", "true");

@@ -102,6 +102,10 @@ def test_a_full_widget_chat_with_the_seller_answering(live_stack, monkeypatch, s
             texts = seller_page.locator("#thread .bubble-text").all_inner_texts()
             assert XSS in texts and "Bonjour" in texts
             assert seller_page.evaluate("() => window.__owned") is None
+            # The customer asks for a person: the seller is told at once, wherever they are.
+            type_in_widget(shop, "Je veux parler à un conseiller")
+            seller_page.wait_for_selector("#handoff-toast:not([hidden])")
+            wait_widget(shop, lambda texts: any("quelqu'un de la boutique" in t for t in texts))
             seller_page.fill("#reply-text", "Bienvenue chez nous, je suis Sara de la boutique.")
             seller_page.click("#reply-form button[type=submit]")
             wait_widget(shop, lambda texts: any("Sara de la boutique" in t for t in texts))
@@ -126,7 +130,8 @@ def test_a_full_widget_chat_with_the_seller_answering(live_stack, monkeypatch, s
     with schema(seller):
         conversation = Conversation.objects.get()
         assert conversation.mode == Conversation.Mode.HUMAN
-        assert Message.objects.filter(author="bot", status="sent").count() == 3  # greeting, price, and the odd one
+        # greeting, price, the odd one, and "I'm passing you to someone"
+        assert Message.objects.filter(author="bot", status="sent").count() == 4
         assert Message.objects.filter(author="seller", status="sent").count() == 1
 
 

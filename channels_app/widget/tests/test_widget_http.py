@@ -112,4 +112,5 @@ def test_the_widget_api_is_in_the_public_openapi_schema():
     document = Client(HTTP_HOST="localhost").get("/api/schema/", HTTP_ACCEPT="application/json").json()
     operations = document["paths"]["/widget/v1/messages"]
     assert {"get", "post"} <= set(operations)
+    assert "/ws/widget/" in document["info"]["description"]  # the websocket is documented too
     assert Client(HTTP_HOST="localhost").get("/api/docs/").status_code == 200
