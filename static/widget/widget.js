@@ -46,7 +46,9 @@
     ".state{font-size:12px;padding:4px 12px;background:#fef9c3;color:#854d0e;display:none}",
     ".state.on{display:block}",
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f8fafc}",
-    ".msg{max-width:82%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:14px;line-height:1.4}",
+    ".log>*{flex-shrink:0}",
+    ".msg{max-width:82%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:14px;line-height:1.4;unicode-bidi:plaintext}",
+    ".bubble-btn svg{width:28px;height:28px;fill:#fff;vertical-align:middle}",
     ".msg.customer{align-self:flex-end;background:#0f766e;color:#fff}",
     ".msg.bot,.msg.seller{align-self:flex-start;background:#fff;border:1px solid #e2e8f0}",
     ".msg.pending{opacity:.6}",
@@ -75,7 +77,14 @@
   }
   var style = el("style");
   style.textContent = CSS;
-  var openBtn = el("button", "bubble-btn", "💬");
+  var openBtn = el("button", "bubble-btn");
+  var svgNS = "http://www.w3.org/2000/svg";
+  var icon = document.createElementNS(svgNS, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  var iconPath = document.createElementNS(svgNS, "path");
+  iconPath.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z");
+  icon.appendChild(iconPath);
+  openBtn.appendChild(icon);
   openBtn.setAttribute("aria-label", TEXT.open);
   var panel = el("div", "panel");
   panel.setAttribute("dir", RTL ? "rtl" : "ltr");
@@ -150,7 +159,9 @@
       return;
     }
     if (message.author === "system") return;
-    log.appendChild(el("div", "msg " + message.author, message.text));
+    var bubble = el("div", "msg " + message.author, message.text);
+    bubble.setAttribute("dir", "auto");
+    log.appendChild(bubble);
     (message.cards || []).forEach(function (card) { log.appendChild(renderCard(card)); });
     if (message.author !== "customer") {
       typing.classList.remove("on");
@@ -241,6 +252,7 @@
     if (!text) return;
     var clientId = uuid();
     var node = el("div", "msg customer pending", text);
+    node.setAttribute("dir", "auto");
     log.appendChild(node);
     pending[clientId] = { text: text, node: node };
     renderQuick([]);
