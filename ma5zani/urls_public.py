@@ -38,7 +38,9 @@ urlpatterns = [
     path(
         "api/schema/",
         SpectacularAPIView.as_view(
-            urlconf=widget_api, permission_classes=[AllowAny], custom_settings={"TITLE": "ma5zani Bot widget API", "DESCRIPTION": WIDGET_API_DESCRIPTION}
+            urlconf=widget_api,
+            permission_classes=[AllowAny],
+            custom_settings={"TITLE": "ma5zani Bot widget API", "DESCRIPTION": WIDGET_API_DESCRIPTION},
         ),
         name="public-api-schema",
     ),

@@ -13,16 +13,7 @@ from sales.services.settings import bot_settings_update
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    calls: list[tuple] = []
-    monkeypatch.setattr(
-        "conversations.services.enqueue_reply", lambda schema, c, m, countdown=None: calls.append((schema, c, m))
-    )
-    return calls
-
-
-def test_the_same_inbound_delivered_twice_is_stored_once(shop_a, enqueued, django_capture_on_commit_callbacks):
+def test_the_same_inbound_delivered_twice_is_stored_once(shop_a, queued, django_capture_on_commit_callbacks):
     inbound = widget_inbound(shop_a, "Salam, ch7al hada?")
     with shop_a.schema():
         with django_capture_on_commit_callbacks(execute=True):
@@ -36,10 +27,11 @@ def test_the_same_inbound_delivered_twice_is_stored_once(shop_a, enqueued, djang
         conversation = Conversation.objects.get()
         assert conversation.unread_count == 1
         assert conversation.language == "arabizi"
-    assert enqueued == [("s_alpha", first.conversation_id, first.message_id)]  # one reply asked for
+    assert queued.replies == [(first.conversation_id, first.message_id)]  # one reply asked for
+    assert queued.reply_schemas == ["s_alpha"]
 
 
-def test_messages_of_one_visitor_share_a_conversation(shop_a, enqueued, django_capture_on_commit_callbacks):
+def test_messages_of_one_visitor_share_a_conversation(shop_a, queued, django_capture_on_commit_callbacks):
     with shop_a.schema(), django_capture_on_commit_callbacks(execute=True):
         one = ingest(widget_inbound(shop_a, "Bonjour"))
         two = ingest(widget_inbound(shop_a, "Vous livrez à Oran ?"))
@@ -72,7 +64,7 @@ def test_ordinary_questions_are_not_handoffs(text):
     assert not wants_a_person(text)
 
 
-def test_a_customer_asking_for_a_person_is_handed_to_the_seller(shop_a, enqueued, django_capture_on_commit_callbacks):
+def test_a_customer_asking_for_a_person_is_handed_to_the_seller(shop_a, queued, django_capture_on_commit_callbacks):
     with shop_a.schema():
         with django_capture_on_commit_callbacks(execute=True):
             result = ingest(widget_inbound(shop_a, "Je veux parler à un conseiller"))
@@ -83,10 +75,10 @@ def test_a_customer_asking_for_a_person_is_handed_to_the_seller(shop_a, enqueued
         assert "customer_asked" in system.text
         told = Message.objects.get(author=Message.Author.BOT)
         assert told.status == Message.Status.QUEUED and "boutique" in told.text  # in the customer's language
-    assert enqueued == []  # the bot does not answer a conversation in the seller's hands
+    assert queued.replies == []  # the bot does not answer a conversation in the seller's hands
 
 
-def test_the_seller_handoff_keywords_count_too(shop_a, enqueued, django_capture_on_commit_callbacks):
+def test_the_seller_handoff_keywords_count_too(shop_a, queued, django_capture_on_commit_callbacks):
     with shop_a.schema():
         bot_settings_update(handoff_keywords=["patron"])
         with django_capture_on_commit_callbacks(execute=True):
@@ -94,7 +86,7 @@ def test_the_seller_handoff_keywords_count_too(shop_a, enqueued, django_capture_
         assert Conversation.objects.get(pk=result.conversation_id).mode == Conversation.Mode.HUMAN
 
 
-def test_a_closed_conversation_reopens_for_the_bot(shop_a, enqueued, django_capture_on_commit_callbacks):
+def test_a_closed_conversation_reopens_for_the_bot(shop_a, queued, django_capture_on_commit_callbacks):
     with shop_a.schema():
         with django_capture_on_commit_callbacks(execute=True):
             first = ingest(widget_inbound(shop_a, "Bonjour"))
@@ -102,4 +94,4 @@ def test_a_closed_conversation_reopens_for_the_bot(shop_a, enqueued, django_capt
         with django_capture_on_commit_callbacks(execute=True):
             ingest(widget_inbound(shop_a, "Encore moi"))
         assert Conversation.objects.get(pk=first.conversation_id).mode == Conversation.Mode.BOT
-    assert len(enqueued) == 2
+    assert len(queued.replies) == 2

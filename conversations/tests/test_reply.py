@@ -14,25 +14,13 @@ from sales.services.settings import bot_settings_update
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """Replies and deliveries asked of the queue (run by hand in these tests)."""
-    replies: list[tuple[int, int]] = []
-    deliveries: list[int] = []
-    monkeypatch.setattr(
-        "conversations.services.enqueue_reply", lambda schema, c, m, countdown=None: replies.append((c, m))
-    )
-    monkeypatch.setattr("conversations.services.enqueue_delivery", lambda schema, m, countdown=0: deliveries.append(m))
-    return replies, deliveries
-
-
 def send(shop, text, capture):
     with capture(execute=True):
         return ingest(widget_inbound(shop, text))
 
 
 def test_a_burst_of_three_messages_gets_exactly_one_reply(shop_a, queued, django_capture_on_commit_callbacks):
-    replies, deliveries = queued
+    replies, deliveries = queued.replies, queued.deliveries
     with shop_a.schema():
         catalog_import_text("product_code,sku,name_fr,price,size,stock\nsac,SAC-1,Sac en cuir,7600,M,3\n")
         for text in ("Bonjour", "je cherche un sac", "combien il coûte ?"):
@@ -60,7 +48,7 @@ def test_a_burst_of_three_messages_gets_exactly_one_reply(shop_a, queued, django
 def test_a_draft_is_dropped_when_a_newer_message_arrives_meanwhile(
     shop_a, queued, monkeypatch, django_capture_on_commit_callbacks
 ):
-    replies, _deliveries = queued
+    replies = queued.replies
     with shop_a.schema():
         send(shop_a, "Bonjour", django_capture_on_commit_callbacks)
         first = replies[-1]
@@ -84,7 +72,7 @@ def test_a_draft_is_dropped_when_a_newer_message_arrives_meanwhile(
 
 
 def test_the_bot_is_quiet_in_human_mode_and_when_switched_off(shop_a, queued, django_capture_on_commit_callbacks):
-    replies, _ = queued
+    replies = queued.replies
     with shop_a.schema():
         result = send(shop_a, "Bonjour", django_capture_on_commit_callbacks)
         Conversation.objects.filter(pk=result.conversation_id).update(mode=Conversation.Mode.HUMAN)
@@ -99,7 +87,7 @@ def test_the_bot_is_quiet_in_human_mode_and_when_switched_off(shop_a, queued, dj
 def test_engine_data_and_latency_are_stored(shop_a, queued, monkeypatch, django_capture_on_commit_callbacks):
     from decimal import Decimal
 
-    replies, _ = queued
+    replies = queued.replies
 
     class CountingEngine:
         name = "counting"
@@ -123,7 +111,7 @@ def test_engine_data_and_latency_are_stored(shop_a, queued, monkeypatch, django_
 
 
 def test_an_engine_asking_for_a_person_hands_off(shop_a, queued, monkeypatch, django_capture_on_commit_callbacks):
-    replies, _ = queued
+    replies = queued.replies
 
     class UnsureEngine:
         name = "unsure"

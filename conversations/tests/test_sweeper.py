@@ -14,17 +14,6 @@ from conversations.tests.factories import widget_inbound
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    replies: list[tuple[int, int]] = []
-    deliveries: list[int] = []
-    monkeypatch.setattr(
-        "conversations.services.enqueue_reply", lambda schema, c, m, countdown=None: replies.append((c, m))
-    )
-    monkeypatch.setattr("conversations.services.enqueue_delivery", lambda schema, m, countdown=0: deliveries.append(m))
-    return replies, deliveries
-
-
 def age(conversation_id: int, seconds: int) -> None:
     past = timezone.now() - dt.timedelta(seconds=seconds)
     Conversation.objects.filter(pk=conversation_id).update(last_inbound_at=past, last_message_at=past)
@@ -34,7 +23,7 @@ def age(conversation_id: int, seconds: int) -> None:
 def test_unanswered_messages_and_stuck_deliveries_are_enqueued_again(
     shop_a, queued, django_capture_on_commit_callbacks
 ):
-    replies, deliveries = queued
+    replies, deliveries = queued.replies, queued.deliveries
     with shop_a.schema():
         with django_capture_on_commit_callbacks(execute=True):
             lost = ingest(widget_inbound(shop_a, "Bonjour", visitor="00000000-0000-4000-8000-00000000000a"))
@@ -62,7 +51,7 @@ def test_unanswered_messages_and_stuck_deliveries_are_enqueued_again(
 def test_conversations_with_the_seller_and_old_messages_are_left_alone(
     shop_a, queued, django_capture_on_commit_callbacks
 ):
-    replies, _ = queued
+    replies = queued.replies
     with shop_a.schema():
         with django_capture_on_commit_callbacks(execute=True):
             seller_side = ingest(widget_inbound(shop_a, "Bonjour", visitor="00000000-0000-4000-8000-00000000000d"))
