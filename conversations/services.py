@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
@@ -120,7 +122,7 @@ def ingest(inbound: InboundMessage) -> IngestResult:
         if existing is not None:
             return IngestResult(existing.pk, existing.conversation_id, created=False)
         now = timezone.now()
-        message = Message.objects.create(
+        message = Message(
             conversation=conversation,
             direction=Message.Direction.IN,
             author=Message.Author.CUSTOMER,
@@ -130,6 +132,8 @@ def ingest(inbound: InboundMessage) -> IngestResult:
             status=Message.Status.RECEIVED,
             channel_timestamp=inbound.timestamp,
         )
+        _attach_media(message, inbound)
+        message.save()
         language = guess_language(inbound.text) if inbound.text else conversation.language
         Conversation.objects.filter(pk=conversation.pk).update(
             unread_count=F("unread_count") + 1,
@@ -155,6 +159,17 @@ def ingest(inbound: InboundMessage) -> IngestResult:
         else:
             transaction.on_commit(lambda: _publish_conversation(conversation))
     return IngestResult(message.pk, conversation.pk, created=True)
+
+
+def _attach_media(message: Message, inbound: InboundMessage) -> None:
+    """Keep the first attachment the channel downloaded (in the seller's own storage)."""
+    media = next((item for item in inbound.media if item.content), None)
+    if media is None:
+        return
+    message.media_kind = media.kind
+    message.media_type = media.mime_type[:100]
+    name = media.filename or f"{inbound.channel}-{uuid.uuid4().hex}"
+    message.media.save(name, ContentFile(media.content or b""), save=False)
 
 
 def enqueue_reply(schema: str, conversation_id: int, inbound_id: int, *, countdown: float | None = None) -> None:

@@ -95,3 +95,20 @@ def test_a_closed_conversation_reopens_for_the_bot(shop_a, queued, django_captur
             ingest(widget_inbound(shop_a, "Encore moi"))
         assert Conversation.objects.get(pk=first.conversation_id).mode == Conversation.Mode.BOT
     assert len(queued.replies) == 2
+
+
+def test_an_attachment_is_stored_in_the_seller_storage(shop_a, queued, django_capture_on_commit_callbacks):
+    import dataclasses
+
+    from channels_app.base import InboundMedia
+
+    inbound = dataclasses.replace(
+        widget_inbound(shop_a, ""),
+        media=(InboundMedia(kind="audio", mime_type="audio/ogg", filename="note.ogg", content=b"OggS\x00voice"),),
+    )
+    with shop_a.schema():
+        with django_capture_on_commit_callbacks(execute=True):
+            result = ingest(inbound)
+        message = Message.objects.get(pk=result.message_id)
+        assert (message.media_kind, message.media_type) == ("audio", "audio/ogg")
+        assert "/s_alpha/" in message.media.path and message.media.read() == b"OggS\x00voice"
