@@ -184,6 +184,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "bench.settings_load",
         "PYTHONPATH": str(ROOT),
         "SWEEP_EVERY_SECONDS": "3600",
+        "DEBUG": "false",  # as in production (the setup above runs with DEBUG on)
         # All the load comes from one address and a few visitors: lift the per-IP and
         # per-visitor limits that protect a real server.
         "WIDGET_RATE_LIMIT_IP": "1000000/minute",
