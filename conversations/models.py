@@ -14,12 +14,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from channels_app.models import ChannelAccount
 
-class Channel(models.TextChoices):
-    WHATSAPP = "whatsapp", "WhatsApp"
-    MESSENGER = "messenger", "Messenger"
-    INSTAGRAM = "instagram", "Instagram"
-    WIDGET = "widget", _("Web chat")
+# The channels are the ones of the routing index.
+Channel = ChannelAccount.Channel
 
 
 class Customer(models.Model):

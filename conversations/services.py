@@ -38,6 +38,7 @@ from conversations.selectors import (
     message_payload,
     recent_history,
 )
+from ma5zani.celery import enqueue
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
@@ -173,32 +174,17 @@ def _attach_media(message: Message, inbound: InboundMessage) -> None:
 
 
 def enqueue_reply(schema: str, conversation_id: int, inbound_id: int, *, countdown: float | None = None) -> None:
-    """Ask a worker to answer after the pause. A broker outage is logged, not raised: the
-    sweeper answers the message once the broker is back."""
-    from django_tenants.utils import schema_context
-
+    """Ask a worker to answer after the pause (the sweeper asks again if the broker is down)."""
     from conversations.tasks import reply_task
 
-    try:
-        with schema_context(schema):  # the task header carries the schema
-            reply_task.apply_async(
-                (conversation_id, inbound_id),
-                countdown=settings.REPLY_PAUSE_SECONDS if countdown is None else countdown,
-            )
-    except Exception:
-        logger.warning("Could not enqueue the reply to message %s of %s", inbound_id, schema, exc_info=True)
+    pause = settings.REPLY_PAUSE_SECONDS if countdown is None else countdown
+    enqueue(reply_task, conversation_id, inbound_id, schema=schema, countdown=pause)
 
 
 def enqueue_delivery(schema: str, message_id: int, *, countdown: float = 0) -> None:
-    from django_tenants.utils import schema_context
-
     from conversations.tasks import deliver_task
 
-    try:
-        with schema_context(schema):
-            deliver_task.apply_async((message_id,), countdown=countdown)
-    except Exception:
-        logger.warning("Could not enqueue the delivery of message %s of %s", message_id, schema, exc_info=True)
+    enqueue(deliver_task, message_id, schema=schema, countdown=countdown)
 
 
 # --- Reply --------------------------------------------------------------------------------

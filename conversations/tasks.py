@@ -27,10 +27,10 @@ def deliver_task(message_id: int) -> str:
 @shared_task
 def sweep_conversations() -> dict[str, int]:
     """Visit every seller: unanswered messages, stuck deliveries, idle handoffs."""
-    from sellers.selectors import sellers_real
+    from sellers.selectors import active_seller_schemas
 
     totals = {"replies": 0, "deliveries": 0, "resumed": 0}
-    for schema in sellers_real().filter(is_active=True).values_list("schema_name", flat=True):
+    for schema in active_seller_schemas():
         with schema_context(schema):
             result = sweep()
         totals["replies"] += result.replies

@@ -7,14 +7,17 @@ task back on the queue; every task must therefore be idempotent.
 
 from __future__ import annotations
 
+import logging
 import os
 from enum import StrEnum
+from typing import Any
 
 from kombu import Exchange
 from kombu import Queue as KombuQueue
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ma5zani.settings")
+logger = logging.getLogger(__name__)
 
 
 class Queue(StrEnum):
@@ -63,6 +66,20 @@ app.conf.update(
 app.autodiscover_tasks()
 # Periodic work is declared in one module.
 app.conf.beat_schedule = {}
+
+
+def enqueue(task: Any, *args: Any, schema: str, countdown: float | None = None) -> bool:
+    """Send `task` to run in `schema`. A broker outage is logged, not raised: what is sent after
+    a commit must not turn a stored change into an error, and the sweepers send it again."""
+    from django_tenants.utils import schema_context
+
+    try:
+        with schema_context(schema):  # the task header carries the schema
+            task.apply_async(args, countdown=countdown)
+    except Exception:
+        logger.warning("Could not enqueue %s%r for %s", task.name, args, schema, exc_info=True)
+        return False
+    return True
 
 
 @app.on_after_finalize.connect

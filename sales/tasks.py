@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django_tenants.utils import schema_context
 
+from ma5zani.celery import enqueue
 from sales.services.catalog_csv import catalog_import_run, catalog_imports_stuck
 
 logger = logging.getLogger(__name__)
@@ -26,13 +27,13 @@ def sweep_catalog_imports() -> int:
     Runs in the public schema and visits every seller: the queue is only a hint, the rows
     are the truth.
     """
-    from sellers.selectors import sellers_real
+    from sellers.selectors import active_seller_schemas
 
     enqueued = 0
-    for schema in sellers_real().filter(is_active=True).values_list("schema_name", flat=True):
+    for schema in active_seller_schemas():
         with schema_context(schema):
             for job_id in catalog_imports_stuck().values_list("pk", flat=True):
                 logger.info("Re-enqueuing catalog import %s of %s", job_id, schema)
-                catalog_import_task.delay(job_id)
+                enqueue(catalog_import_task, job_id, schema=schema)
                 enqueued += 1
     return enqueued

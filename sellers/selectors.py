@@ -16,6 +16,11 @@ def sellers_real() -> QuerySet[Seller]:
     )
 
 
+def active_seller_schemas() -> list[str]:
+    """The schemas that periodic work visits: every active real shop."""
+    return list(sellers_real().filter(is_active=True).values_list("schema_name", flat=True))
+
+
 def memberships_for_user(user: User) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(user=user, seller__is_active=True, seller__is_template=False)

@@ -26,6 +26,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ma5zani.celery import enqueue
+from ma5zani.tenancy import current_schema
 from sales.models import CatalogImport, Product, Variant
 from sales.services.catalog import PRODUCT_FIELDS, catalog_changed, category_for_name
 
@@ -341,7 +343,8 @@ def catalog_import_create(*, upload: UploadedFile, user_id: int | None, language
         )
         job.file.save(name, upload, save=False)
         job.save()
-        transaction.on_commit(lambda: catalog_import_task.delay(job.pk))
+        schema = current_schema()
+        transaction.on_commit(lambda: enqueue(catalog_import_task, job.pk, schema=schema))
     return job
 
 

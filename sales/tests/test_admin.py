@@ -32,7 +32,7 @@ def test_members_manage_their_catalog_in_the_seller_admin(shop_a, add_member):
 
 
 def test_admin_export_action_and_import_page(shop_a, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: None)
+    monkeypatch.setattr("sales.services.catalog_csv.enqueue", lambda task, job_id, schema: None)
     with shop_a.schema():
         catalog_import_text("product_code,sku,name_fr,price\nbol,BOL-1,Bol,300\n")
         product = Product.objects.get()

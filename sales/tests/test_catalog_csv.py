@@ -154,7 +154,7 @@ def test_import_job_runs_once_reports_progress_and_survives_redelivery(
     shop_a, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr("sales.services.catalog_csv.enqueue", lambda task, job_id, schema: sent.append(job_id))
     rows = "".join(f"big,BIG-{i},,,{i},1\n" for i in range(60))
     content = ("product_code,sku,name_fr,price,size,stock\nbig,BIG-X,Grand,100,X,1\n" + rows).encode()
     with shop_a.schema():
@@ -176,7 +176,7 @@ def test_import_job_runs_once_reports_progress_and_survives_redelivery(
 def test_a_file_that_cannot_be_read_fails_the_job_with_a_reason(
     shop_a, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: None)
+    monkeypatch.setattr("sales.services.catalog_csv.enqueue", lambda task, job_id, schema: None)
     with shop_a.schema():
         job = catalog_import_create(upload=make_upload("name;price\nRobe;100\n".encode("cp1256")), user_id=None)
         failed = catalog_import_run(job.pk)
@@ -203,7 +203,7 @@ def test_sweeper_reenqueues_imports_left_behind(shop_a, monkeypatch):
     from sales.tasks import sweep_catalog_imports
 
     sent = []
-    monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr("sales.tasks.enqueue", lambda task, job_id, schema: sent.append(job_id))
     with shop_a.schema():
         old = timezone.now() - dt.timedelta(minutes=30)
         stuck = CatalogImport.objects.create(original_name="a.csv", file="imports/a.csv")
@@ -220,7 +220,7 @@ def test_sweeper_reenqueues_imports_left_behind(shop_a, monkeypatch):
 def test_reasons_are_written_in_the_uploader_language(shop_a, monkeypatch):
     from django.utils import translation
 
-    monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: None)
+    monkeypatch.setattr("sales.services.catalog_csv.enqueue", lambda task, job_id, schema: None)
     with shop_a.schema():
         with translation.override("ar"):
             job = catalog_import_create(upload=make_upload(b"product_code,sku,name_fr,price\nx,,X,10\n"), user_id=None)

@@ -186,7 +186,7 @@ def test_import_page_queues_a_job_and_the_status_endpoint_reports_it(
     from sales.models import CatalogImport
     from sales.services.catalog_csv import catalog_import_run
 
-    monkeypatch.setattr("sales.tasks.catalog_import_task.delay", lambda job_id: catalog_import_run(job_id))
+    monkeypatch.setattr("sales.services.catalog_csv.enqueue", lambda task, job_id, schema: catalog_import_run(job_id))
     client = shop_a.client()
     upload = SimpleUploadedFile(
         "c.csv", b"product_code,sku,name_fr,price\nz,Z-1,Zed,10\nz,Z-2,,,x\n", content_type="text/csv"
@@ -205,3 +205,23 @@ def test_import_page_queues_a_job_and_the_status_endpoint_reports_it(
     ]
     page = client.get(f"/dashboard/catalog/import/{job.pk}/")
     assert page.status_code == 200 and "data-import-status-url" in page.content.decode()
+
+
+def test_an_upload_while_the_broker_is_down_is_kept_for_the_sweeper(
+    shop_a, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from sales.models import CatalogImport
+    from sales.tasks import catalog_import_task
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(catalog_import_task, "apply_async", broker_down)
+    upload = SimpleUploadedFile("c.csv", b"product_code,sku,name_fr,price\nz,Z-1,Zed,10\n", content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = shop_a.client().post("/dashboard/catalog/import/", {"file": upload})
+    assert response.status_code == 302  # not an error page: the upload is stored
+    with shop_a.schema():
+        assert CatalogImport.objects.get().status == CatalogImport.Status.QUEUED
