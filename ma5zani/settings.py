@@ -309,7 +309,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 
 # Pause before answering, so that a burst of quick customer messages gets one answer.
 REPLY_PAUSE_SECONDS: float = env.float("REPLY_PAUSE_SECONDS", default=0.8)
-BOT_ENGINE_CLASS: str = env.str("BOT_ENGINE_CLASS", default="sales.engine.builtin.BuiltinEngine")
+# The engine that answers: the router picks OpenRouter when the seller has a key and budget left,
+# and the built-in engine otherwise or when the provider fails.
+BOT_ENGINE_CLASS: str = env.str("BOT_ENGINE_CLASS", default="sales.engine.router.RoutingEngine")
 DELIVERY_MAX_ATTEMPTS: int = env.int("DELIVERY_MAX_ATTEMPTS", default=6)
 DELIVERY_BACKOFF_SECONDS: float = env.float("DELIVERY_BACKOFF_SECONDS", default=2.0)
 DELIVERY_BACKOFF_MAX_SECONDS: float = env.float("DELIVERY_BACKOFF_MAX_SECONDS", default=120.0)
@@ -320,6 +322,23 @@ MESSAGE_MAX_CHARS: int = env.int("MESSAGE_MAX_CHARS", default=2000)
 WIDGET_RATE_LIMIT_VISITOR: str = env.str("WIDGET_RATE_LIMIT_VISITOR", default="20/minute")
 WIDGET_RATE_LIMIT_IP: str = env.str("WIDGET_RATE_LIMIT_IP", default="120/minute")
 RATE_LIMIT_PREFIX = "ma5zani"
+
+# --- Sales engine -------------------------------------------------------------------------
+
+OPENROUTER_BASE_URL: str = env.str("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1")
+# A platform key used for sellers who have not set their own (empty: only sellers' own keys).
+OPENROUTER_API_KEY: str = env.str("OPENROUTER_API_KEY", default="")
+OPENROUTER_TIMEOUT_SECONDS: float = env.float("OPENROUTER_TIMEOUT_SECONDS", default=20.0)
+OPENROUTER_MAX_RETRIES: int = env.int("OPENROUTER_MAX_RETRIES", default=2)
+# Sent as HTTP-Referer and X-Title (OpenRouter's app attribution).
+OPENROUTER_APP_URL: str = env.str("OPENROUTER_APP_URL", default="https://ma5zani.com")
+OPENROUTER_APP_TITLE: str = env.str("OPENROUTER_APP_TITLE", default="ma5zani Bot")
+ENGINE_MAX_TOOL_ROUNDS: int = env.int("ENGINE_MAX_TOOL_ROUNDS", default=5)
+# After this many provider failures in a row the built-in engine answers for a while.
+ENGINE_BREAKER_FAILURES: int = env.int("ENGINE_BREAKER_FAILURES", default=3)
+ENGINE_BREAKER_OPEN_SECONDS: int = env.int("ENGINE_BREAKER_OPEN_SECONDS", default=60)
+# Fernet keys for secrets stored in the database, newest first (ma5zani.crypto).
+FIELD_ENCRYPTION_KEYS: list[str] = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- Catalog ------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
@@ -11,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 MAX_PRICE_DZD = 100_000_000
 
@@ -71,6 +73,12 @@ class Product(models.Model):
         blank=True,
         validators=[MaxValueValidator(MAX_PRICE_DZD)],
         help_text=_("The former price, shown struck through. Must be higher than the price."),
+    )
+    promotion_ends_at = models.DateTimeField(
+        _("promotion ends at"),
+        null=True,
+        blank=True,
+        help_text=_("When the compare-at price stops applying; the bot may mention it as a deadline."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
@@ -274,6 +282,28 @@ class BotSettings(models.Model):
             "After this long without a message in a conversation you took over, the bot answers again. 0: never."
         ),
     )
+    ai_model = models.CharField(
+        _("AI model"),
+        max_length=120,
+        default="anthropic/claude-haiku-4.5",
+        help_text=_("An OpenRouter model id. Used only with an OpenRouter key."),
+    )
+    # Encrypted at rest (ma5zani.crypto); the page never shows it back.
+    openrouter_key_encrypted = models.TextField(blank=True)
+    monthly_budget_usd = models.DecimalField(
+        _("monthly AI budget (USD)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Past this amount in a month the built-in engine answers until the next month."),
+    )
+    draft_reminder_minutes = models.PositiveIntegerField(
+        _("remind an unfinished order after (minutes)"),
+        default=60,
+        validators=[MaxValueValidator(23 * 60)],
+        help_text=_("One reminder to a customer who stopped in the middle of an order. 0: never."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -287,6 +317,18 @@ class BotSettings(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.pk = 1
         super().save(*args, **kwargs)
+
+    @property
+    def openrouter_key(self) -> str:
+        from ma5zani.crypto import decrypt
+
+        return decrypt(self.openrouter_key_encrypted) if self.openrouter_key_encrypted else ""
+
+    @openrouter_key.setter
+    def openrouter_key(self, value: str) -> None:
+        from ma5zani.crypto import encrypt
+
+        self.openrouter_key_encrypted = encrypt(value) if value else ""
 
     def is_open_at(self, moment: dt.datetime) -> bool:
         """Whether `moment` falls within business hours, in the seller's time zone."""
@@ -342,3 +384,151 @@ class CatalogImport(models.Model):
         if not self.total_rows:
             return 0
         return min(100, int(100 * self.processed_rows / self.total_rows))
+
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+class Order(models.Model):
+    """A cash-on-delivery order. Prices are copied from the catalog when an item is added, so
+    a later price change never alters an order the customer agreed to."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AWAITING = "awaiting", _("Awaiting confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        RETURNED = "returned", _("Returned")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class DeliveryType(models.TextChoices):
+        HOME = "home", _("Home delivery")
+        DESK = "desk", _("Stop desk")
+
+    class CreatedBy(models.TextChoices):
+        BOT = "bot", _("Bot")
+        SELLER = "seller", _("Seller")
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.CharField(_("created by"), max_length=8, choices=CreatedBy.choices, default=CreatedBy.BOT)
+    created_by_member_id = models.BigIntegerField(null=True, blank=True)
+    customer = models.ForeignKey(
+        "conversations.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    customer_name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True, region="DZ")
+    wilaya = models.PositiveSmallIntegerField(
+        _("wilaya"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(69)]
+    )
+    commune = models.CharField(_("commune"), max_length=120, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    delivery_type = models.CharField(_("delivery"), max_length=8, choices=DeliveryType.choices, blank=True)
+    subtotal = models.PositiveIntegerField(_("subtotal (DZD)"), default=0)
+    discount_percent = models.PositiveSmallIntegerField(_("discount (%)"), default=0)
+    discount = models.PositiveIntegerField(_("discount (DZD)"), default=0)
+    delivery_fee = models.PositiveIntegerField(_("delivery fee (DZD)"), default=0)
+    total = models.PositiveIntegerField(_("total (DZD)"), default=0)
+    notes = models.TextField(_("notes"), blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [models.Index(fields=["status", "created_at"], name="order_status_created")]
+        constraints = [
+            # One open draft per conversation: the bot keeps filling the same one.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(status__in=["draft", "awaiting"]),
+                name="one_open_order_per_conversation",
+            ),
+            models.CheckConstraint(condition=Q(discount_percent__lte=90), name="order_discount_bounded"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.pk:05d}" if self.pk else "#—"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.AWAITING)
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    variant = models.ForeignKey(Variant, on_delete=models.SET_NULL, null=True, related_name="order_items")
+    product_name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64)
+    options = models.CharField(max_length=100, blank=True)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
+    unit_price = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="order_item_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+    @property
+    def line_total(self) -> int:
+        return self.quantity * self.unit_price
+
+
+class OrderStatusChange(models.Model):
+    class By(models.TextChoices):
+        BOT = "bot", _("Bot")
+        SELLER = "seller", _("Seller")
+        CUSTOMER = "customer", _("Customer")
+        SYSTEM = "system", _("System")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    by = models.CharField(max_length=8, choices=By.choices)
+    member_id = models.BigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class DiscountGrant(models.Model):
+    """Every discount the bot granted (or refused to grant in full): the audit trail of the
+    seller's maximum."""
+
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.SET_NULL, null=True, related_name="discount_grants"
+    )
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="discount_grants")
+    requested_percent = models.PositiveSmallIntegerField()
+    granted_percent = models.PositiveSmallIntegerField()
+    max_percent = models.PositiveSmallIntegerField()
+    engine = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(granted_percent__lte=models.F("max_percent")), name="discount_grant_within_max"
+            )
+        ]
