@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from conversations.urls import conversation_patterns
 from ma5zani.admin_sites import seller_admin
 from sales import views as sales_views
-from sales.urls import catalog_patterns, settings_patterns
+from sales.urls import catalog_patterns, order_patterns, settings_patterns
 from sellers import views as seller_views
 from sellers.urls import dashboard_patterns
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("dashboard/catalog/", include(catalog_patterns)),
     path("dashboard/settings/", include(settings_patterns)),
     path("dashboard/conversations/", include(conversation_patterns)),
+    path("dashboard/orders/", include(order_patterns)),
     path("accounts/handoff/", seller_views.handoff, name="seller_handoff"),
     path("accounts/", include("allauth.urls")),
     path("admin/", seller_admin.urls),

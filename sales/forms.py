@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from sales.models import WEEKDAYS, BotSettings, Product, Variant
+from sales.models import WEEKDAYS, BotSettings, Order, Product, Variant
 from sales.services.catalog import (
     VariantData,
     code_from_name,
@@ -229,3 +229,44 @@ class BotSettingsForm(forms.ModelForm):
     def settings_values(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {name: data[name] for name in (*self.Meta.fields, "business_hours")}
+
+
+def _variant_choices() -> list[tuple[int, str]]:
+    variants = (
+        Variant.objects.filter(product__is_active=True, product__archived_at__isnull=True, stock__gt=0)
+        .select_related("product")
+        .order_by("product__name_fr", "position", "id")
+    )
+    choices = []
+    for variant in variants:
+        options = " / ".join(value for value in (variant.size, variant.colour) if value)
+        label = f"{variant.product.display_name()} {options} ({variant.sku}) · {variant.price} DA · {variant.stock}"
+        choices.append((variant.pk, label))
+    return choices
+
+
+def _wilaya_choices() -> list[tuple[int, str]]:
+    import algeria_wilayas_communes as dz
+    from django.utils.translation import get_language
+
+    key = {"ar": "nom_ar", "en": "nom_en"}.get((get_language() or "fr")[:2], "nom_fr")
+    return [(int(w["wilaya_num"]), f"{w['code']} · {w[key]}") for w in dz.get_wilayas()]
+
+
+class SellerOrderForm(forms.Form):
+    """An order the seller took by phone or in person (one product; more from the order page)."""
+
+    variant_id = forms.TypedChoiceField(label=_("Product"), coerce=int)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=100, initial=1)
+    customer_name = forms.CharField(label=_("Name"), max_length=200)
+    phone = forms.CharField(label=_("Phone"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    wilaya = forms.TypedChoiceField(label=_("Wilaya"), coerce=int)
+    commune = forms.CharField(label=_("Commune"), max_length=120)
+    address = forms.CharField(label=_("Address"), max_length=300)
+    delivery_type = forms.ChoiceField(label=_("Delivery"), choices=Order.DeliveryType.choices)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variant_id"].choices = _variant_choices()  # type: ignore[attr-defined]
+        self.fields["wilaya"].choices = _wilaya_choices()  # type: ignore[attr-defined]

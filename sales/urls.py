@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sales import views
+from sales import order_views, views
 
 catalog_patterns = (
     [
@@ -26,4 +26,15 @@ settings_patterns = (
         path("delivery/", views.delivery_settings, name="delivery"),
     ],
     "settings",
+)
+
+order_patterns = (
+    [
+        path("", order_views.orders_page, name="list"),
+        path("new/", order_views.order_create_view, name="create"),
+        path("export.csv", order_views.orders_export, name="export"),
+        path("<int:pk>/", order_views.order_page, name="detail"),
+        path("<int:pk>/status/", order_views.order_status_view, name="status"),
+    ],
+    "orders",
 )

@@ -38,7 +38,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RETURNED: frozenset(),
     Status.CANCELLED: frozenset(),
 }
-RESTOCKING = {(Status.CONFIRMED, Status.CANCELLED), (Status.SHIPPED, Status.RETURNED), (Status.DELIVERED, Status.RETURNED)}
+RESTOCKING = {
+    (Status.CONFIRMED, Status.CANCELLED),
+    (Status.SHIPPED, Status.RETURNED),
+    (Status.DELIVERED, Status.RETURNED),
+}
 MAX_QUANTITY = 100
 
 
@@ -362,7 +366,10 @@ def order_set_status(
     if status not in TRANSITIONS.get(locked.status, frozenset()):
         raise OrderError(
             _("An order that is %(current)s cannot become %(new)s.")
-            % {"current": locked.get_status_display(), "new": Status(status).label if status in Status.values else status},
+            % {
+                "current": locked.get_status_display(),
+                "new": Status(status).label if status in Status.values else status,
+            },
             code="transition",
         )
     if (locked.status, status) in RESTOCKING:
@@ -431,8 +438,8 @@ def order_list(
     if query:
         from django.db.models import Q
 
-        match = Q(customer_name__icontains=query) | Q(phone__icontains=query.replace(" ", "")) | Q(
-            commune__icontains=query
+        match = (
+            Q(customer_name__icontains=query) | Q(phone__icontains=query.replace(" ", "")) | Q(commune__icontains=query)
         )
         if query.lstrip("#").isdigit():
             match |= Q(pk=int(query.lstrip("#")))
