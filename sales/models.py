@@ -532,3 +532,6 @@ class DiscountGrant(models.Model):
                 condition=Q(granted_percent__lte=models.F("max_percent")), name="discount_grant_within_max"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.granted_percent}% ({self.requested_percent}% asked)"
