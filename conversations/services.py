@@ -43,9 +43,11 @@ from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
 from sales.engine.base import EngineReply, Turn
-from sales.engine.language import guess_language
+from sales.engine.guardrails import guarded_reply
+from sales.engine.language import detect_language
 from sales.models import BotSettings
-from sales.selectors import bot_settings, bot_settings_cached
+from sales.selectors import bot_settings, bot_settings_cached, customer_past_orders
+from sellers.selectors import seller_name_cached
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +137,7 @@ def ingest(inbound: InboundMessage) -> IngestResult:
         )
         _attach_media(message, inbound)
         message.save()
-        language = guess_language(inbound.text) if inbound.text else conversation.language
+        language = detect_language(inbound.text, conversation.language) if inbound.text else conversation.language
         Conversation.objects.filter(pk=conversation.pk).update(
             unread_count=F("unread_count") + 1,
             last_inbound_at=now,
@@ -204,7 +206,12 @@ def _engine_context(
         persona_name=row.persona_name,
         greeting=row.greeting,
         is_first_contact=not any(m.direction == Message.Direction.OUT for m in history),
-        shop_name=getattr(getattr(connection, "tenant", None), "name", ""),
+        shop_name=getattr(getattr(connection, "tenant", None), "name", "") or seller_name_cached(current_schema()),
+        language=conversation.language,
+        intensity=row.intensity,
+        max_discount_percent=row.max_discount_percent,
+        customer_id=conversation.customer_id,
+        past_orders=customer_past_orders(conversation.customer_id),
     )
 
 
@@ -226,7 +233,7 @@ def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
     engine = engine_for_seller()
     if getattr(engine, "shows_typing", True):
         _typing(conversation, on=True)
-    reply = engine.reply(_engine_context(conversation, burst, history, row))
+    reply = guarded_reply(engine, _engine_context(conversation, burst, history, row))
     return _store_reply(conversation_id, inbound_id, reply)
 
 

@@ -72,7 +72,7 @@ def wilaya_by_number(number: int) -> Place | None:
     return next((place for place in _wilayas() if place.number == number), None)
 
 
-def _best(text: str, places: tuple[Place, ...], cutoff: float) -> Place | None:
+def _best(text: str, places: tuple[Place, ...], cutoff: float, *, fuzzy: bool = True) -> Place | None:
     wanted = normalize(text)
     wanted_key = _key(text)
     if not wanted:
@@ -84,6 +84,8 @@ def _best(text: str, places: tuple[Place, ...], cutoff: float) -> Place | None:
         keys = {_key(place.name_fr), _key(place.name_ar), _key(place.name_en)}
         if wanted_key and wanted_key in keys:
             return place
+    if not fuzzy:
+        return None
     scored = []
     for place in places:
         score = max(
@@ -98,7 +100,7 @@ def _best(text: str, places: tuple[Place, ...], cutoff: float) -> Place | None:
     return None
 
 
-def find_wilaya(text: str) -> Place | None:
+def find_wilaya(text: str, *, fuzzy: bool = True) -> Place | None:
     """The wilaya meant by `text`: its number (1-69), or a name in any spelling."""
     cleaned = normalize(text)
     number = re.fullmatch(r"(?:wilaya|wilayat|ولاية)?\s*0?(\d{1,2})", cleaned)
@@ -107,37 +109,51 @@ def find_wilaya(text: str) -> Place | None:
     if cleaned in WILAYA_ALIASES:
         return wilaya_by_number(WILAYA_ALIASES[cleaned])
     cleaned = re.sub(r"^(wilaya|wilayat|ولايه)\s+", "", cleaned)
-    return _best(cleaned, _wilayas(), cutoff=0.8)
+    return _best(cleaned, _wilayas(), cutoff=0.8, fuzzy=fuzzy)
 
 
-def find_commune(wilaya: int, text: str) -> Place | None:
+def find_commune(wilaya: int, text: str, *, fuzzy: bool = True) -> Place | None:
     """The commune of wilaya `wilaya` meant by `text`, or None."""
-    return _best(text, _communes(wilaya), cutoff=0.82)
+    return _best(text, _communes(wilaya), cutoff=0.82, fuzzy=fuzzy)
 
 
-def wilaya_in_text(text: str) -> Place | None:
-    """A wilaya named anywhere in a sentence ("nskon f wahran", "je suis à Sétif")."""
-    words = normalize(text).split()
-    for size in (3, 2, 1):
-        for start in range(len(words) - size + 1):
-            chunk = " ".join(words[start : start + size])
-            if chunk.isdigit() and not (1 <= int(chunk) <= 69):
+def _chunks(text: str, longest: int) -> list[str]:
+    words = normalize(PHONE_IN_TEXT.sub(" ", text)).split()
+    return [
+        " ".join(words[start : start + size])
+        for size in range(longest, 0, -1)
+        for start in range(len(words) - size + 1)
+    ]
+
+
+def wilaya_in_text(text: str, *, numbers: bool = False) -> Place | None:
+    """A wilaya named anywhere in a sentence ("nskon f wahran", "je suis à Sétif"); a bare
+    number counts only with `numbers` (when the wilaya was just asked: "41" is also a size).
+    Exact spellings anywhere win over near ones."""
+    chunks = [
+        chunk
+        for chunk in _chunks(text, 3)
+        if not any(word.isdigit() for word in chunk.split()) or (numbers and chunk.isdigit())
+    ]
+    for fuzzy in (False, True):
+        for chunk in chunks:
+            if fuzzy and len(chunk) < 5:
                 continue
-            place = find_wilaya(chunk) if not chunk.isdigit() or size == 1 else None
-            if place is not None and (len(chunk) >= 4 or chunk.isdigit()):
+            place = find_wilaya(chunk, fuzzy=fuzzy)
+            if place is not None and (len(chunk) >= 3 or chunk.isdigit()):
                 return place
     return None
 
 
 def commune_in_text(wilaya: int, text: str) -> Place | None:
-    words = normalize(text).split()
-    for size in (4, 3, 2, 1):
-        for start in range(len(words) - size + 1):
-            chunk = " ".join(words[start : start + size])
-            if len(chunk) >= 3:
-                place = find_commune(wilaya, chunk)
-                if place is not None:
-                    return place
+    chunks = [chunk for chunk in _chunks(text, 4) if len(chunk) >= 3]
+    for fuzzy in (False, True):
+        for chunk in chunks:
+            if fuzzy and len(chunk) < 5:
+                continue
+            place = find_commune(wilaya, chunk, fuzzy=fuzzy)
+            if place is not None:
+                return place
     return None
 
 

@@ -199,6 +199,9 @@ class DeliveryRate(models.Model):
     desk_fee = models.PositiveIntegerField(
         _("stop-desk fee (DZD)"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
     )
+    days = models.PositiveSmallIntegerField(
+        _("usual delivery time (days)"), null=True, blank=True, validators=[MaxValueValidator(60)]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -121,6 +121,7 @@ def delivery_table(language: str) -> list[dict[str, Any]]:
                 "is_served": rate.is_served if rate else False,
                 "home_fee": rate.home_fee if rate else None,
                 "desk_fee": rate.desk_fee if rate else None,
+                "days": rate.days if rate else None,
             }
         )
     return rows
@@ -132,3 +133,36 @@ def delivery_quote(wilaya: int, *, home: bool) -> int | None:
     if rate is None:
         return None
     return rate.home_fee if home else rate.desk_fee
+
+
+def customer_past_orders(customer_id: int | None) -> int:
+    """How many orders a customer confirmed before (shipped, delivered included)."""
+    from sales.models import Order
+
+    if customer_id is None:
+        return 0
+    return Order.objects.filter(
+        customer_id=customer_id, status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+    ).count()
+
+
+def product_orders_this_week(product_id: int) -> int:
+    """Confirmed orders of the last seven days that contain the product (social proof: only
+    real figures)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sales.models import Order, OrderItem
+
+    since = timezone.now() - dt.timedelta(days=7)
+    return (
+        OrderItem.objects.filter(
+            variant__product_id=product_id,
+            order__confirmed_at__gte=since,
+            order__status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED],
+        )
+        .values("order_id")
+        .distinct()
+        .count()
+    )

@@ -216,12 +216,13 @@ def delivery_settings(request: HttpRequest) -> HttpResponse:
                     is_served=request.POST.get(f"served_{number}") == "on",
                     home_fee=_parse_fee(request.POST.get(f"home_{number}", "")),
                     desk_fee=_parse_fee(request.POST.get(f"desk_{number}", "")),
+                    days=_parse_fee(request.POST.get(f"days_{number}", "")),
                 )
             except ValueError:
                 errors[str(number)] = [_("Fees are whole numbers of dinars.")]
                 continue
             rates.append(rate)
-            row.update(is_served=rate.is_served, home_fee=rate.home_fee, desk_fee=rate.desk_fee)
+            row.update(is_served=rate.is_served, home_fee=rate.home_fee, desk_fee=rate.desk_fee, days=rate.days)
         if not errors:
             try:
                 changed = delivery_rates_update(rates=rates)

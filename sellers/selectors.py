@@ -48,3 +48,18 @@ def user_can_access_seller(user: object, seller: Seller | None) -> bool:
 def seller_primary_domain(seller: Seller) -> str:
     domain = seller.domains.filter(is_primary=True).first()
     return domain.domain if domain else f"{seller.slug}.{settings.BASE_DOMAIN}"
+
+
+_names: dict[str, tuple[float, str]] = {}
+
+
+def seller_name_cached(schema_name: str) -> str:
+    """The shop's name for the message path (read at most once a minute per process)."""
+    import time
+
+    now = time.monotonic()
+    cached = _names.get(schema_name)
+    if cached is None or cached[0] < now:
+        name = Seller.objects.filter(schema_name=schema_name).values_list("name", flat=True).first() or ""
+        cached = _names[schema_name] = (now + 60, name)
+    return cached[1]

@@ -28,6 +28,12 @@ class EngineContext:
     greeting: str = ""
     is_first_contact: bool = False
     shop_name: str = ""
+    language: str = ""  # the conversation's language so far ("" when unknown)
+    intensity: str = "balanced"
+    max_discount_percent: int = 0
+    customer_id: int | None = None
+    returning_customer: bool = False
+    past_orders: int = 0
 
     @property
     def text(self) -> str:

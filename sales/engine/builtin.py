@@ -1,135 +1,76 @@
-"""The built-in engine: works with no network and no key.
+"""The built-in engine: sells with no network and no key.
 
-At this stage it greets, and answers price and stock questions from the catalog, in the
-customer's language and script. The full sales behaviour (objections, discounts, order capture)
-comes with the sales engine issue.
+It reads intents from lexicons (sales.engine.lexicon), answers from the catalog and the seller's
+delivery fees, applies the seller's intensity (urgency and scarcity only when true, how soon a
+discount is offered, how many suggestions), and takes the order: it asks only for what the open
+draft still misses, states the total with the delivery fee, asks for confirmation and confirms
+through the order services (which own prices, discounts and stock). It is the default without a
+key and the fallback of the OpenRouter engine.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from channels_app.base import ProductCard
 from sales.engine.base import EngineContext, EngineReply
-from sales.engine.language import guess_language, normalize, search_terms
-from sales.models import Product
+from sales.engine.language import detect_language, normalize, search_terms
+from sales.engine.lexicon import intents_of, quantity_in, requested_percent
+from sales.engine.texts import money, say
+from sales.geo import commune_in_text, find_commune, phone_in_text, wilaya_by_number, wilaya_in_text
+from sales.models import Order, Product, Variant
+from sales.selectors import delivery_quote, product_orders_this_week
+from sales.services.orders import (
+    DraftChanges,
+    OrderError,
+    OutOfStock,
+    order_confirm,
+    order_draft_for,
+    order_grant_discount,
+    order_missing,
+    order_open_for,
+    order_set_item,
+    order_set_status,
+    order_submit,
+    order_update_draft,
+)
 
-GREETINGS = frozenset(
-    normalize(word)
-    for word in """
-    salam slm salamou alaykoum bonjour bonsoir salut hello hi hey ahla marhba saha sbah lkhir
-    مرحبا السلام سلام اهلا صباح الخير مساء الخير
-    """.split()
-)
-PRICE_WORDS = tuple(
-    normalize(word)
-    for word in (
-        "شحال",
-        "بشحال",
-        "بكم",
-        "السعر",
-        "الثمن",
-        "سومة",
-        "بقداش",
-        "قداش",
-        "prix",
-        "combien",
-        "coute",
-        "tarif",
-        "how much",
-        "price",
-        "cost",
-        "ch7al",
-        "chhal",
-        "b9adech",
-        "9dech",
-        "bch7al",
-        "soum",
-        "souma",
-    )
-)
-STOCK_WORDS = tuple(
-    normalize(word)
-    for word in (
-        "كاين",
-        "كاينة",
-        "متوفر",
-        "متوفرة",
-        "موجود",
-        "disponible",
-        "dispo",
-        "en stock",
-        "stock",
-        "available",
-        "in stock",
-        "kayen",
-        "kayn",
-        "kayna",
-        "mawjoud",
-        "taille",
-        "size",
-        "مقاس",
-    )
-)
 STOP_WORDS = frozenset(
     normalize(word)
     for word in """
     le la les un une des de du et est il elle je vous pour avec sur quel quelle the a an is of for
     and you do have what how much combien prix price stock dispo disponible available ch7al chhal
-    kayen kayn wach wesh هل شحال كاين واش السعر
+    kayen kayn wach wesh هل شحال كاين واش السعر commander commande order want veux nheb bghit
+    taille size couleur colour color livraison delivery
     """.split()
 )
 
-TEXTS = {
-    "greet": {
-        "ar": "مرحبا بيك! أنا {persona} من {shop}. كيفاش نقدر نعاونك؟",
-        "arabizi": "Salam! Ana {persona} men {shop}. Kifach n9der n3awnek?",
-        "fr": "Bonjour ! Je suis {persona} de {shop}. Comment puis-je vous aider ?",
-        "en": "Hello! I'm {persona} from {shop}. How can I help you?",
-    },
-    "price": {
-        "ar": "{name}: {price} دج",
-        "arabizi": "{name}: {price} DA",
-        "fr": "{name} : {price} DA",
-        "en": "{name}: {price} DZD",
-    },
-    "was": {
-        "ar": " بدلا من {old} دج",
-        "arabizi": " blasst {old} DA",
-        "fr": " au lieu de {old} DA",
-        "en": " instead of {old} DZD",
-    },
-    "variants": {
-        "ar": "المتوفر: {list}",
-        "arabizi": "Kayen: {list}",
-        "fr": "Disponible : {list}",
-        "en": "Available: {list}",
-    },
-    "out": {
-        "ar": "{name} ماكانش في المخزون حالياً.",
-        "arabizi": "{name} makanch f stock dork.",
-        "fr": "{name} est en rupture de stock pour le moment.",
-        "en": "{name} is out of stock at the moment.",
-    },
-    "which": {
-        "ar": "على أي منتج تحب تعرف؟",
-        "arabizi": "3la ana produit t7eb ta3ref?",
-        "fr": "Quel produit vous intéresse ?",
-        "en": "Which product are you interested in?",
-    },
-    "unknown": {
-        "ar": "سمحلي، ما فهمتش مليح. واش تحب تعرف السعر ولا التوفر؟",
-        "arabizi": "Sm7li, ma fhemtch mlih. T7eb ta3ref le prix wela ila kayen?",
-        "fr": "Pardon, je n'ai pas bien compris. Voulez-vous connaître un prix ou une disponibilité ?",
-        "en": "Sorry, I didn't quite get that. Would you like a price or to check availability?",
-    },
+
+@dataclass(frozen=True)
+class Intensity:
+    """What an intensity level allows (see docs/architecture.md, "Sales engine")."""
+
+    urgency: bool  # mention low stock and promotion end dates (only when true)
+    social_proof: bool  # mention real order counts of the week
+    offer_after_objections: int  # the objection after which a discount is offered (0: never)
+    offer_share: float  # share of the seller's maximum offered unasked
+    suggestions: int  # related products suggested with an answer
+
+
+INTENSITY = {
+    "gentle": Intensity(urgency=False, social_proof=False, offer_after_objections=2, offer_share=0.5, suggestions=0),
+    "balanced": Intensity(urgency=True, social_proof=True, offer_after_objections=1, offer_share=0.5, suggestions=1),
+    "aggressive": Intensity(urgency=True, social_proof=True, offer_after_objections=1, offer_share=1.0, suggestions=2),
 }
-
-
-def _price(value: int) -> str:
-    return f"{value:,}".replace(",", " ")
+FEW_LEFT = 3
+SOCIAL_PROOF_MIN = 3
 
 
 @dataclass(frozen=True)
@@ -140,7 +81,7 @@ class Match:
 
 def match_products(text: str, limit: int = 3) -> list[Match]:
     """Live products whose names or synonyms share words with `text`, best first."""
-    words = [w for w in search_terms(text) if len(w) >= 3 and w not in STOP_WORDS]
+    words = [w for w in search_terms(text) if len(w) >= 3 and w not in STOP_WORDS and not w.isdigit()]
     if not words:
         return []
     query = Q()
@@ -166,15 +107,64 @@ def match_products(text: str, limit: int = 3) -> list[Match]:
     return matches[:limit]
 
 
+def name_language(language: str) -> str:
+    return "ar" if language == "ar" else language if language in ("fr", "en") else "fr"
+
+
 def product_card(product: Product, language: str) -> ProductCard:
     image = next(iter(product.images.all()), None)
     return ProductCard(
         product_id=product.pk,
-        title=product.display_name("ar" if language == "ar" else language if language in ("fr", "en") else "fr"),
+        title=product.display_name(name_language(language)),
         price=product.price,
         in_stock=any(variant.stock > 0 for variant in product.variants.all()),
         image_url=image.image.url if image else "",
     )
+
+
+def variant_label(variant: Variant) -> str:
+    return " / ".join(value for value in (variant.size, variant.colour) if value)
+
+
+def variant_in(text: str, variants: list[Variant]) -> Variant | None:
+    """The variant whose size and/or colour the text names (a unique best match)."""
+    words = set(normalize(text).split())
+    scored = []
+    for variant in variants:
+        score = sum(1 for value in (variant.size, variant.colour) if value and normalize(value) in words)
+        if score:
+            scored.append((score, variant))
+    scored.sort(key=lambda item: -item[0])
+    if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][1]
+    return None
+
+
+class Turn:
+    """One answer being composed."""
+
+    def __init__(self, context: EngineContext, language: str, intents: set[str]) -> None:
+        self.context = context
+        self.language = language
+        self.intents = intents
+        self.rules = INTENSITY.get(context.intensity, INTENSITY["balanced"])
+        self.lines: list[str] = []
+        self.quick_replies: list[str] = []
+        self.cards: list[ProductCard] = []
+        self.handoff = False
+
+    def say(self, key: str, **values: object) -> None:
+        self.lines.append(say(key, self.language, **values))
+
+    def reply(self) -> EngineReply:
+        return EngineReply(
+            text="\n".join(line for line in self.lines if line),
+            quick_replies=tuple(dict.fromkeys(self.quick_replies))[:5],
+            cards=tuple(self.cards[:3]),
+            handoff=self.handoff,
+            handoff_reason="unsure" if self.handoff else "",
+            engine=BuiltinEngine.name,
+        )
 
 
 class BuiltinEngine:
@@ -182,61 +172,442 @@ class BuiltinEngine:
     shows_typing = False  # answers in milliseconds
 
     def reply(self, context: EngineContext) -> EngineReply:
+        order = order_open_for(context.conversation_id)
+        expecting = self._expecting(order)
         text = context.text
-        language = guess_language(text)
-        normalized = normalize(text)
-        words = set(normalized.split())
-        asks_price = any(term in normalized for term in PRICE_WORDS)
-        asks_stock = any(term in normalized for term in STOCK_WORDS)
-        matches = match_products(text)
+        intents = intents_of(text)
+        # A name or an address says nothing about the language: keep the conversation's.
+        if expecting in ("customer_name", "address", "commune") and context.language and not intents:
+            language = context.language
+        else:
+            language = detect_language(text, context.language)
+        turn = Turn(context, language, intents)
 
-        if (asks_price or asks_stock or matches) and matches:
-            product = matches[0].product
-            return self._product_answer(product, language, asks_stock and not asks_price, matches)
-        if asks_price or asks_stock:
-            suggestions = [m.product for m in matches] or list(Product.objects.live().order_by("-created_at")[:3])
-            return EngineReply(
-                text=TEXTS["which"][language],
-                quick_replies=tuple(p.display_name(self._name_language(language)) for p in suggestions),
-                engine=self.name,
-            )
-        if words & GREETINGS or context.is_first_contact:
-            return EngineReply(text=self._greeting(context, language), engine=self.name)
-        return EngineReply(text=TEXTS["unknown"][language], engine=self.name)
+        if order is not None and order.status == Order.Status.AWAITING:
+            if "yes" in intents and "no" not in intents:
+                return self._confirm(turn, order)
+            if "no" in intents:
+                order_set_status(order=order, status=Order.Status.DRAFT, by="customer")
+                turn.say("change_what")
+                return turn.reply()
 
-    def _greeting(self, context: EngineContext, language: str) -> str:
-        if language == "ar" and context.greeting:
-            return context.greeting
-        return TEXTS["greet"][language].format(persona=context.persona_name or "Amina", shop=context.shop_name)
+        if intents & {"objection", "discount"}:
+            self._discount(turn, order)
+            order = order_open_for(context.conversation_id)
+            if order is not None:
+                self._next_step(turn, order)
+            return turn.reply()
+
+        wants_to_order = "order" in intents
+        if order is None and wants_to_order:
+            order = order_draft_for(conversation=self._conversation(context))
+        if order is not None:
+            answered = self._answer_questions(turn, ask_product=False)
+            captured = self._capture(turn, order, expecting)
+            if answered or captured or wants_to_order or order.status == Order.Status.AWAITING:
+                order.refresh_from_db()
+                self._next_step(turn, order)
+                return turn.reply()
+
+        if self._answer_questions(turn, ask_product=True):
+            return turn.reply()
+        if "thanks" in intents:
+            turn.say("thanks")
+            return turn.reply()
+        if "greeting" in intents or context.is_first_contact:
+            self._greet(turn)
+            return turn.reply()
+        # Not understood: ask once, then bring in a person.
+        unknown_before = say("unknown", language)
+        if any(t.author == "bot" and t.text == unknown_before for t in context.history[-3:]):
+            turn.say("unsure_handoff")
+            turn.handoff = True
+        else:
+            turn.say("unknown")
+        return turn.reply()
+
+    # --- Pieces --------------------------------------------------------------------------
 
     @staticmethod
-    def _name_language(language: str) -> str:
-        return "ar" if language == "ar" else language if language in ("fr", "en") else "fr"
+    def _conversation(context: EngineContext):  # type: ignore[no-untyped-def]
+        from conversations.models import Conversation
 
-    def _product_answer(self, product: Product, language: str, stock_only: bool, matches: list[Match]) -> EngineReply:
-        name = product.display_name(self._name_language(language))
+        return Conversation.objects.select_related("customer").get(pk=context.conversation_id)
+
+    @staticmethod
+    def _expecting(order: Order | None) -> str | None:
+        if order is None or order.status != Order.Status.DRAFT:
+            return None
+        missing = order_missing(order)
+        return missing[0] if missing else None
+
+    def _greet(self, turn: Turn) -> None:
+        context = turn.context
+        if context.past_orders and context.is_first_contact:
+            name = f" {context.customer_name}" if context.customer_name else ""
+            turn.say("welcome_back", name=name)
+        if turn.language == "ar" and context.greeting:
+            turn.lines.append(context.greeting)
+        else:
+            turn.say("greet", persona=context.persona_name or "Amina", shop=context.shop_name)
+
+    def _product_in_play(self, turn: Turn) -> Product | None:
+        """The product the customer means: named now, else the latest one named in the chat."""
+        matches = match_products(turn.context.text, 1)
+        if matches:
+            return matches[0].product
+        for past in reversed(turn.context.history[-8:]):
+            matches = match_products(past.text, 1)
+            if matches:
+                return matches[0].product
+        return None
+
+    def _answer_questions(self, turn: Turn, *, ask_product: bool) -> bool:
+        """Price, stock, options, delivery, payment and trust questions. True when answered."""
+        intents = turn.intents
+        answered = False
+        matches = match_products(turn.context.text)
+        about_delivery = "delivery" in intents and not matches
+        if (intents & {"price", "stock", "options"} and not about_delivery) or (
+            ask_product and matches and "order" not in intents
+        ):
+            product = matches[0].product if matches else (self._product_in_play(turn) if not ask_product else None)
+            if product is not None:
+                self._product_answer(turn, product, matches, stock_only="stock" in intents and "price" not in intents)
+                answered = True
+            elif ask_product and intents & {"price", "stock", "options"} and not about_delivery:
+                suggestions = list(Product.objects.live().order_by("-created_at")[:3])
+                turn.say("which")
+                turn.quick_replies += [p.display_name(name_language(turn.language)) for p in suggestions]
+                answered = True
+        if "delivery" in intents:
+            self._delivery_answer(turn)
+            answered = True
+        if "payment" in intents:
+            turn.say("payment")
+            answered = True
+        if "trust" in intents:
+            turn.say("trust")
+            product = self._product_in_play(turn)
+            if product is not None:
+                self._social_proof(turn, product, always=True)
+            answered = True
+        return answered
+
+    def _product_answer(self, turn: Turn, product: Product, matches: list[Match], *, stock_only: bool) -> None:
+        language = turn.language
+        name = product.display_name(name_language(language))
         variants = list(product.variants.all())
         in_stock = [v for v in variants if v.stock > 0]
-        lines = []
         if not stock_only:
-            line = TEXTS["price"][language].format(name=name, price=_price(product.price))
+            line = say("price", language, name=name, price=money(product.price))
             if product.compare_at_price:
-                line += TEXTS["was"][language].format(old=_price(product.compare_at_price))
-            lines.append(line)
+                line += say("was", language, old=money(product.compare_at_price))
+            turn.lines.append(line)
         if in_stock:
-            options = [" / ".join(value for value in (v.size, v.colour) if value) or name for v in in_stock]
             overrides = {v.price for v in in_stock if v.price != product.price}
-            listed = ", ".join(dict.fromkeys(options))
             if overrides and not stock_only:
-                listed = ", ".join(
-                    f"{' / '.join(x for x in (v.size, v.colour) if x) or name} ({_price(v.price)})" for v in in_stock
-                )
-            lines.append(TEXTS["variants"][language].format(list=listed))
+                listed = ", ".join(f"{variant_label(v) or name} ({money(v.price)})" for v in in_stock)
+            else:
+                listed = ", ".join(dict.fromkeys(variant_label(v) or name for v in in_stock))
+            turn.say("variants", list=listed)
+            self._urgency(turn, product, sum(v.stock for v in in_stock))
+            self._social_proof(turn, product)
+            turn.quick_replies.append(say("order_it", language))
         else:
-            lines.append(TEXTS["out"][language].format(name=name))
-        return EngineReply(
-            text="\n".join(lines),
-            cards=tuple(product_card(m.product, language) for m in matches[:1]),
-            quick_replies=tuple(m.product.display_name(self._name_language(language)) for m in matches[1:3]),
-            engine=self.name,
+            turn.say("out", name=name)
+        turn.cards.append(product_card(product, language))
+        self._suggest(turn, product, exclude={m.product.pk for m in matches})
+
+    def _urgency(self, turn: Turn, product: Product, stock: int) -> None:
+        if not turn.rules.urgency:
+            return
+        if 0 < stock <= FEW_LEFT:
+            turn.say("few_left", count=stock)
+        if product.compare_at_price and product.promotion_ends_at and product.promotion_ends_at > timezone.now():
+            turn.say(
+                "promo_until", date=date_format(timezone.localtime(product.promotion_ends_at), "SHORT_DATE_FORMAT")
+            )
+
+    def _social_proof(self, turn: Turn, product: Product, *, always: bool = False) -> None:
+        if not (turn.rules.social_proof or always):
+            return
+        count = product_orders_this_week(product.pk)
+        if count >= SOCIAL_PROOF_MIN:
+            turn.say("social_proof", count=count)
+
+    def _suggest(self, turn: Turn, product: Product, exclude: set[int]) -> None:
+        """Related products in stock: same category first, then the dearer ones (upsell)."""
+        if not turn.rules.suggestions:
+            return
+        related = (
+            Product.objects.live()
+            .exclude(pk__in={product.pk, *exclude})
+            .filter(variants__stock__gt=0)
+            .distinct()
+            .prefetch_related("variants", "images")
         )
+        same = (
+            list(related.filter(category=product.category_id)[: turn.rules.suggestions]) if product.category_id else []
+        )
+        if len(same) < turn.rules.suggestions:
+            same += list(
+                related.exclude(pk__in=[p.pk for p in same])
+                .filter(price__gte=product.price)
+                .order_by("price")[: turn.rules.suggestions - len(same)]
+            )
+        if same:
+            names = [p.display_name(name_language(turn.language)) for p in same]
+            turn.say("also", list=", ".join(names))
+            turn.quick_replies += names
+            turn.cards += [product_card(p, turn.language) for p in same]
+
+    def _delivery_answer(self, turn: Turn) -> None:
+        place = wilaya_in_text(turn.context.text)
+        if place is None:
+            order = order_open_for(turn.context.conversation_id)
+            place = wilaya_by_number(order.wilaya) if order is not None and order.wilaya else None
+        if place is None:
+            turn.say("which_wilaya")
+            return
+        wilaya = place.name(name_language(turn.language))
+        home = delivery_quote(place.number, home=True)
+        desk = delivery_quote(place.number, home=False)
+        if home is None and desk is None:
+            turn.say("not_served", wilaya=wilaya)
+            return
+        fees = []
+        if home is not None:
+            fees.append(say("home_fee", turn.language, fee=money(home)))
+        if desk is not None:
+            fees.append(say("desk_fee", turn.language, fee=money(desk)))
+        turn.say("delivery_fee", wilaya=wilaya, fees=", ".join(fees))
+        from sales.models import DeliveryRate
+
+        days = DeliveryRate.objects.filter(wilaya=place.number).values_list("days", flat=True).first()
+        if days:
+            turn.say("delivery_days", days=days)
+
+    # --- Discounts -----------------------------------------------------------------------
+
+    def _discount(self, turn: Turn, order: Order | None) -> None:
+        context = turn.context
+        maximum = context.max_discount_percent
+        product = self._product_in_play(turn)
+        asked = "discount" in turn.intents
+        if not asked:  # an objection: value first; a discount only when the intensity says so
+            burst = set(context.burst)
+            earlier = [t for t in context.history if t.author == "customer" and t.text not in burst]
+            objections = 1 + sum(1 for t in earlier if "objection" in intents_of(t.text))
+            if product is not None:
+                turn.say("value", name=product.display_name(name_language(turn.language)))
+            offer_now = turn.rules.offer_after_objections and objections >= turn.rules.offer_after_objections
+            if not (offer_now and maximum and product is not None):
+                if product is not None:
+                    self._urgency(turn, product, sum(v.stock for v in product.variants.all()))
+                return
+            requested = max(1, int(maximum * turn.rules.offer_share))
+        else:
+            requested = requested_percent(context.text) or maximum
+        if not maximum:
+            turn.say("no_discount")
+            return
+        if order is None:
+            if product is None:
+                turn.say("which")
+                return
+            order = order_draft_for(conversation=self._conversation(context))
+        if not order.items.exists() and product is not None:
+            variant = self._variant_for(product, context.text)
+            if variant is not None:
+                with contextlib.suppress(OrderError):
+                    order = order_set_item(order=order, variant=variant, quantity=1)
+        quote = order_grant_discount(order=order, requested_percent=requested, engine=self.name)
+        order.refresh_from_db()
+        base = order.subtotal or (product.price if product is not None else 0)
+        if not base:
+            return
+        percent = order.discount_percent
+        turn.say("offer", percent=percent, price=money(base - base * percent // 100), old=money(base))
+        if quote.requested_percent > quote.granted_percent:
+            turn.say("max_discount")
+
+    # --- Order capture -------------------------------------------------------------------
+
+    @staticmethod
+    def _variant_for(product: Product, text: str) -> Variant | None:
+        in_stock = [v for v in product.variants.all() if v.stock > 0]
+        if len(in_stock) == 1:
+            return in_stock[0]
+        return variant_in(text, in_stock)
+
+    def _capture(self, turn: Turn, order: Order, expecting: str | None) -> bool:
+        """Take what the message gives for the open order. True when something was taken or
+        a problem was answered."""
+        text = turn.context.text
+        taken = False
+        if expecting == "items" or "order" in turn.intents or (not order.items.exists()):
+            taken = self._capture_item(turn, order) or taken
+            order.refresh_from_db()
+        changes = DraftChanges()
+        phone = phone_in_text(text)
+        if phone:
+            changes.phone = phone
+        elif expecting == "phone" and re.search(r"\d{4,}", text):
+            turn.say("bad_phone")
+            return True
+        if "home" in turn.intents:
+            changes.delivery_type = Order.DeliveryType.HOME
+        elif "desk" in turn.intents:
+            changes.delivery_type = Order.DeliveryType.DESK
+        wilaya_number = order.wilaya
+        if expecting == "wilaya" or order.wilaya is None or "delivery" in turn.intents:
+            place = wilaya_in_text(text, numbers=expecting == "wilaya")
+            if place is not None and place.number != order.wilaya:
+                changes.wilaya = wilaya_number = place.number
+        if wilaya_number and (expecting == "commune" or not order.commune or changes.wilaya):
+            commune = find_commune(wilaya_number, text) or commune_in_text(wilaya_number, text)
+            if commune is not None:
+                changes.commune = commune.name_fr
+            elif expecting == "commune" and changes == DraftChanges():
+                place = wilaya_by_number(wilaya_number)
+                turn.say("bad_commune", wilaya=place.name(name_language(turn.language)) if place else "")
+                return True
+        if expecting == "customer_name" and changes == DraftChanges() and not turn.intents:
+            name = self._name_in(text)
+            if name:
+                changes.customer_name = name
+        if expecting == "address" and changes == DraftChanges() and len(text.strip()) >= 3:
+            changes.address = text.strip()
+        if changes == DraftChanges():
+            return taken
+        try:
+            order_update_draft(order=order, changes=changes)
+        except ValidationError as error:
+            fields = set(getattr(error, "message_dict", {}))
+            if "phone" in fields:
+                turn.say("bad_phone")
+            elif "commune" in fields and order.wilaya:
+                place = wilaya_by_number(order.wilaya)
+                turn.say("bad_commune", wilaya=place.name(name_language(turn.language)) if place else "")
+            return True
+        return True
+
+    def _capture_item(self, turn: Turn, order: Order) -> bool:
+        product = self._product_in_play(turn)
+        if product is None:
+            return False
+        in_stock = [v for v in product.variants.all() if v.stock > 0]
+        name = product.display_name(name_language(turn.language))
+        if not in_stock:
+            turn.say("out", name=name)
+            return True
+        variant = self._variant_for(product, turn.context.text)
+        if variant is None:
+            options = ", ".join(variant_label(v) for v in in_stock)
+            turn.say("ask_variant", name=name, list=options)
+            turn.quick_replies += [variant_label(v) for v in in_stock]
+            return True
+        existing = order.items.filter(variant=variant).first()
+        quantity = quantity_in(turn.context.text) or (existing.quantity if existing else 1)
+        try:
+            order_set_item(order=order, variant=variant, quantity=quantity)
+        except OutOfStock as error:
+            turn.say("out_of_stock_order", name=name, count=error.available)
+        except OrderError:
+            turn.say("out", name=name)
+        return True
+
+    @staticmethod
+    def _name_in(text: str) -> str:
+        cleaned = re.sub(
+            r"(?i)^\s*(ana|je m'appelle|je suis|my name is|i'm|i am|اسمي|انا|smiti|esmi|ismi)\s+", "", text.strip()
+        )
+        cleaned = cleaned.strip(" .,!")
+        if re.search(r"\d", cleaned) or not (2 <= len(cleaned) <= 60) or len(cleaned.split()) > 4:
+            return ""
+        return cleaned
+
+    def _next_step(self, turn: Turn, order: Order) -> None:
+        """Ask for the first missing detail, or sum the order up and ask for confirmation."""
+        if order.status not in (Order.Status.DRAFT, Order.Status.AWAITING):
+            return
+        if any(line for line in turn.lines if line.endswith("?") or line.endswith("؟")):
+            return  # a question is already asked (a variant, a commune again...)
+        missing = order_missing(order)
+        language = turn.language
+        if missing:
+            field = missing[0]
+            if field == "commune" and order.wilaya:
+                place = wilaya_by_number(order.wilaya)
+                turn.say("ask_commune", wilaya=place.name(name_language(language)) if place else "")
+            elif field == "delivery_type" and order.wilaya:
+                home = delivery_quote(order.wilaya, home=True)
+                desk = delivery_quote(order.wilaya, home=False)
+                if home is None and desk is None:
+                    place = wilaya_by_number(order.wilaya)
+                    turn.say("not_served", wilaya=place.name(name_language(language)) if place else "")
+                    return
+                turn.say(
+                    "ask_delivery_type",
+                    home=f"{money(home)} DA" if home is not None else "—",
+                    desk=f"{money(desk)} DA" if desk is not None else "—",
+                )
+                turn.quick_replies += [say("home_choice", language), say("desk_choice", language)]
+            elif field == "items" and (product := self._product_in_play(turn)) is not None:
+                in_stock = [v for v in product.variants.all() if v.stock > 0]
+                if in_stock:
+                    options = ", ".join(variant_label(v) for v in in_stock)
+                    name = product.display_name(name_language(language))
+                    turn.say("ask_variant", name=name, list=options)
+                    turn.quick_replies += [variant_label(v) for v in in_stock]
+                else:
+                    turn.say("ask_items")
+            else:
+                turn.say(f"ask_{field}")
+            return
+        try:
+            order = order_submit(order=order)
+        except OrderError as error:
+            if error.code == "not_served" and order.wilaya:
+                place = wilaya_by_number(order.wilaya)
+                turn.say("not_served", wilaya=place.name(name_language(language)) if place else "")
+            return
+        self._summary(turn, order)
+
+    def _summary(self, turn: Turn, order: Order) -> None:
+        language = turn.language
+        lines = "\n".join(
+            f"{item.quantity} × {item.product_name}{' (' + item.options + ')' if item.options else ''}: "
+            f"{money(item.line_total)}"
+            for item in order.items.all()
+        )
+        place = wilaya_by_number(order.wilaya) if order.wilaya else None
+        discount = (
+            say("summary_discount", language, percent=order.discount_percent, amount=money(order.discount))
+            if order.discount
+            else ""
+        )
+        turn.say(
+            "summary",
+            lines=lines,
+            delivery=say("home_word" if order.delivery_type == "home" else "desk_word", language),
+            commune=order.commune,
+            wilaya=place.name(name_language(language)) if place else "",
+            fee=money(order.delivery_fee),
+            discount=discount,
+            total=money(order.total),
+        )
+        turn.quick_replies += [say("yes", language), say("no", language)]
+
+    def _confirm(self, turn: Turn, order: Order) -> EngineReply:
+        try:
+            order = order_confirm(order=order, by="customer")
+        except OutOfStock as error:
+            turn.say("out_of_stock_order", name=error.variant.sku, count=error.available)
+            return turn.reply()
+        except OrderError:
+            self._next_step(turn, order)
+            return turn.reply()
+        turn.say("confirmed", reference=order.reference, total=money(order.total))
+        return turn.reply()

@@ -1,5 +1,11 @@
-"""Text normalization and a first language guess for Darija (Arabic script and Arabizi), Arabic,
-French and English. The sales engine issue replaces the guess with lingua plus these markers."""
+"""Text normalization and language detection for Darija (Arabic script and Arabizi), Arabic,
+French and English.
+
+The bot answers in four forms: "ar" (Arabic script, Darija or Arabic), "arabizi" (Darija in
+Latin letters with the digits 3, 7, 9), "fr" and "en". Arabizi is recognised by its own markers
+(no detector knows it); French and English by lingua; a message too short to tell (a size, "ok")
+keeps the conversation's language.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +32,12 @@ FRENCH_WORDS = frozenset(
     quel quelle coute coûte voudrais veux cher
     """.split()
 )
-
-
-# One form for the letters people write interchangeably.
-LETTER_FORMS = str.maketrans("أإآٱىةؤئ", "اااايهوي")
+ENGLISH_WORDS = frozenset(
+    """
+    hello hi is it the do you your yes no please thanks thank how much what want order deliver
+    delivery price available size colour color too expensive can i my name
+    """.split()
+)
 
 
 # One form for the letters people write interchangeably.
@@ -83,3 +91,50 @@ def guess_language(text: str) -> str:
     if french:
         return "fr"
     return "en"
+
+
+_detector = None
+
+
+def _lingua():  # type: ignore[no-untyped-def]
+    global _detector
+    if _detector is None:
+        from lingua import Language, LanguageDetectorBuilder
+
+        _detector = (
+            LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH, Language.ARABIC)
+            .with_low_accuracy_mode()
+            .build()
+        )
+    return _detector
+
+
+def detect_language(text: str, fallback: str = "") -> str:
+    """The form to answer `text` in; `fallback` (the conversation's) when the text cannot tell."""
+    if ARABIC_LETTERS.search(text or ""):
+        return "ar"
+    words = LATIN_WORD.findall(normalize(text))
+    letters = [word for word in words if not word.isdigit()]
+    if not letters:
+        return fallback or "fr"
+    darija = sum(1 for word in letters if word in DARIJA_LATIN)
+    digit_words = bool(ARABIZI_DIGIT_IN_WORD.search(" ".join(letters)))
+    french = sum(1 for word in letters if word in FRENCH_WORDS)
+    english = sum(1 for word in letters if word in ENGLISH_WORDS)
+    if darija > french or (digit_words and darija) or (digit_words and not french):
+        return "arabizi"
+    if english > french and (english >= 2 or not darija):
+        return "en"
+    if fallback and not (darija or french or english):
+        return fallback  # a name, an address, a size: no sign of another language
+    from lingua import Language
+
+    values = _lingua().compute_language_confidence_values(" ".join(letters))
+    best = values[0] if values else None
+    if best is None or (fallback and best.value < 0.7 and not french):
+        return fallback or ("fr" if french else "en")
+    if best.language == Language.ENGLISH and french <= 1:
+        return "en"
+    if best.language == Language.FRENCH or french:
+        return "fr"
+    return fallback or "en"

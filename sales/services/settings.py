@@ -30,6 +30,7 @@ class RateData:
     is_served: bool
     home_fee: int | None
     desk_fee: int | None
+    days: int | None = None
 
 
 @transaction.atomic
@@ -47,6 +48,8 @@ def delivery_rates_update(*, rates: Iterable[RateData]) -> int:
         for fee in (rate.home_fee, rate.desk_fee):
             if fee is not None and not 0 <= fee <= 100_000:
                 errors.setdefault(str(rate.wilaya), []).append(_("A fee must be between 0 and 100000 DZD."))
+        if rate.days is not None and not 0 < rate.days <= 60:
+            errors.setdefault(str(rate.wilaya), []).append(_("The delivery time must be between 1 and 60 days."))
         if rate.is_served and rate.home_fee is None and rate.desk_fee is None:
             errors.setdefault(str(rate.wilaya), []).append(_("A served wilaya needs a home or stop-desk fee."))
     if errors:
@@ -55,7 +58,12 @@ def delivery_rates_update(*, rates: Iterable[RateData]) -> int:
     changed = 0
     for rate in rows:
         row = stored.get(rate.wilaya) or DeliveryRate(wilaya=rate.wilaya)
-        values: dict[str, Any] = {"is_served": rate.is_served, "home_fee": rate.home_fee, "desk_fee": rate.desk_fee}
+        values: dict[str, Any] = {
+            "is_served": rate.is_served,
+            "home_fee": rate.home_fee,
+            "desk_fee": rate.desk_fee,
+            "days": rate.days,
+        }
         if row.pk and all(getattr(row, k) == v for k, v in values.items()):
             continue
         for key, value in values.items():

@@ -1,0 +1,30 @@
+"""The engine a seller gets: OpenRouter when the seller (or the platform) has a key, budget is
+left this month and the provider is healthy; the built-in engine otherwise, and whenever the
+provider fails, times out or breaks the seller's rules."""
+
+from __future__ import annotations
+
+import logging
+
+from sales.engine.base import EngineContext, EngineReply
+from sales.engine.builtin import BuiltinEngine
+
+logger = logging.getLogger(__name__)
+
+
+class RoutingEngine:
+    name = "router"
+    shows_typing = True  # a remote model may answer; the built-in one is quick either way
+
+    def __init__(self) -> None:
+        self.builtin = BuiltinEngine()
+
+    def reply(self, context: EngineContext) -> EngineReply:
+        from sales.engine.openrouter import EngineUnavailable, OpenRouterEngine, openrouter_ready
+
+        if openrouter_ready():
+            try:
+                return OpenRouterEngine().reply(context)
+            except EngineUnavailable as exc:
+                logger.warning("OpenRouter unavailable (%s); the built-in engine answers", exc)
+        return self.builtin.reply(context)
