@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,7 +39,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def _orders(filters: dict[str, str]):  # type: ignore[no-untyped-def]
+def _orders(filters: dict[str, str]) -> QuerySet[Order]:
     return order_list(
         status=filters["status"],
         channel=filters["channel"],

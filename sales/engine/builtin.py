@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -41,6 +42,9 @@ from sales.services.orders import (
     order_submit,
     order_update_draft,
 )
+
+if TYPE_CHECKING:
+    from conversations.models import Conversation
 
 STOP_WORDS = frozenset(
     normalize(word)
@@ -229,7 +233,7 @@ class BuiltinEngine:
     # --- Pieces --------------------------------------------------------------------------
 
     @staticmethod
-    def _conversation(context: EngineContext):  # type: ignore[no-untyped-def]
+    def _conversation(context: EngineContext) -> Conversation:
         from conversations.models import Conversation
 
         return Conversation.objects.select_related("customer").get(pk=context.conversation_id)

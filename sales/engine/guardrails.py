@@ -97,19 +97,27 @@ def guarded_reply(engine: Engine, context: EngineContext) -> EngineReply:
     if not problems:
         return reply
     logger.warning("Reply of engine %s broke the rules (%s); replaced", reply.engine, problems)
-    spent = {"tokens_in": reply.tokens_in, "tokens_out": reply.tokens_out, "cost_usd": reply.cost_usd}
     if reply.engine != BuiltinEngine.name:
         fallback = BuiltinEngine().reply(context)
         if not violations(
             fallback.text, max_discount=context.max_discount_percent, conversation_id=context.conversation_id
         ):
             # The model's tokens were spent: keep them on the stored reply (budget and usage).
-            return replace(fallback, engine=f"{reply.engine}:replaced", model=reply.model, **spent)
+            return replace(
+                fallback,
+                engine=f"{reply.engine}:replaced",
+                model=reply.model,
+                tokens_in=reply.tokens_in,
+                tokens_out=reply.tokens_out,
+                cost_usd=reply.cost_usd,
+            )
     return EngineReply(
         text=say("unsure_handoff", context.language or "fr"),
         handoff=True,
         handoff_reason="guardrail",
         engine=f"{reply.engine}:replaced",
         model=reply.model,
-        **spent,
+        tokens_in=reply.tokens_in,
+        tokens_out=reply.tokens_out,
+        cost_usd=reply.cost_usd,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF\u0750-\u077F]")
 ARABIC_DIACRITICS = re.compile(r"[\u064B-\u065F\u0670\u0640]")
@@ -93,10 +94,10 @@ def guess_language(text: str) -> str:
     return "en"
 
 
-_detector = None
+_detector: Any = None
 
 
-def _lingua():  # type: ignore[no-untyped-def]
+def _lingua() -> Any:
     global _detector
     if _detector is None:
         from lingua import Language, LanguageDetectorBuilder

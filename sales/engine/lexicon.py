@@ -63,12 +63,12 @@ LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "no": ("non", "no", "nope", "لا", "la la", "machi", "ماشي", "annuler", "cancel", "بلاش", "blach", "pas maintenant"),
     "home": (
-        "domicile", "maison", "home", "a la maison", "dar", "الدار", "البيت", "للدار", "للبيت", "لدار", "ldar", "lbit", "l dar",
-        "door", "chez moi",
+        "domicile", "maison", "home", "a la maison", "dar", "الدار", "البيت", "للدار", "للبيت", "لدار", "ldar",
+        "lbit", "l dar", "door", "chez moi",
     ),
     "desk": (
-        "bureau", "stop desk", "stopdesk", "desk", "agence", "point relais", "لبيرو", "مكتب", "للمكتب", "المكتب", "bureau yalidine",
-        "lbureau", "lbiro", "biro",
+        "bureau", "stop desk", "stopdesk", "desk", "agence", "point relais", "لبيرو", "مكتب", "للمكتب", "المكتب",
+        "bureau yalidine", "lbureau", "lbiro", "biro",
     ),
 }  # fmt: skip
 

@@ -9,6 +9,7 @@ once the month's budget is spent, the router lets the built-in engine answer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -82,10 +83,8 @@ def breaker_failure(schema: str) -> None:
 
 
 def breaker_success(schema: str) -> None:
-    try:
+    with contextlib.suppress(redis.RedisError):
         _redis().delete(f"{_breaker_key(schema)}:failures")
-    except redis.RedisError:
-        pass
 
 
 def month_start(now: dt.datetime | None = None) -> dt.datetime:
@@ -155,7 +154,7 @@ TOOLS = [
             "address": STR,
             "delivery_type": {"type": "string", "enum": ["home", "desk"]},
             "discount_percent": INT,
-        },  # fmt: skip
+        },
     ),
     _tool("confirm_order", "Confirm the complete order after the customer said yes.", {}),
     _tool("hand_off", "Pass the conversation to a person from the shop.", {"reason": STR}, ["reason"]),

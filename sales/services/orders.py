@@ -337,7 +337,7 @@ def order_confirm(*, order: Order, by: str = By.CUSTOMER, member_id: int | None 
         if variant.stock < item.quantity:
             raise OutOfStock(variant, variant.stock)
     for item in items:
-        Variant.objects.filter(pk=item.variant_id).update(stock=F("stock") - item.quantity)
+        Variant.objects.filter(order_items=item).update(stock=F("stock") - item.quantity)
     _reprice(locked)
     previous, locked.status, locked.confirmed_at = locked.status, Status.CONFIRMED, timezone.now()
     locked.save()
@@ -374,7 +374,7 @@ def order_set_status(
         )
     if (locked.status, status) in RESTOCKING:
         for item in locked.items.exclude(variant=None).order_by("variant_id"):
-            Variant.objects.filter(pk=item.variant_id).update(stock=F("stock") + item.quantity)
+            Variant.objects.filter(order_items=item).update(stock=F("stock") + item.quantity)
     previous, locked.status = locked.status, status
     locked.save()
     _record(locked, previous, by=by, member_id=member_id, note=note)

@@ -63,12 +63,22 @@ def complete_order(shop, quantity=1, sku="BS-41", visitor="00000000-0000-4000-80
     )  # fmt: skip
 
 
+def wilaya(text: str) -> int | None:
+    place = find_wilaya(text)
+    return place.number if place else None
+
+
+def commune(wilaya_number: int, text: str) -> str | None:
+    place = find_commune(wilaya_number, text)
+    return place.name_fr if place else None
+
+
 def test_wilayas_communes_and_phones_are_read_as_customers_write_them():
-    assert find_wilaya("16").number == find_wilaya("Alger").number == find_wilaya("الجزائر").number == 16
-    assert find_wilaya("wahran").number == find_wilaya("وهران").number == 31
-    assert find_wilaya("Sétif").number == find_wilaya("stif").number == 19
-    assert find_commune(16, "Bab-Ezzouar").name_fr == find_commune(16, "باب الزوار").name_fr == "Bab Ezzouar"
-    assert find_commune(16, "lbiar").name_fr == "El Biar"
+    assert wilaya("16") == wilaya("Alger") == wilaya("الجزائر") == wilaya("dzayer") == 16
+    assert wilaya("wahran") == wilaya("وهران") == 31
+    assert wilaya("Sétif") == wilaya("stif") == 19
+    assert commune(16, "Bab-Ezzouar") == commune(16, "باب الزوار") == commune(16, "bab zouar") == "Bab Ezzouar"
+    assert commune(16, "lbiar") == "El Biar"
     assert find_commune(31, "Bab Ezzouar") is None  # a commune of another wilaya
     assert find_wilaya("Atlantis") is None
     assert phone_in_text("raqmi 0550 12 34 56 choukran") == "+213550123456"
@@ -125,7 +135,9 @@ def test_confirming_takes_units_out_of_stock_and_records_history(shop_a):
         order = order_confirm(order=order)
         assert order.status == Order.Status.CONFIRMED and order.confirmed_at
         assert Variant.objects.get(sku="BS-41").stock == 1
-        assert order.customer.phone == "+213550123456"  # the customer is known by phone from now on
+        assert (
+            order.customer is not None and order.customer.phone == "+213550123456"
+        )  # the customer is known by phone from now on
         with pytest.raises(OrderError):
             order_update_draft(order=order, changes=DraftChanges(address="elsewhere"))
         order_set_status(order=order, status="shipped", member_id=7)
