@@ -20,6 +20,7 @@ from sales.selectors import bot_settings, bot_settings_forget
 BOT_SETTINGS_FIELDS = (
     "is_enabled", "intensity", "max_discount_percent", "languages", "persona_name", "greeting",
     "handoff_keywords", "business_hours", "timezone", "group_chats_enabled", "bot_resume_after_minutes",
+    "ai_model", "monthly_budget_usd", "draft_reminder_minutes",
 )  # fmt: skip
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -116,3 +117,15 @@ def bot_settings_update(**values: Any) -> BotSettings:
     bot_settings_forget(schema)
     publish(schema, "bot.settings", {"bot_enabled": int(row.is_enabled)})
     return row
+
+
+@transaction.atomic
+def bot_settings_set_openrouter_key(*, key: str) -> None:
+    """Store (encrypted) or clear the seller's own OpenRouter key."""
+    key = key.strip()
+    if key and (len(key) > 200 or any(ch.isspace() for ch in key)):
+        raise ValidationError({"openrouter_key": [_("This does not look like an API key.")]})
+    row = bot_settings()
+    row.openrouter_key = key
+    row.save(update_fields=["openrouter_key_encrypted", "updated_at"])
+    bot_settings_forget(current_schema())

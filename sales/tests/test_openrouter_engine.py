@@ -1,0 +1,181 @@
+"""The OpenRouter engine against a local server that speaks the chat-completions protocol:
+requests carry the tools, context and attribution headers; tool calls go through the order
+services; the seller's rules hold whatever the model says; failures fall back to the built-in
+engine; 402 is not retried; the tool loop, the budget and the circuit breaker bound the spend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from conversations.models import Message
+from sales.models import DiscountGrant, Order, Variant
+from sales.services.settings import bot_settings_update
+from sales.tests.chat_server import ChatServer, error_turn, text_turn, tool_turn
+from sales.tests.test_sales_conversations import Chat, prepare
+
+pytestmark = pytest.mark.django_db
+
+TOOL_NAMES = {
+    "search_catalog", "get_product", "check_stock", "quote_price", "update_order_draft", "confirm_order", "hand_off",
+}  # fmt: skip
+
+
+@pytest.fixture
+def server(settings) -> Iterator[ChatServer]:
+    chat_server = ChatServer()
+    settings.OPENROUTER_BASE_URL = chat_server.base_url
+    settings.OPENROUTER_API_KEY = "sk-or-platform-test"
+    settings.OPENROUTER_MAX_RETRIES = 1
+    settings.OPENROUTER_TIMEOUT_SECONDS = 2.0
+    settings.ENGINE_BREAKER_FAILURES = 3
+    yield chat_server
+    chat_server.stop()
+
+
+@pytest.fixture
+def chat(shop_a, queued, django_capture_on_commit_callbacks) -> Iterator[Chat]:
+    with shop_a.schema():
+        prepare(shop_a)
+        yield Chat(shop_a, queued, django_capture_on_commit_callbacks)
+
+
+def test_requests_carry_tools_context_and_attribution_and_usage_is_stored(server, chat):
+    sneakers = Variant.objects.get(sku="BS-41")
+    server.script(
+        tool_turn(("get_product", {"product_id": sneakers.product_id})),
+        text_turn("Les baskets sont à 5 900 DA au lieu de 7 500 DA, en 41 et 42.", cost=0.0005),
+    )
+    reply = chat.say("Bonjour, combien coûtent les baskets ?")
+    first, second = server.requests
+    assert first["path"] == "/api/v1/chat/completions"
+    assert first["headers"]["authorization"] == "Bearer sk-or-platform-test"
+    assert first["headers"]["http-referer"] and first["headers"]["x-title"] == "ma5zani Bot"
+    body = first["body"]
+    assert body["model"] == "anthropic/claude-haiku-4.5"
+    assert {tool["function"]["name"] for tool in body["tools"]} == TOOL_NAMES
+    system, context = body["messages"][0]["content"], body["messages"][1]["content"]
+    assert "Réponds en français" in system and "10 %" in system and "Alpha Shop" in system
+    assert '"price_dzd": 5900' in context and "Baskets de sport" in context  # retrieval found the product
+    assert body["messages"][-1] == {"role": "user", "content": "Bonjour, combien coûtent les baskets ?"}
+    tool_result = second["body"]["messages"][-1]
+    assert tool_result["role"] == "tool" and tool_result["tool_call_id"] == "call_1"
+    assert '"price_dzd": 5900' in tool_result["content"]
+    assert reply.text.startswith("Les baskets sont à 5 900 DA")
+    assert (reply.engine, reply.engine_model) == ("openrouter", "anthropic/claude-haiku-4.5")
+    assert (reply.tokens_in, reply.tokens_out) == (150 + 120, 20 + 30)
+    assert reply.cost_usd == Decimal("0.0008")
+    assert reply.cards and reply.cards[0]["product_id"] == sneakers.product_id
+
+
+def test_the_models_tools_take_an_order_within_the_sellers_rules(server, chat):
+    variant = Variant.objects.get(sku="BS-41")
+    server.script(
+        tool_turn(
+            (
+                "update_order_draft",
+                {
+                    "variant_id": variant.pk,
+                    "quantity": 1,
+                    "customer_name": "Karim Benali",
+                    "phone": "0550123456",
+                    "wilaya": "Alger",
+                    "commune": "Bab Ezzouar",
+                    "address": "Cité 200 logements",
+                    "delivery_type": "home",
+                    "discount_percent": 40,
+                },
+            ),
+        ),
+        text_turn("Total 5 910 DA avec la livraison et 10 % de remise. Je confirme ?"),
+        tool_turn(("confirm_order", {})),
+        text_turn("Commande confirmée, total 5 910 DA."),
+    )
+    chat.say("Je prends les baskets en 41, Karim Benali 0550123456, Bab Ezzouar Alger, à domicile, 40% de remise")
+    order = Order.objects.get()
+    assert (order.status, order.discount_percent, order.total) == ("awaiting", 10, 5910)
+    grant = DiscountGrant.objects.get()
+    assert (grant.requested_percent, grant.granted_percent, grant.engine) == (40, 10, "openrouter")
+    assert "confirmée" in chat.say("oui").text
+    order.refresh_from_db()
+    assert order.status == "confirmed" and Variant.objects.get(sku="BS-41").stock == 3
+
+
+def test_a_reply_offering_more_than_the_maximum_never_reaches_the_customer(server, chat):
+    server.script(text_turn("Pour vous je fais 40% de remise : les baskets à 3 540 DA !"))
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert "40" not in reply.text and "3 540" not in reply.text
+    assert "5 900 DA" in reply.text  # the built-in engine's answer from the catalog replaced it
+    assert reply.engine == "openrouter:replaced" and reply.cost_usd == Decimal("0.0004")
+    assert Message.objects.filter(text__contains="40%").count() == 0
+
+
+def test_a_price_the_catalog_does_not_have_is_caught(server, chat):
+    server.script(text_turn("Les baskets sont à 2 000 DA seulement."))
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert "2 000" not in reply.text and "5 900 DA" in reply.text
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [error_turn(500, "upstream error"), error_turn(503, "overloaded"), error_turn(200, delay=3.0)],
+    ids=["500", "503", "timeout"],
+)
+def test_provider_failures_fall_back_to_the_builtin_engine(server, chat, settings, failure):
+    settings.OPENROUTER_TIMEOUT_SECONDS = 0.5
+    server.default = failure
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert reply.engine == "builtin" and "5 900 DA" in reply.text
+    assert len(server.requests) == 2  # one retry (OPENROUTER_MAX_RETRIES), then the fallback
+
+
+def test_402_is_not_retried(server, chat):
+    server.default = error_turn(402, "Insufficient credits")
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert reply.engine == "builtin" and len(server.requests) == 1
+
+
+def test_a_429_is_retried_after_the_time_the_provider_asks(server, chat):
+    server.script(error_turn(429, "rate limited", headers={"Retry-After": "1"}), text_turn("Elles sont à 5 900 DA."))
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert reply.engine == "openrouter" and len(server.requests) == 2
+
+
+def test_the_tool_loop_is_bounded(server, chat, settings):
+    settings.ENGINE_MAX_TOOL_ROUNDS = 3
+    server.default = tool_turn(("search_catalog", {"query": "baskets"}))
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert len(server.requests) == 3 and reply.engine == "builtin"
+
+
+def test_the_breaker_opens_after_repeated_failures_and_the_model_is_left_alone(server, chat):
+    server.default = error_turn(500)
+    for _ in range(3):
+        chat.say("Combien coûtent les baskets ?")
+    asked = len(server.requests)
+    assert asked == 6
+    assert chat.say("Et la montre ?").engine == "builtin"
+    assert len(server.requests) == asked  # open: no request
+
+
+def test_over_the_monthly_budget_the_builtin_engine_answers(server, chat):
+    bot_settings_update(monthly_budget_usd=Decimal("0.01"))
+    server.default = text_turn("Elles sont à 5 900 DA.", cost=0.006)
+    assert chat.say("Combien coûtent les baskets ?").engine == "openrouter"
+    assert chat.say("Et en 42 ?").engine == "openrouter"  # 0.006 spent, under 0.01
+    assert chat.say("Merci, et la montre ?").engine == "builtin"  # 0.012 spent: over
+    assert len(server.requests) == 2
+
+
+def test_a_sellers_own_key_is_used_and_stored_encrypted(server, chat):
+    from sales.models import BotSettings
+    from sales.services.settings import bot_settings_set_openrouter_key
+
+    bot_settings_set_openrouter_key(key="sk-or-seller-own-key")
+    stored = BotSettings.objects.values_list("openrouter_key_encrypted", flat=True).get()
+    assert "sk-or-seller-own-key" not in stored and BotSettings.objects.get().openrouter_key == "sk-or-seller-own-key"
+    server.script(text_turn("Elles sont à 5 900 DA."))
+    chat.say("Combien coûtent les baskets ?")
+    assert server.requests[0]["headers"]["authorization"] == "Bearer sk-or-seller-own-key"
