@@ -86,6 +86,8 @@ class Match:
 def match_products(text: str, limit: int = 3) -> list[Match]:
     """Live products whose names or synonyms share words with `text`, best first."""
     words = [w for w in search_terms(text) if len(w) >= 3 and w not in STOP_WORDS and not w.isdigit()]
+    # A plural finds the singular too ("baskets" → "basket").
+    words = [w[:-1] if len(w) > 4 and w[-1] in "sx" and w.isascii() else w for w in words]
     if not words:
         return []
     query = Q()
