@@ -72,28 +72,48 @@ def wilaya_by_number(number: int) -> Place | None:
     return next((place for place in _wilayas() if place.number == number), None)
 
 
+@dataclass(frozen=True)
+class _Forms:
+    """The spellings of a place's names, computed once."""
+
+    place: Place
+    normalized: tuple[str, ...]
+    keys: frozenset[str]
+    key_fr: str
+
+
+@cache
+def _forms(places: tuple[Place, ...]) -> tuple[_Forms, ...]:
+    return tuple(
+        _Forms(
+            place,
+            tuple(normalize(name) for name in (place.name_fr, place.name_ar, place.name_en)),
+            frozenset(_key(name) for name in (place.name_fr, place.name_ar, place.name_en)),
+            _key(place.name_fr),
+        )
+        for place in places
+    )
+
+
 def _best(text: str, places: tuple[Place, ...], cutoff: float, *, fuzzy: bool = True) -> Place | None:
     wanted = normalize(text)
     wanted_key = _key(text)
     if not wanted:
         return None
-    for place in places:  # exact, in any language
-        if wanted in (normalize(place.name_fr), normalize(place.name_ar), normalize(place.name_en)):
-            return place
-    for place in places:
-        keys = {_key(place.name_fr), _key(place.name_ar), _key(place.name_en)}
-        if wanted_key and wanted_key in keys:
-            return place
+    forms = _forms(places)
+    for form in forms:  # exact, in any language
+        if wanted in form.normalized:
+            return form.place
+    for form in forms:
+        if wanted_key and wanted_key in form.keys:
+            return form.place
     if not fuzzy:
         return None
     scored = []
-    for place in places:
-        score = max(
-            difflib.SequenceMatcher(None, wanted, normalize(name)).ratio()
-            for name in (place.name_fr, place.name_ar, place.name_en)
-        )
-        score = max(score, difflib.SequenceMatcher(None, wanted_key, _key(place.name_fr)).ratio() - 0.05)
-        scored.append((score, place))
+    for form in forms:
+        score = max(difflib.SequenceMatcher(None, wanted, name).ratio() for name in form.normalized)
+        score = max(score, difflib.SequenceMatcher(None, wanted_key, form.key_fr).ratio() - 0.05)
+        scored.append((score, form.place))
     scored.sort(key=lambda item: -item[0])
     if scored and scored[0][0] >= cutoff and (len(scored) == 1 or scored[0][0] - scored[1][0] > 0.02):
         return scored[0][1]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -82,15 +83,25 @@ class Product(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # The names, code and synonyms as the bot searches them (sales.engine.language.search_terms),
+    # kept by save() and indexed with trigrams.
+    search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProductQuerySet.as_manager()
 
+    SEARCH_SOURCES = frozenset({"name_ar", "name_fr", "name_en", "code", "synonyms"})
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        indexes = [
+            GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="product_search_trgm"),
+            models.Index(fields=["category", "price"], name="product_category_price"),
+            models.Index(fields=["price"], name="product_price"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(name_ar="", name_fr="", name_en=""),
@@ -106,6 +117,14 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.display_name()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or self.SEARCH_SOURCES & set(update_fields):
+            self.search_text = product_search_text(self)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.compare_at_price is not None and self.price is not None and self.compare_at_price <= self.price:
@@ -127,6 +146,13 @@ class Product(models.Model):
     def total_stock(self) -> int:
         """Units in stock over all variants (uses prefetched variants when present)."""
         return sum(variant.stock for variant in self.variants.all())
+
+
+def product_search_text(product: Product) -> str:
+    from sales.engine.language import search_terms
+
+    source = " ".join([product.name_ar, product.name_fr, product.name_en, product.code, *product.synonyms])
+    return " ".join(dict.fromkeys(search_terms(source.replace("-", " "))))
 
 
 class Variant(models.Model):
@@ -451,7 +477,7 @@ class Order(models.Model):
             # One open draft per conversation: the bot keeps filling the same one.
             models.UniqueConstraint(
                 fields=["conversation"],
-                condition=Q(status__in=["draft", "awaiting"]),
+                condition=Q(status="draft") | Q(status="awaiting"),
                 name="one_open_order_per_conversation",
             ),
             models.CheckConstraint(condition=Q(discount_percent__lte=90), name="order_discount_bounded"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -91,26 +91,19 @@ def match_products(text: str, limit: int = 3) -> list[Match]:
     if not words:
         return []
     query = Q()
-    for word in words:
-        query |= (
-            Q(name_ar__icontains=word) | Q(name_fr__icontains=word) | Q(name_en__icontains=word)
-            | Q(synonyms__icontains=word) | Q(code__icontains=word)
-        )  # fmt: skip
-    candidates = Product.objects.live().filter(query).prefetch_related("variants", "images")[:50]
-    matches = []
-    for product in candidates:
-        vocabulary = set(
-            search_terms(
-                " ".join([product.name_ar, product.name_fr, product.name_en, product.code, *product.synonyms]).replace(
-                    "-", " "
-                )
-            )
-        )
+    for word in words:  # a trigram index serves these (sales.Product.search_text)
+        query |= Q(search_text__contains=word)
+    candidates = Product.objects.live().filter(query).values_list("pk", "search_text")[:200]
+    scores = []
+    for pk, search_text in candidates:
+        vocabulary = set(search_text.split())
         score = sum(1 for word in words if word in vocabulary or any(word in term for term in vocabulary))
         if score:
-            matches.append(Match(product, score))
-    matches.sort(key=lambda match: (-match.score, match.product.pk))
-    return matches[:limit]
+            scores.append((-score, pk))
+    scores.sort()
+    best = {pk: -score for score, pk in scores[:limit]}
+    products = Product.objects.filter(pk__in=best).prefetch_related("variants", "images")
+    return sorted((Match(p, best[p.pk]) for p in products), key=lambda match: (-match.score, match.product.pk))
 
 
 def name_language(language: str) -> str:
@@ -346,11 +339,11 @@ class BuiltinEngine:
         """Related products in stock: same category first, then the dearer ones (upsell)."""
         if not turn.rules.suggestions:
             return
+        in_stock = Exists(Variant.objects.filter(product=OuterRef("pk"), stock__gt=0))
         related = (
             Product.objects.live()
             .exclude(pk__in={product.pk, *exclude})
-            .filter(variants__stock__gt=0)
-            .distinct()
+            .filter(in_stock)
             .prefetch_related("variants", "images")
         )
         same = (

@@ -9,7 +9,7 @@ import pytest
 
 from sales.engine.base import EngineContext, Turn
 from sales.engine.prompt import MAX_PRODUCTS, build_messages, prompt_file
-from sales.models import Product, Variant
+from sales.models import Product, Variant, product_search_text
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,8 @@ def grow_catalog(total: int) -> None:
         )
         for n in range(have, total)
     ]
+    for product in products:  # bulk_create skips save(), which keeps the search text
+        product.search_text = product_search_text(product)
     Product.objects.bulk_create(products, batch_size=2000)
     Variant.objects.bulk_create(
         [Variant(product=p, sku=f"SKU-{p.code}", size="M", stock=3) for p in products], batch_size=2000

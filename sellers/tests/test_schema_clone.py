@@ -97,12 +97,14 @@ def test_provisioning_falls_back_to_the_general_clone(monkeypatch, make_shop):
 def test_a_template_behind_the_code_is_caught_up_by_a_real_migrate(make_shop):
     template = settings.TENANT_TEMPLATE_SCHEMA
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE {template}.sales_catalogimport")
-        cursor.execute(f"DELETE FROM {template}.django_migrations WHERE app = 'sales'")
-        cursor.execute(f"DROP TABLE {template}.sales_variant, {template}.sales_productimage, {template}.sales_product")
+        # The template as it was before the sales app existed: none of its tables, no migration.
         cursor.execute(
-            f"DROP TABLE {template}.sales_category, {template}.sales_deliveryrate, {template}.sales_botsettings"
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'sales\\_%%'", [template]
         )
+        tables = [f"{template}.{name}" for (name,) in cursor.fetchall()]
+        assert f"{template}.sales_catalogimport" in tables
+        cursor.execute(f"DROP TABLE {', '.join(tables)} CASCADE")
+        cursor.execute(f"DELETE FROM {template}.django_migrations WHERE app = 'sales'")
     shop = make_shop("late")
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('s_late.sales_catalogimport') IS NOT NULL")
