@@ -43,10 +43,11 @@ check: lint typecheck test
 manage: install
 	$(DEVENV) exec -- $(BIN)/python manage.py $(ARGS)
 
-## make bench: the provisioning and migration benchmarks (several minutes).
+## make bench: the provisioning, migration and sales engine benchmarks (several minutes).
 bench: install-dev
 	$(DEVENV) exec -- $(BIN)/python bench/provision.py
 	$(DEVENV) exec -- $(BIN)/python bench/migrate_schemas.py
+	$(DEVENV) exec -- $(BIN)/python bench/sales_engine.py
 
 ## make messages: refresh and compile the Arabic and French translations.
 messages: install-dev

@@ -87,6 +87,8 @@ class Conversation(models.Model):
     last_outbound_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     mode_changed_at = models.DateTimeField(null=True, blank=True)
+    # A conversation of the dashboard's "try your bot" page: its orders are tests.
+    is_sandbox = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -40,7 +40,7 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
 
 
 def conversation_list(*, mode: str = "") -> QuerySet[Conversation]:
-    conversations = Conversation.objects.select_related("customer", "identity")
+    conversations = Conversation.objects.select_related("customer", "identity").filter(is_sandbox=False)
     if mode in Conversation.Mode.values:
         conversations = conversations.filter(mode=mode)
     return conversations.order_by("-last_message_at", "-id")

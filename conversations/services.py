@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery
@@ -474,6 +475,12 @@ def _queue_outbound(conversation: Conversation, text: str, *, author: str, membe
 
 
 @transaction.atomic
+def message_send_by_bot(*, conversation: Conversation, text: str) -> Message:
+    """A message the bot starts itself (a reminder): stored queued, then delivered."""
+    return _queue_outbound(conversation, text, author=Message.Author.BOT)
+
+
+@transaction.atomic
 def message_send_by_seller(*, conversation: Conversation, member_id: int, text: str) -> Message:
     """A message typed by the seller. The bot never talks over the seller: the conversation
     goes to human mode."""
@@ -551,3 +558,66 @@ def conversations_resume_bot(now: dt.datetime | None = None) -> int:
         conversation_hand_back(conversation=conversation)
         resumed += 1
     return resumed
+
+
+# --- The "try your bot" sandbox -----------------------------------------------------------
+
+SANDBOX_PREFIX = "sandbox-"
+
+
+def sandbox_conversation(*, channel_account_id: int, member_id: int) -> Conversation:
+    """The member's sandbox conversation (created marked as such before its first message, so
+    that every order in it is a test order)."""
+    lookup = {
+        "channel": "widget",
+        "channel_account_id": channel_account_id,
+        "external_id": f"{SANDBOX_PREFIX}{member_id}",
+    }
+    with transaction.atomic():
+        identity = ChannelIdentity.objects.filter(**lookup).first()
+        if identity is None:
+            customer = Customer.objects.create(name=_("Test customer"))
+            identity = ChannelIdentity.objects.create(customer=customer, display_name=customer.name, **lookup)
+        conversation = Conversation.objects.filter(identity=identity).first()
+        if conversation is None:
+            conversation = Conversation.objects.create(
+                identity=identity,
+                customer=identity.customer,
+                channel=identity.channel,
+                channel_account_id=channel_account_id,
+                is_sandbox=True,
+            )
+    return conversation
+
+
+def sandbox_send(*, conversation: Conversation, text: str) -> IngestResult:
+    """A message typed on the sandbox page, taken down the real path as a customer's."""
+    text = text.strip()[: settings.MESSAGE_MAX_CHARS]
+    if not conversation.is_sandbox:
+        raise ValidationError(_("This is not a test conversation."))
+    if not text:
+        raise ValidationError(_("Write a message."))
+    inbound = InboundMessage(
+        channel=conversation.channel,
+        channel_account_id=conversation.channel_account_id,
+        sender_id=conversation.identity.external_id,
+        external_id=f"{conversation.identity.external_id}:{uuid.uuid4()}",
+        text=text,
+        timestamp=timezone.now(),
+        sender_name="",
+    )
+    return ingest(inbound)
+
+
+@transaction.atomic
+def sandbox_reset(*, conversation: Conversation) -> None:
+    """Start the test over: its messages, test orders and test customer go."""
+    from sales.models import Order
+
+    if not conversation.is_sandbox:
+        raise ValidationError(_("This is not a test conversation."))
+    Order.objects.filter(conversation=conversation, is_test=True).delete()
+    customer, identity = conversation.customer, conversation.identity
+    conversation.delete()
+    identity.delete()
+    customer.delete()

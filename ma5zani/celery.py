@@ -38,6 +38,7 @@ TASK_ROUTES: dict[str, Queue] = {
     "conversations.tasks.sweep_conversations": Queue.PERIODIC,
     "sales.tasks.catalog_import_task": Queue.IMPORTS,
     "sales.tasks.sweep_catalog_imports": Queue.PERIODIC,
+    "sales.tasks.remind_abandoned_drafts": Queue.PERIODIC,
 }
 
 app = CeleryApp("ma5zani")

@@ -14,6 +14,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": settings.SWEEP_EVERY_SECONDS,
         "options": {"queue": Queue.PERIODIC.value, "expires": max(1.0, settings.SWEEP_EVERY_SECONDS - 1)},
     },
+    "remind-abandoned-drafts": {
+        "task": "sales.tasks.remind_abandoned_drafts",
+        "schedule": 300.0,
+        "options": {"queue": Queue.PERIODIC.value, "expires": 290},
+    },
     "sweep-catalog-imports": {
         "task": "sales.tasks.sweep_catalog_imports",
         "schedule": 60.0,

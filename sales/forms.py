@@ -151,6 +151,14 @@ class BotSettingsForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=True,
     )
+    openrouter_key = forms.CharField(
+        label=_("OpenRouter API key"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the current key."),
+    )
+    forget_openrouter_key = forms.BooleanField(label=_("Remove the stored key"), required=False)
     handoff_keywords = forms.CharField(
         label=_("Handoff keywords"),
         required=False,
@@ -170,6 +178,9 @@ class BotSettingsForm(forms.ModelForm):
             "handoff_keywords",
             "group_chats_enabled",
             "bot_resume_after_minutes",
+            "draft_reminder_minutes",
+            "ai_model",
+            "monthly_budget_usd",
         ]
         widgets = {
             "intensity": forms.RadioSelect,

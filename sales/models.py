@@ -463,6 +463,8 @@ class Order(models.Model):
     delivery_fee = models.PositiveIntegerField(_("delivery fee (DZD)"), default=0)
     total = models.PositiveIntegerField(_("total (DZD)"), default=0)
     notes = models.TextField(_("notes"), blank=True)
+    # Taken in the "try your bot" sandbox: no stock moves, left out of lists and figures.
+    is_test = models.BooleanField(_("test order"), default=False)
     reminded_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import time
+from datetime import timedelta as dt_timedelta
+from decimal import Decimal
 from typing import Any
 
 import algeria_wilayas_communes as dz
@@ -142,7 +144,9 @@ def customer_past_orders(customer_id: int | None) -> int:
     if customer_id is None:
         return 0
     return Order.objects.filter(
-        customer_id=customer_id, status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+        customer_id=customer_id,
+        is_test=False,
+        status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED],
     ).count()
 
 
@@ -160,9 +164,51 @@ def product_orders_this_week(product_id: int) -> int:
         OrderItem.objects.filter(
             variant__product_id=product_id,
             order__confirmed_at__gte=since,
+            order__is_test=False,
             order__status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED],
         )
         .values("order_id")
         .distinct()
         .count()
     )
+
+
+def engine_usage(*, months: int = 6) -> list[dict[str, Any]]:
+    """Per month, oldest first: bot replies by engine, tokens and cost (USD)."""
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    from conversations.models import Message
+
+    now = timezone.localtime()
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    starts = []
+    for _ in range(months):
+        starts.append(first)
+        first = (first - dt_timedelta(days=1)).replace(day=1)
+    starts.reverse()
+    rows = (
+        Message.objects.filter(author=Message.Author.BOT, created_at__gte=starts[0], conversation__is_sandbox=False)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "engine")
+        .annotate(count=Count("id"), tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out"), cost=Sum("cost_usd"))
+    )
+    table: dict[Any, dict[str, Any]] = {
+        start.date(): {"month": start, "ai": 0, "builtin": 0, "tokens_in": 0, "tokens_out": 0, "cost": Decimal(0)}
+        for start in starts
+    }
+    for row in rows:
+        entry = table.get(timezone.localtime(row["month"]).date() if row["month"] else None)
+        if entry is None:
+            continue
+        kind = (
+            "ai"
+            if str(row["engine"]).startswith("openrouter") and not str(row["engine"]).endswith(":replaced")
+            else "builtin"
+        )
+        entry[kind] += row["count"]
+        entry["tokens_in"] += row["tokens_in"] or 0
+        entry["tokens_out"] += row["tokens_out"] or 0
+        entry["cost"] += row["cost"] or Decimal(0)
+    return list(table.values())

@@ -37,3 +37,16 @@ def sweep_catalog_imports() -> int:
                 enqueue(catalog_import_task, job_id, schema=schema)
                 enqueued += 1
     return enqueued
+
+
+@shared_task
+def remind_abandoned_drafts() -> int:
+    """Visit every seller: one reminder per order draft left unfinished."""
+    from sales.services.reminders import order_drafts_remind
+    from sellers.selectors import active_seller_schemas
+
+    sent = 0
+    for schema in active_seller_schemas():
+        with schema_context(schema):
+            sent += order_drafts_remind()
+    return sent

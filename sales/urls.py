@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sales import order_views, views
+from sales import bot_views, order_views, views
 
 catalog_patterns = (
     [
@@ -24,6 +24,9 @@ settings_patterns = (
         path("bot/", views.bot_settings_view, name="bot"),
         path("bot/toggle/", views.bot_toggle, name="bot_toggle"),
         path("delivery/", views.delivery_settings, name="delivery"),
+        path("bot/try/", bot_views.try_bot, name="try_bot"),
+        path("bot/try/reset/", bot_views.try_bot_reset, name="try_bot_reset"),
+        path("usage/", bot_views.usage, name="usage"),
     ],
     "settings",
 )

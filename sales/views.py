@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.forms import BaseForm
 from django.http import (
     FileResponse,
@@ -37,7 +38,12 @@ from sales.services.catalog import (
     product_save,
 )
 from sales.services.catalog_csv import catalog_export_stream, catalog_import_create
-from sales.services.settings import RateData, bot_settings_update, delivery_rates_update
+from sales.services.settings import (
+    RateData,
+    bot_settings_set_openrouter_key,
+    bot_settings_update,
+    delivery_rates_update,
+)
 from sellers.middleware import require_owner
 from sellers.selectors import user_can_access_seller
 
@@ -178,13 +184,17 @@ def bot_settings_view(request: HttpRequest) -> HttpResponse:
         require_owner(request)
         if form.is_valid():
             try:
-                bot_settings_update(**form.settings_values())
+                with transaction.atomic():
+                    bot_settings_update(**form.settings_values())
+                    key = form.cleaned_data.get("openrouter_key", "")
+                    if key or form.cleaned_data.get("forget_openrouter_key"):
+                        bot_settings_set_openrouter_key(key=key)
             except ValidationError as exc:
                 add_validation_error(form, exc)
             else:
                 messages.success(request, _("Bot settings saved."))
                 return redirect("settings:bot")
-    return render(request, "sales/bot_settings.html", {"form": form})
+    return render(request, "sales/bot_settings.html", {"form": form, "has_key": bool(row.openrouter_key_encrypted)})
 
 
 @require_POST

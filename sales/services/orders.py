@@ -90,6 +90,7 @@ def order_draft_for(*, conversation: Any) -> Order:
                 channel=conversation.channel,
                 customer_name=(conversation.customer.name or "")[:200] if conversation.customer_id else "",
                 created_by=Order.CreatedBy.BOT,
+                is_test=conversation.is_sandbox,
             )
             _record(order, "", by=By.BOT)
     except IntegrityError:  # created meanwhile by another reply
@@ -337,16 +338,17 @@ def order_confirm(*, order: Order, by: str = By.CUSTOMER, member_id: int | None 
         if variant.stock < item.quantity:
             raise OutOfStock(variant, variant.stock)
     for item in items:
-        Variant.objects.filter(order_items=item).update(stock=F("stock") - item.quantity)
+        if not locked.is_test:  # a sandbox order checks the stock but takes nothing
+            Variant.objects.filter(order_items=item).update(stock=F("stock") - item.quantity)
     _reprice(locked)
     previous, locked.status, locked.confirmed_at = locked.status, Status.CONFIRMED, timezone.now()
     locked.save()
     _record(locked, previous, by=by, member_id=member_id)
-    if locked.conversation_id:
+    if locked.conversation_id and not locked.is_test:
         from conversations.models import Conversation
 
         Conversation.objects.filter(pk=locked.conversation_id).update(sales_stage=Conversation.Stage.ORDERED)
-    if locked.customer_id and locked.phone:
+    if locked.customer_id and locked.phone and not locked.is_test:
         from conversations.models import Customer
 
         Customer.objects.filter(pk=locked.customer_id, phone="").update(phone=locked.phone)
@@ -372,7 +374,7 @@ def order_set_status(
             },
             code="transition",
         )
-    if (locked.status, status) in RESTOCKING:
+    if (locked.status, status) in RESTOCKING and not locked.is_test:
         for item in locked.items.exclude(variant=None).order_by("variant_id"):
             Variant.objects.filter(order_items=item).update(stock=F("stock") + item.quantity)
     previous, locked.status = locked.status, status
@@ -421,9 +423,16 @@ def order_create_by_seller(*, data: SellerOrderData, member_id: int | None) -> O
 
 
 def order_list(
-    *, status: str = "", channel: str = "", created_by: str = "", query: str = "", since: Any = None
+    *,
+    status: str = "",
+    channel: str = "",
+    created_by: str = "",
+    query: str = "",
+    since: Any = None,
+    tests: bool = False,
 ) -> QuerySet[Order]:
-    orders = Order.objects.all()
+    """Orders for the dashboard and the export; the sandbox's test orders only when asked."""
+    orders = Order.objects.filter(is_test=tests)
     if status == "open":
         orders = orders.filter(status__in=[Status.DRAFT, Status.AWAITING])
     elif status in Status.values:

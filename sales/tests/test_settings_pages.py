@@ -79,6 +79,9 @@ def bot_post(**overrides):
         "handoff_keywords": "nheb nehder m3a wahed\nconseiller\n\nconseiller",
         "group_chats_enabled": "",
         "bot_resume_after_minutes": "45",
+        "draft_reminder_minutes": "60",
+        "ai_model": "anthropic/claude-haiku-4.5",
+        "monthly_budget_usd": "10.00",
     }
     for day in ("mon", "tue", "wed", "thu", "sat", "sun"):
         data.update({f"{day}_open": "on", f"{day}_start": "09:00", f"{day}_end": "18:00"})

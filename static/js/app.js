@@ -181,7 +181,33 @@
       });
     }
     if (thread) thread.scrollTop = thread.scrollHeight;
+    window.ma5zaniRefreshThread = refreshThread;
     connect();
+  }
+
+  // "Try your bot": send without leaving the page; the answer arrives on the thread.
+  function setupTry() {
+    var form = document.getElementById("try-form");
+    if (!form || !window.fetch) return;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = new FormData(form);
+      var box = form.querySelector("textarea");
+      fetch(form.action || window.location.href, {
+        method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (result) {
+          if (result.error) { window.alert(result.error); return; }
+          box.value = "";
+          // Live events bring the answer; a few reads cover a dropped socket.
+          var tries = 0;
+          var timer = setInterval(function () {
+            if (window.ma5zaniRefreshThread) window.ma5zaniRefreshThread();
+            if (++tries >= 8) clearInterval(timer);
+          }, 1000);
+        });
+    });
   }
 
   // The progress bar of a catalog import, polled until the worker is done.
@@ -270,6 +296,7 @@
     setupConfirm();
     setupFormset();
     setupLive();
+    setupTry();
     setupImportProgress();
     setupDeliveryFill();
   });
