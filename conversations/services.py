@@ -213,6 +213,7 @@ def _engine_context(
         max_discount_percent=row.max_discount_percent,
         customer_id=conversation.customer_id,
         past_orders=customer_past_orders(conversation.customer_id),
+        languages=tuple(row.languages),
     )
 
 

@@ -34,6 +34,7 @@ class EngineContext:
     customer_id: int | None = None
     returning_customer: bool = False
     past_orders: int = 0
+    languages: tuple[str, ...] = ()  # the seller's languages (BotSettings.languages); empty: all
 
     @property
     def text(self) -> str:

@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 
 from channels_app.base import ProductCard
 from sales.engine.base import EngineContext, EngineReply
-from sales.engine.language import detect_language, normalize, search_terms
+from sales.engine.language import answer_language, detect_language, normalize, search_terms
 from sales.engine.lexicon import intents_of, quantity_in, requested_percent
 from sales.engine.texts import money, say
 from sales.geo import commune_in_text, find_commune, phone_in_text, wilaya_by_number, wilaya_in_text
@@ -139,7 +139,7 @@ def variant_in(text: str, variants: list[Variant]) -> Variant | None:
     return None
 
 
-class Turn:
+class Answer:
     """One answer being composed."""
 
     def __init__(self, context: EngineContext, language: str, intents: set[str]) -> None:
@@ -180,7 +180,8 @@ class BuiltinEngine:
             language = context.language
         else:
             language = detect_language(text, context.language)
-        turn = Turn(context, language, intents)
+        language = answer_language(language, context.languages)
+        turn = Answer(context, language, intents)
 
         if order is not None and order.status == Order.Status.AWAITING:
             if "yes" in intents and "no" not in intents:
@@ -189,6 +190,14 @@ class BuiltinEngine:
                 order_set_status(order=order, status=Order.Status.DRAFT, by="customer")
                 turn.say("change_what")
                 return turn.reply()
+
+        if "hesitation" in intents and not intents & {"objection", "discount", "order", "yes"}:
+            turn.say("hesitation")
+            product = self._product_in_play(turn)
+            if product is not None:
+                self._urgency(turn, product, sum(v.stock for v in product.variants.all()))
+            turn.quick_replies += [say("order_it", language)]
+            return turn.reply()
 
         if intents & {"objection", "discount"}:
             self._discount(turn, order)
@@ -240,7 +249,7 @@ class BuiltinEngine:
         missing = order_missing(order)
         return missing[0] if missing else None
 
-    def _greet(self, turn: Turn) -> None:
+    def _greet(self, turn: Answer) -> None:
         context = turn.context
         if context.past_orders and context.is_first_contact:
             name = f" {context.customer_name}" if context.customer_name else ""
@@ -250,7 +259,7 @@ class BuiltinEngine:
         else:
             turn.say("greet", persona=context.persona_name or "Amina", shop=context.shop_name)
 
-    def _product_in_play(self, turn: Turn) -> Product | None:
+    def _product_in_play(self, turn: Answer) -> Product | None:
         """The product the customer means: named now, else the latest one named in the chat."""
         matches = match_products(turn.context.text, 1)
         if matches:
@@ -261,7 +270,7 @@ class BuiltinEngine:
                 return matches[0].product
         return None
 
-    def _answer_questions(self, turn: Turn, *, ask_product: bool) -> bool:
+    def _answer_questions(self, turn: Answer, *, ask_product: bool) -> bool:
         """Price, stock, options, delivery, payment and trust questions. True when answered."""
         intents = turn.intents
         answered = False
@@ -293,7 +302,7 @@ class BuiltinEngine:
             answered = True
         return answered
 
-    def _product_answer(self, turn: Turn, product: Product, matches: list[Match], *, stock_only: bool) -> None:
+    def _product_answer(self, turn: Answer, product: Product, matches: list[Match], *, stock_only: bool) -> None:
         language = turn.language
         name = product.display_name(name_language(language))
         variants = list(product.variants.all())
@@ -318,7 +327,7 @@ class BuiltinEngine:
         turn.cards.append(product_card(product, language))
         self._suggest(turn, product, exclude={m.product.pk for m in matches})
 
-    def _urgency(self, turn: Turn, product: Product, stock: int) -> None:
+    def _urgency(self, turn: Answer, product: Product, stock: int) -> None:
         if not turn.rules.urgency:
             return
         if 0 < stock <= FEW_LEFT:
@@ -328,14 +337,14 @@ class BuiltinEngine:
                 "promo_until", date=date_format(timezone.localtime(product.promotion_ends_at), "SHORT_DATE_FORMAT")
             )
 
-    def _social_proof(self, turn: Turn, product: Product, *, always: bool = False) -> None:
+    def _social_proof(self, turn: Answer, product: Product, *, always: bool = False) -> None:
         if not (turn.rules.social_proof or always):
             return
         count = product_orders_this_week(product.pk)
         if count >= SOCIAL_PROOF_MIN:
             turn.say("social_proof", count=count)
 
-    def _suggest(self, turn: Turn, product: Product, exclude: set[int]) -> None:
+    def _suggest(self, turn: Answer, product: Product, exclude: set[int]) -> None:
         """Related products in stock: same category first, then the dearer ones (upsell)."""
         if not turn.rules.suggestions:
             return
@@ -361,7 +370,7 @@ class BuiltinEngine:
             turn.quick_replies += names
             turn.cards += [product_card(p, turn.language) for p in same]
 
-    def _delivery_answer(self, turn: Turn) -> None:
+    def _delivery_answer(self, turn: Answer) -> None:
         place = wilaya_in_text(turn.context.text)
         if place is None:
             order = order_open_for(turn.context.conversation_id)
@@ -389,7 +398,7 @@ class BuiltinEngine:
 
     # --- Discounts -----------------------------------------------------------------------
 
-    def _discount(self, turn: Turn, order: Order | None) -> None:
+    def _discount(self, turn: Answer, order: Order | None) -> None:
         context = turn.context
         maximum = context.max_discount_percent
         product = self._product_in_play(turn)
@@ -440,7 +449,7 @@ class BuiltinEngine:
             return in_stock[0]
         return variant_in(text, in_stock)
 
-    def _capture(self, turn: Turn, order: Order, expecting: str | None) -> bool:
+    def _capture(self, turn: Answer, order: Order, expecting: str | None) -> bool:
         """Take what the message gives for the open order. True when something was taken or
         a problem was answered."""
         text = turn.context.text
@@ -492,7 +501,7 @@ class BuiltinEngine:
             return True
         return True
 
-    def _capture_item(self, turn: Turn, order: Order) -> bool:
+    def _capture_item(self, turn: Answer, order: Order) -> bool:
         product = self._product_in_play(turn)
         if product is None:
             return False
@@ -527,7 +536,7 @@ class BuiltinEngine:
             return ""
         return cleaned
 
-    def _next_step(self, turn: Turn, order: Order) -> None:
+    def _next_step(self, turn: Answer, order: Order) -> None:
         """Ask for the first missing detail, or sum the order up and ask for confirmation."""
         if order.status not in (Order.Status.DRAFT, Order.Status.AWAITING):
             return
@@ -574,7 +583,7 @@ class BuiltinEngine:
             return
         self._summary(turn, order)
 
-    def _summary(self, turn: Turn, order: Order) -> None:
+    def _summary(self, turn: Answer, order: Order) -> None:
         language = turn.language
         lines = "\n".join(
             f"{item.quantity} × {item.product_name}{' (' + item.options + ')' if item.options else ''}: "
@@ -599,7 +608,7 @@ class BuiltinEngine:
         )
         turn.quick_replies += [say("yes", language), say("no", language)]
 
-    def _confirm(self, turn: Turn, order: Order) -> EngineReply:
+    def _confirm(self, turn: Answer, order: Order) -> EngineReply:
         try:
             order = order_confirm(order=order, by="customer")
         except OutOfStock as error:

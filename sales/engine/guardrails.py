@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s*(?:%|٪|pour ?cent|percent|بالمية|فالمية)", re.IGNORECASE)
 PRICE = re.compile(r"(\d{1,3}(?:[  .,]\d{3})+|\d+)\s*(?:DA|DZD|dinars?|دج|دينار|da)(?![a-z])", re.IGNORECASE)
 MAX_QUANTITY = 10
+# The model writes product names between « and » (its prompt says so): each must be a live
+# catalog product's name; the marks are removed before the customer sees the text.
+PRODUCT_MARK = re.compile(r"«\s*([^«»\n]{2,120}?)\s*»")
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,28 @@ def _catalog_allows(value: int, max_discount: int) -> bool:
     )
 
 
+def _is_catalog_name(name: str) -> bool:
+    from sales.engine.builtin import match_products
+    from sales.engine.language import normalize
+
+    wanted = normalize(name)
+    for match in match_products(name, 5):
+        product = match.product
+        names = {normalize(value) for value in (product.name_ar, product.name_fr, product.name_en, product.code)}
+        if wanted in names:
+            return True
+    return False
+
+
+def unmark(text: str) -> str:
+    return PRODUCT_MARK.sub(lambda match: match.group(1), text)
+
+
 def violations(text: str, *, max_discount: int, conversation_id: int) -> list[Violation]:
     found = []
+    for match in PRODUCT_MARK.finditer(text):
+        if not _is_catalog_name(match.group(1)):
+            found.append(Violation("product", match.group(1)))
     for match in PERCENT.finditer(text):
         percent = float(match.group(1).replace(",", "."))
         if percent > max_discount:
@@ -95,7 +118,7 @@ def guarded_reply(engine: Engine, context: EngineContext) -> EngineReply:
         reply.text, max_discount=context.max_discount_percent, conversation_id=context.conversation_id
     )
     if not problems:
-        return reply
+        return replace(reply, text=unmark(reply.text)) if "«" in reply.text else reply
     logger.warning("Reply of engine %s broke the rules (%s); replaced", reply.engine, problems)
     if reply.engine != BuiltinEngine.name:
         fallback = BuiltinEngine().reply(context)

@@ -23,7 +23,7 @@ DARIJA_LATIN = frozenset(
     salam slm wach wesh wech chhal ch7al bch7al b9adech 9dech bghit nheb n7eb habit kayen kayn kayna
     mlih mli7 sahit sa7it khoya khti rak raki rakom labas bezaf bzaf chwiya chouia ana nta nti
     nchri nechri n3awnek kifach kifech wqtach wa9tach fin win rani rahi yaatik ya3tik barak
-    wahed wa7ed m3a maa swalah dyal ta3 taa3 hna ghir
+    wahed wa7ed m3a maa swalah dyal ta3 taa3 hna ghir nchouf nrodlek nfekker nkhamem ba3d mba3d
     """.split()
 )
 FRENCH_WORDS = frozenset(
@@ -139,3 +139,19 @@ def detect_language(text: str, fallback: str = "") -> str:
     if best.language == Language.FRENCH or french:
         return "fr"
     return fallback or "en"
+
+
+FORMS_OF_SETTING = {"darija": ("ar", "arabizi"), "ar": ("ar",), "fr": ("fr",), "en": ("en",)}
+
+
+def answer_language(detected: str, allowed: tuple[str, ...] | list[str]) -> str:
+    """The form to answer in: the customer's, unless the seller does not answer in it; then the
+    closest the seller allows (Latin letters stay Latin when Darija in Arabizi is allowed)."""
+    forms = [form for setting in allowed for form in FORMS_OF_SETTING.get(setting, ())]
+    if not forms or detected in forms:
+        return detected
+    latin = ("fr", "en", "arabizi") if detected in ("fr", "en") else ("arabizi", "fr", "en")
+    for preferred in latin if detected != "ar" else ("ar",):
+        if preferred in forms:
+            return preferred
+    return forms[0]

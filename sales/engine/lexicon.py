@@ -44,6 +44,11 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "cher", "trop cher", "expensive", "too much", "ghali", "ghalia", "غالي", "غالية", "bezaf 3lia",
         "بزاف عليا", "chwiya ghali", "c'est beaucoup", "pricey",
     ),
+    "hesitation": (
+        "je vais reflechir", "je reflechis", "plus tard", "pas sur", "pas sure", "later", "think about it",
+        "not sure", "maybe later", "nfekker", "nkhamem", "nchouf", "ba3d", "mba3d", "نخمم", "نشوف", "من بعد",
+        "مازال", "ماشي متأكد", "ndir fiha", "hesitate", "j'hesite",
+    ),
     "discount": (
         "remise", "reduction", "promo", "discount", "cheaper", "moins cher", "تخفيض", "نقص", "نقصلي", "تنقص",
         "naqes", "n9es", "na9es", "n9ssli", "tn9es", "n9asli", "%", "solde", "rabais",

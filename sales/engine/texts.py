@@ -112,6 +112,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Je peux vous faire {percent} % de remise : {price} DA au lieu de {old} DA.",
         "en": "I can give you {percent}% off: {price} DZD instead of {old} DZD.",
     },
+    "hesitation": {
+        "ar": "ماكاش مشكل! تخلص غير كي توصلك وتشوفها، وإذا ما عجبتكش ما تديهاش. نحجزهالك؟",
+        "arabizi": "Makach mochkil! Tkhalles ghir ki toussel w tchoufha. N7ajzhalek?",
+        "fr": "Pas de souci ! Vous ne payez qu'à la livraison, après avoir vu le produit. Je vous le réserve ?",
+        "en": "No problem! You only pay on delivery, after seeing it. Shall I reserve it for you?",
+    },
     "max_discount": {
         "ar": "هذا أقصى تخفيض نقدر نديرو.",
         "arabizi": "Hada a9sa remise n9der ndirha.",

@@ -179,3 +179,19 @@ def test_a_sellers_own_key_is_used_and_stored_encrypted(server, chat):
     server.script(text_turn("Elles sont à 5 900 DA."))
     chat.say("Combien coûtent les baskets ?")
     assert server.requests[0]["headers"]["authorization"] == "Bearer sk-or-seller-own-key"
+
+
+def test_a_product_the_catalog_does_not_have_is_never_named(server, chat):
+    server.script(text_turn("Nous avons aussi «Veste en cuir» à 5 900 DA."))
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert "Veste" not in reply.text and reply.engine == "openrouter:replaced"
+    server.script(text_turn("Les «Baskets de sport» sont à 5 900 DA."))
+    reply = chat.say("Et les baskets en 42 ?")
+    assert reply.text == "Les Baskets de sport sont à 5 900 DA." and reply.engine == "openrouter"
+
+
+def test_the_answer_follows_the_sellers_languages(server, chat):
+    bot_settings_update(languages=["darija", "fr"])
+    server.script(text_turn("Elles sont à 5 900 DA."))
+    chat.say("How much are the running sneakers?")
+    assert "Réponds en français" in server.requests[0]["body"]["messages"][0]["content"]

@@ -196,3 +196,50 @@ def test_not_understood_twice_hands_off_to_the_seller(shop_a, queued, django_cap
         assert "pas bien compris" in chat.say("xqzt vbnm").text
         chat.say("plokij uhyg")
         assert chat.conversation.mode == Conversation.Mode.HUMAN
+
+
+def test_social_proof_and_promotion_end_are_real_figures(shop_a, queued, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sales.models import Product
+    from sales.tests.test_orders import complete_order
+
+    with shop_a.schema():
+        prepare(shop_a, intensity="balanced")
+        Variant.objects.filter(sku="BS-41").update(stock=50)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000b1")
+        reply = chat.say("How much are the running sneakers?")
+        assert "orders for it this week" not in reply.text and "promotion ends" not in reply.text
+        for n in range(3):  # three real orders this week
+            from sales.services.orders import order_confirm
+
+            order_confirm(order=complete_order(shop_a, visitor=f"00000000-0000-4000-8000-00000000010{n}"))
+        Product.objects.filter(code="basket").update(promotion_ends_at=timezone.now() + dt.timedelta(days=3))
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000b2")
+        reply = chat.say("How much are the running sneakers?")
+        assert "3 orders for it this week." in reply.text and "The promotion ends on" in reply.text
+        bot_settings_update(intensity="gentle")
+        from sales.selectors import bot_settings_forget
+
+        bot_settings_forget()
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000b3")
+        reply = chat.say("How much are the running sneakers?")
+        assert "orders for it this week" not in reply.text and "promotion ends" not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("je vais réfléchir", "Vous ne payez qu'à la livraison"),
+        ("nchouf w nrodlek", "Tkhalles ghir ki toussel"),
+        ("I'll think about it", "You only pay on delivery"),
+    ],
+)
+def test_hesitation_gets_a_soft_close(shop_a, queued, django_capture_on_commit_callbacks, text, expected):
+    with shop_a.schema():
+        prepare(shop_a)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        chat.say("Combien coûtent les baskets ?")
+        assert expected in chat.say(text).text
