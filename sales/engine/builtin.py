@@ -151,8 +151,16 @@ class Answer:
         self.quick_replies: list[str] = []
         self.cards: list[ProductCard] = []
         self.handoff = False
+        self.asked = False  # a question to the customer is in the answer already
+
+    QUESTIONS = frozenset(
+        {"which", "which_wilaya", "ask_variant", "ask_items", "ask_customer_name", "ask_phone", "ask_wilaya",
+         "ask_commune", "ask_address", "ask_delivery_type", "bad_phone", "bad_commune", "change_what", "summary",
+         "hesitation"}
+    )  # fmt: skip
 
     def say(self, key: str, **values: object) -> None:
+        self.asked = self.asked or key in self.QUESTIONS
         self.lines.append(say(key, self.language, **values))
 
     def reply(self) -> EngineReply:
@@ -540,7 +548,7 @@ class BuiltinEngine:
         """Ask for the first missing detail, or sum the order up and ask for confirmation."""
         if order.status not in (Order.Status.DRAFT, Order.Status.AWAITING):
             return
-        if any(line for line in turn.lines if line.endswith("?") or line.endswith("؟")):
+        if turn.asked:
             return  # a question is already asked (a variant, a commune again...)
         missing = order_missing(order)
         language = turn.language

@@ -243,3 +243,26 @@ def test_hesitation_gets_a_soft_close(shop_a, queued, django_capture_on_commit_c
         chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
         chat.say("Combien coûtent les baskets ?")
         assert expected in chat.say(text).text
+
+
+def test_details_given_out_of_order_are_kept_and_each_question_is_asked_once(
+    shop_a, queued, django_capture_on_commit_callbacks
+):
+    with shop_a.schema():
+        prepare(shop_a)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        chat.say("ch7al sabat?")
+        reply = chat.say("nheb ncommandi")
+        assert reply.text.count("Ana taille/couleur") == 1
+        reply = chat.say("0661234567, wahran es senia, l dar")  # not the size yet
+        assert reply.text.count("Ana taille/couleur") == 1
+        order = Order.objects.get()
+        assert (str(order.phone), order.wilaya, order.commune, order.delivery_type) == (
+            "+213661234567", 31, "Es Senia", "home",
+        )  # fmt: skip
+        assert "B ism chkoun" in chat.say("42").text  # the size; then the name, the one thing left but the address
+        assert "adresse" in chat.say("Amina Kaci").text
+        reply = chat.say("hay el badr 12")
+        assert "Total: 6 800 DA" in reply.text  # 5 900 + 900 home delivery to Oran
+        assert "confirmée" in chat.say("wah").text
+        assert Order.objects.get().status == "confirmed"
