@@ -447,7 +447,29 @@ def conversation_hand_back(*, conversation: Conversation) -> Conversation:
         _set_mode(conversation, Conversation.Mode.BOT, reason="")
         with override(settings.LANGUAGE_CODE):
             _system_message(conversation, _("The bot answers again."))
+        _learn_from_seller(conversation)
     return conversation
+
+
+def _learn_from_seller(conversation: Conversation) -> None:
+    """The seller's answers during a handoff are the most valuable: learn from them, order or
+    not, once the conversation goes back to the bot."""
+    if conversation.is_sandbox or not conversation.messages.filter(author=Message.Author.SELLER).exists():
+        return
+    from learning.tasks import enqueue_extraction
+
+    schema, conversation_id = current_schema(), conversation.pk
+    transaction.on_commit(lambda: enqueue_extraction(schema, conversation_id, sellers_only=True))
+
+
+def conversation_mark_example(*, conversation: Conversation) -> None:
+    """The seller marks a conversation as a good example: learn from all of it."""
+    from learning.tasks import enqueue_extraction
+
+    if conversation.is_sandbox:
+        raise ValidationError(_("This is a test conversation."))
+    schema, conversation_id = current_schema(), conversation.pk
+    transaction.on_commit(lambda: enqueue_extraction(schema, conversation_id))
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ conversation_patterns = (
         path("<int:pk>/reply/", views.conversation_reply_view, name="reply"),
         path("<int:pk>/take-over/", views.conversation_take_over_view, name="take_over"),
         path("<int:pk>/hand-back/", views.conversation_hand_back_view, name="hand_back"),
+        path("<int:pk>/example/", views.conversation_example_view, name="example"),
     ],
     "conversations",
 )

@@ -14,6 +14,7 @@ from conversations.models import Conversation
 from conversations.selectors import conversation_list, message_payload, thread_messages
 from conversations.services import (
     conversation_hand_back,
+    conversation_mark_example,
     conversation_mark_read,
     conversation_take_over,
     message_send_by_seller,
@@ -67,6 +68,13 @@ def conversation_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
 def conversation_take_over_view(request: HttpRequest, pk: int) -> HttpResponse:
     conversation_take_over(conversation=get_object_or_404(Conversation, pk=pk), member_id=int(request.user.pk or 0))
     messages.success(request, _("You answer this conversation; the bot stays quiet."))
+    return redirect("conversations:detail", pk=pk)
+
+
+@require_POST
+def conversation_example_view(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation_mark_example(conversation=get_object_or_404(Conversation, pk=pk))
+    messages.success(request, _("Thanks: the bot will learn from this conversation once you review it."))
     return redirect("conversations:detail", pk=pk)
 
 

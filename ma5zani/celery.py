@@ -39,6 +39,7 @@ TASK_ROUTES: dict[str, Queue] = {
     "sales.tasks.catalog_import_task": Queue.IMPORTS,
     "sales.tasks.sweep_catalog_imports": Queue.PERIODIC,
     "sales.tasks.remind_abandoned_drafts": Queue.PERIODIC,
+    "learning.tasks.extract_knowledge_task": Queue.LEARNING,
 }
 
 app = CeleryApp("ma5zani")

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from conversations.urls import conversation_patterns
+from learning.urls import knowledge_patterns
 from ma5zani.admin_sites import seller_admin
 from sales import views as sales_views
 from sales.urls import catalog_patterns, order_patterns, settings_patterns
@@ -20,6 +21,7 @@ urlpatterns = [
     path("dashboard/settings/", include(settings_patterns)),
     path("dashboard/conversations/", include(conversation_patterns)),
     path("dashboard/orders/", include(order_patterns)),
+    path("dashboard/knowledge/", include(knowledge_patterns)),
     path("accounts/handoff/", seller_views.handoff, name="seller_handoff"),
     path("accounts/", include("allauth.urls")),
     path("admin/", seller_admin.urls),

@@ -191,6 +191,17 @@ class BuiltinEngine:
         language = answer_language(language, context.languages)
         turn = Answer(context, language, intents)
 
+        # An answer the seller approved beats a generic one (not while details are being asked).
+        if expecting is None or expecting == "items":
+            from learning.services import knowledge_answer_for
+
+            entry = knowledge_answer_for(text, language)
+            if entry is not None:
+                turn.lines.append(entry.answer)
+                if order is not None:
+                    self._next_step(turn, order)
+                return turn.reply()
+
         if order is not None and order.status == Order.Status.AWAITING:
             if "yes" in intents and "no" not in intents:
                 return self._confirm(turn, order)

@@ -80,6 +80,17 @@ def _is_catalog_name(name: str) -> bool:
     return False
 
 
+def _seller_said(value: int) -> bool:
+    """An amount the seller wrote in an approved answer (a free-delivery threshold...)."""
+    from learning.models import KnowledgeEntry
+
+    spellings = {str(value), f"{value:,}".replace(",", " "), f"{value:,}".replace(",", "."), f"{value:,}"}
+    query = Q()
+    for spelling in spellings:
+        query |= Q(answer__contains=spelling)
+    return KnowledgeEntry.objects.filter(query, status=KnowledgeEntry.Status.APPROVED).exists()
+
+
 def unmark(text: str) -> str:
     return PRODUCT_MARK.sub(lambda match: match.group(1), text)
 
@@ -103,7 +114,7 @@ def violations(text: str, *, max_discount: int, conversation_id: int) -> list[Vi
         fees = DeliveryRate.objects.filter(is_served=True).values_list("home_fee", "desk_fee")
         allowed |= {fee for pair in fees for fee in pair if fee is not None}
         for value in prices:
-            if value not in allowed and not _catalog_allows(value, max_discount):
+            if value not in allowed and not _catalog_allows(value, max_discount) and not _seller_said(value):
                 found.append(Violation("price", str(value)))
     return found
 

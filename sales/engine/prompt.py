@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from learning.services import knowledge_for_prompt
 from sales.engine.base import EngineContext
 from sales.engine.builtin import FEW_LEFT, INTENSITY, match_products
 from sales.engine.language import answer_language, detect_language
@@ -110,6 +111,7 @@ def build_messages(context: EngineContext) -> tuple[list[dict[str, Any]], str]:
     facts = {
         "products": [product_facts(p, urgency=rules.urgency) for p in relevant_products(context)],
         "open_order": order_facts(order_open_for(context.conversation_id)),
+        "shop_answers": knowledge_for_prompt(context.text, language),
         "customer": {
             "name": context.customer_name,
             "returning": bool(context.past_orders),

@@ -352,6 +352,11 @@ def order_confirm(*, order: Order, by: str = By.CUSTOMER, member_id: int | None 
         from conversations.models import Customer
 
         Customer.objects.filter(pk=locked.customer_id, phone="").update(phone=locked.phone)
+    if locked.conversation_id and not locked.is_test:  # a conversation that sold: learn from it
+        from learning.tasks import enqueue_extraction
+
+        schema, conversation_id = current_schema(), locked.conversation_id
+        transaction.on_commit(lambda: enqueue_extraction(schema, conversation_id))
     transaction.on_commit(lambda: _publish(locked))
     return locked
 

@@ -1,0 +1,65 @@
+"""What the bot learns: question-and-answer entries, reviewed by people. Tenant schema."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class KnowledgeEntry(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    class Origin(models.TextChoices):
+        BOT = "bot", _("Learned from the bot's answers")
+        SELLER = "seller", _("Learned from your answers")
+        MANUAL = "manual", _("Written by you")
+
+    question = models.TextField(_("question"))
+    answer = models.TextField(_("answer"))
+    language = models.CharField(_("language"), max_length=16)  # ar, arabizi, fr, en
+    # The question's words as the matching sees them (sales.engine.language.search_terms).
+    question_key = models.CharField(max_length=400, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    origin = models.CharField(_("origin"), max_length=8, choices=Origin.choices, default=Origin.BOT)
+    count = models.PositiveIntegerField(_("times seen"), default=1)
+    times_used = models.PositiveIntegerField(_("times used"), default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # A platform user (public schema): a plain id.
+    reviewed_by_id = models.BigIntegerField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-count", "-created_at"]
+        verbose_name = _("knowledge entry")
+        verbose_name_plural = _("knowledge entries")
+        indexes = [
+            models.Index(fields=["status", "language"], name="knowledge_status_language"),
+            GinIndex(fields=["question_key"], opclasses=["gin_trgm_ops"], name="knowledge_question_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+
+class KnowledgeSource(models.Model):
+    """A conversation an entry was learned from, with the excerpt shown to reviewers."""
+
+    entry = models.ForeignKey(KnowledgeEntry, on_delete=models.CASCADE, related_name="sources")
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.SET_NULL, null=True, related_name="knowledge_sources"
+    )
+    excerpt = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["entry", "conversation"], name="one_source_per_conversation")]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} ← {self.conversation_id}"

@@ -1,0 +1,152 @@
+"""Learning Q&A from conversations that sold and from the seller's answers, reviewed by people,
+then used by the bot."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from conversations.models import Conversation
+from conversations.services import conversation_hand_back, conversation_take_over, message_send_by_seller
+from learning.models import KnowledgeEntry
+from learning.services import knowledge_extract, knowledge_review
+from sales.tests.test_sales_conversations import Chat, prepare
+
+pytestmark = pytest.mark.django_db
+
+SHIPPING_QUESTION = "Est-ce que la livraison est gratuite ?"
+SHIPPING_ANSWER = "Oui : la livraison est offerte dès 10 000 DA d'achat, partout en Algérie."
+
+
+@pytest.fixture
+def extractions(monkeypatch) -> list[tuple[int, bool]]:
+    """What was sent to the learning queue (the tests run the extraction by hand)."""
+    sent: list[tuple[int, bool]] = []
+    monkeypatch.setattr(
+        "learning.tasks.enqueue_extraction",
+        lambda schema, conversation_id, sellers_only=False: sent.append((conversation_id, sellers_only)),
+    )
+    return sent
+
+
+def sold_conversation(chat: Chat) -> None:
+    for text in [
+        "Bonjour", "Combien coûtent les baskets ?", "Vous livrez à Oran ?", "Je veux commander en 41",
+        "Karim Benali", "0550 12 34 56", "Alger", "Bab Ezzouar", "Cité 200 logements, bt 4", "à domicile", "oui",
+    ]:  # fmt: skip
+        chat.say(text)
+
+
+def seller_answers(chat: Chat, shop, question: str, answer: str) -> Conversation:
+    chat.say(question)
+    conversation = chat.conversation
+    with chat.capture(execute=True):
+        conversation_take_over(conversation=conversation, member_id=shop.owner.pk)
+        message_send_by_seller(conversation=conversation, member_id=shop.owner.pk, text=answer)
+        conversation_hand_back(conversation=Conversation.objects.get(pk=conversation.pk))
+    return conversation
+
+
+def test_an_order_conversation_yields_pending_entries_without_personal_data(
+    shop_a, queued, django_capture_on_commit_callbacks, extractions
+):
+    with shop_a.schema():
+        prepare(shop_a)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        sold_conversation(chat)
+        assert extractions == [(chat.conversation.pk, False)]  # the confirmation asked for it
+        assert knowledge_extract(chat.conversation.pk) >= 2
+        entries = list(KnowledgeEntry.objects.all())
+        questions = {entry.question for entry in entries}
+        assert {"Combien coûtent les baskets ?", "Vous livrez à Oran ?"} <= questions
+        assert all(entry.status == "pending" and entry.language == "fr" for entry in entries)
+        every_text = " ".join(f"{e.question} {e.answer}" for e in entries)
+        for personal in ("Karim", "0550", "550123456", "Cité 200", "Bab Ezzouar", "#0", "5 910", "6 500"):
+            assert personal not in every_text
+        assert entries[0].sources.get().conversation_id == chat.conversation.pk
+        # The same conversation learned again counts nothing twice.
+        knowledge_extract(chat.conversation.pk)
+        assert KnowledgeEntry.objects.count() == len(entries) and {e.count for e in KnowledgeEntry.objects.all()} == {1}
+
+
+def test_approving_a_sellers_answer_changes_what_the_bot_says_to_a_new_customer(
+    shop_a, queued, django_capture_on_commit_callbacks, extractions
+):
+    with shop_a.schema():
+        prepare(shop_a)
+        first = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000f1")
+        conversation = seller_answers(first, shop_a, SHIPPING_QUESTION, SHIPPING_ANSWER)
+        assert extractions == [(conversation.pk, True)]  # learned from the seller, no order needed
+        knowledge_extract(conversation.pk, sellers_only=True)
+        entry = KnowledgeEntry.objects.get()
+        assert (entry.question, entry.answer, entry.origin, entry.status) == (
+            SHIPPING_QUESTION, SHIPPING_ANSWER, "seller", "pending",
+        )  # fmt: skip
+        second = Chat(
+            shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000f2"
+        )
+        assert SHIPPING_ANSWER not in second.say("Est ce que la livraison est gratuite?").text  # pending: unused
+    page = shop_a.client().post(reverse("knowledge:bulk"), {"approve_one": entry.pk})
+    assert page.status_code == 302
+    with shop_a.schema():
+        third = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000f3")
+        assert SHIPPING_ANSWER in third.say("est ce que la livraison est gratuite ?").text
+        entry.refresh_from_db()
+        assert entry.status == "approved" and entry.reviewed_by_id == shop_a.owner.pk and entry.times_used == 1
+
+
+def test_a_dismissed_question_never_returns_as_pending(shop_a, queued, django_capture_on_commit_callbacks, extractions):
+    with shop_a.schema():
+        prepare(shop_a)
+        one = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000d1")
+        knowledge_extract(seller_answers(one, shop_a, SHIPPING_QUESTION, "Non.").pk)
+        entry = KnowledgeEntry.objects.get()
+        knowledge_review(entries=[entry], status="dismissed", reviewer_id=1)
+        two = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000d2")
+        knowledge_extract(seller_answers(two, shop_a, "Est ce que la livraison est gratuite ?", "Non, 600 DA.").pk)
+        assert KnowledgeEntry.objects.count() == 1
+        entry.refresh_from_db()
+        assert entry.status == "dismissed" and entry.count == 2 and entry.sources.count() == 2
+
+
+def test_review_page_filters_edits_and_bulk_actions_stay_within_the_seller(
+    shop_a, shop_b, queued, django_capture_on_commit_callbacks, extractions
+):
+    with shop_a.schema():
+        prepare(shop_a)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        sold_conversation(chat)
+        knowledge_extract(chat.conversation.pk)
+        ids = list(KnowledgeEntry.objects.values_list("pk", flat=True))
+    client = shop_a.client()
+    page = client.get(reverse("knowledge:list")).content.decode()
+    assert "Combien coûtent les baskets ?" in page and "Where it comes from" in page
+    assert "Combien" not in client.get(reverse("knowledge:list"), {"language": "en"}).content.decode()
+    client.post(reverse("knowledge:edit", args=[ids[0]]), {"question": "Prix des baskets ?", "answer": "5 900 DA."})
+    client.post(reverse("knowledge:bulk"), {"entry": ids[1:], "action": "dismissed"})
+    client.post(
+        reverse("knowledge:create"), {"question": "Retour possible ?", "answer": "Oui, sous 7 jours.", "language": "fr"}
+    )
+    with shop_a.schema():
+        edited = KnowledgeEntry.objects.get(pk=ids[0])
+        assert (edited.question, edited.status) == ("Prix des baskets ?", "approved")
+        assert set(KnowledgeEntry.objects.filter(pk__in=ids[1:]).values_list("status", flat=True)) == {"dismissed"}
+        assert KnowledgeEntry.objects.get(origin="manual").status == "approved"
+    # Another seller sees none of it and cannot act on it.
+    other = shop_b.client()
+    assert "Prix des baskets" not in other.get(reverse("knowledge:list"), {"status": "all"}).content.decode()
+    assert other.get(reverse("knowledge:edit", args=[ids[0]])).status_code == 404
+    other.post(reverse("knowledge:bulk"), {"entry": ids, "action": "dismissed"})
+    with shop_a.schema():
+        assert KnowledgeEntry.objects.get(pk=ids[0]).status == "approved"
+
+
+def test_customer_text_is_shown_as_text_on_the_review_page(
+    shop_a, queued, django_capture_on_commit_callbacks, extractions
+):
+    with shop_a.schema():
+        prepare(shop_a)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        knowledge_extract(seller_answers(chat, shop_a, "<script>alert(1)</script> c'est quoi ?", "Rien.").pk)
+    page = shop_a.client().get(reverse("knowledge:list")).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page

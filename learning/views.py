@@ -1,0 +1,114 @@
+"""The seller's review of what the bot learned: pending entries with their source excerpt;
+approve, edit then approve, dismiss, in bulk too; filters; manual entries."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from learning.models import KnowledgeEntry
+from learning.services import knowledge_create_manual, knowledge_edit, knowledge_review
+
+LANGUAGES = [("ar", "العربية / الدارجة"), ("arabizi", "Darija (Arabizi)"), ("fr", "Français"), ("en", "English")]
+
+
+def knowledge_page(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", KnowledgeEntry.Status.PENDING)
+    if status not in KnowledgeEntry.Status.values and status != "all":
+        status = KnowledgeEntry.Status.PENDING
+    language = request.GET.get("language", "")
+    entries = KnowledgeEntry.objects.prefetch_related("sources")
+    if status != "all":
+        entries = entries.filter(status=status)
+    if language in dict(LANGUAGES):
+        entries = entries.filter(language=language)
+    page = Paginator(entries.order_by("-count", "-created_at"), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "learning/knowledge.html",
+        {
+            "page": page,
+            "status": status,
+            "language": language,
+            "statuses": KnowledgeEntry.Status.choices,
+            "language_choices": LANGUAGES,
+            "pending": KnowledgeEntry.objects.filter(status=KnowledgeEntry.Status.PENDING).count(),
+        },
+    )
+
+
+@require_POST
+def knowledge_bulk(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("entry") if value.isdigit()]
+    action = request.POST.get("action", "")
+    for one, status in (
+        ("approve_one", KnowledgeEntry.Status.APPROVED),
+        ("dismiss_one", KnowledgeEntry.Status.DISMISSED),
+    ):
+        if request.POST.get(one, "").isdigit():  # the button of one entry
+            ids, action = [int(request.POST[one])], status
+    try:
+        changed = knowledge_review(
+            entries=KnowledgeEntry.objects.filter(pk__in=ids), status=action, reviewer_id=int(request.user.pk or 0)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(count)d entries updated.") % {"count": changed})
+    target = request.POST.get("next", "")
+    return redirect(
+        target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "knowledge:list"
+    )
+
+
+def knowledge_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(KnowledgeEntry, pk=pk)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            knowledge_edit(
+                entry=entry,
+                question=request.POST.get("question", ""),
+                answer=request.POST.get("answer", ""),
+                reviewer_id=int(request.user.pk or 0),
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, _("Entry saved and approved."))
+            return redirect("knowledge:list")
+    return render(
+        request,
+        "learning/knowledge_edit.html",
+        {"entry": entry, "errors": errors, "question": request.POST.get("question", entry.question),
+         "answer": request.POST.get("answer", entry.answer)},
+    )  # fmt: skip
+
+
+def knowledge_create_view(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            knowledge_create_manual(
+                question=request.POST.get("question", ""),
+                answer=request.POST.get("answer", ""),
+                language=request.POST.get("language", ""),
+                reviewer_id=int(request.user.pk or 0),
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, _("Entry added: the bot uses it now."))
+            return redirect("knowledge:list")
+    return render(
+        request,
+        "learning/knowledge_edit.html",
+        {"entry": None, "errors": errors, "language_choices": LANGUAGES, "question": request.POST.get("question", ""),
+         "answer": request.POST.get("answer", ""), "language": request.POST.get("language", "fr")},
+    )  # fmt: skip
