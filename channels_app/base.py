@@ -35,6 +35,9 @@ class InboundMessage:
     text: str
     timestamp: dt.datetime
     sender_name: str = ""
+    # The sender's number in E.164 when the channel knows it (WhatsApp): a new identity of a
+    # known number joins that customer.
+    sender_phone: str = ""
     media: tuple[InboundMedia, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
 

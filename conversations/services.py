@@ -31,6 +31,7 @@ from django.utils.translation import override
 
 from channels_app.base import DeliveryError, InboundMessage, OutboundMessage, adapter_for
 from channels_app.selectors import channel_account_cached
+from conversations.customers import customer_summary
 from conversations.handoff import wants_a_person
 from conversations.models import ChannelIdentity, Conversation, Customer, DeliveryAttempt, Message
 from conversations.selectors import (
@@ -92,7 +93,11 @@ def _identity_for(inbound: InboundMessage) -> ChannelIdentity:
         return identity
     try:
         with transaction.atomic():
-            customer = Customer.objects.create(name=inbound.sender_name[:200])
+            from conversations.customers import customer_by_phone
+
+            customer = customer_by_phone(inbound.sender_phone) or Customer.objects.create(
+                name=inbound.sender_name[:200], phone=inbound.sender_phone
+            )
             return ChannelIdentity.objects.create(customer=customer, display_name=inbound.sender_name[:200], **lookup)
     except IntegrityError:  # created meanwhile by a concurrent delivery
         return ChannelIdentity.objects.select_related("customer").get(**lookup)
@@ -214,6 +219,7 @@ def _engine_context(
         customer_id=conversation.customer_id,
         past_orders=customer_past_orders(conversation.customer_id),
         languages=tuple(row.languages),
+        customer_summary=customer_summary(conversation.customer_id),
     )
 
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from conversations.customer_urls import customer_patterns
 from conversations.urls import conversation_patterns
 from learning.urls import knowledge_patterns
 from ma5zani.admin_sites import seller_admin
@@ -22,6 +23,7 @@ urlpatterns = [
     path("dashboard/conversations/", include(conversation_patterns)),
     path("dashboard/orders/", include(order_patterns)),
     path("dashboard/knowledge/", include(knowledge_patterns)),
+    path("dashboard/customers/", include(customer_patterns)),
     path("accounts/handoff/", seller_views.handoff, name="seller_handoff"),
     path("accounts/", include("allauth.urls")),
     path("admin/", seller_admin.urls),

@@ -34,7 +34,11 @@ class EngineContext:
     customer_id: int | None = None
     returning_customer: bool = False
     past_orders: int = 0
-    languages: tuple[str, ...] = ()  # the seller's languages (BotSettings.languages); empty: all
+    languages: tuple[str, ...] = ()
+    # A returning customer's short summary (conversations.customers.customer_summary).
+    customer_summary: dict[str, object] = field(
+        default_factory=dict
+    )  # the seller's languages (BotSettings.languages); empty: all
 
     @property
     def text(self) -> str:

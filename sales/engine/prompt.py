@@ -116,6 +116,7 @@ def build_messages(context: EngineContext) -> tuple[list[dict[str, Any]], str]:
             "name": context.customer_name,
             "returning": bool(context.past_orders),
             "past_orders": context.past_orders,
+            **context.customer_summary,
         },
     }
     messages: list[dict[str, Any]] = [

@@ -82,15 +82,36 @@ def order_draft_for(*, conversation: Any) -> Order:
     order = order_open_for(conversation.pk)
     if order is not None:
         return order
+    # A returning customer's details are those of their last order (shown in the summary, where
+    # the customer confirms or changes them).
+    last = (
+        Order.objects.filter(
+            customer_id=conversation.customer_id,
+            is_test=False,
+            status__in=[Status.CONFIRMED, Status.SHIPPED, Status.DELIVERED],
+        )
+        .order_by("-confirmed_at", "-pk")
+        .first()
+        if conversation.customer_id and not conversation.is_sandbox
+        else None
+    )
+    remembered = (
+        {
+            "customer_name": last.customer_name, "phone": last.phone, "wilaya": last.wilaya,
+            "commune": last.commune, "address": last.address, "delivery_type": last.delivery_type,
+        }
+        if last is not None
+        else {"customer_name": (conversation.customer.name or "")[:200] if conversation.customer_id else ""}
+    )  # fmt: skip
     try:
         with transaction.atomic():
             order = Order.objects.create(
                 conversation=conversation,
                 customer_id=conversation.customer_id,
                 channel=conversation.channel,
-                customer_name=(conversation.customer.name or "")[:200] if conversation.customer_id else "",
                 created_by=Order.CreatedBy.BOT,
                 is_test=conversation.is_sandbox,
+                **remembered,
             )
             _record(order, "", by=By.BOT)
     except IntegrityError:  # created meanwhile by another reply
@@ -349,9 +370,12 @@ def order_confirm(*, order: Order, by: str = By.CUSTOMER, member_id: int | None 
 
         Conversation.objects.filter(pk=locked.conversation_id).update(sales_stage=Conversation.Stage.ORDERED)
     if locked.customer_id and locked.phone and not locked.is_test:
-        from conversations.models import Customer
+        from conversations.customers import customer_recognize
 
-        Customer.objects.filter(pk=locked.customer_id, phone="").update(phone=locked.phone)
+        # The same number on another channel: the same customer from now on.
+        locked.customer = customer_recognize(
+            customer_id=locked.customer_id, phone=str(locked.phone), name=locked.customer_name
+        )
     if locked.conversation_id and not locked.is_test:  # a conversation that sold: learn from it
         from learning.tasks import enqueue_extraction
 
