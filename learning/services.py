@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from learning.models import KnowledgeEntry, KnowledgeSource
+from review.services import pending_forget, pending_sync
 from sales.engine.language import detect_language, normalize, search_terms
 from sales.engine.lexicon import intents_of
 from sales.geo import PHONE_IN_TEXT
@@ -183,6 +184,7 @@ def knowledge_learn(pair: Pair, *, conversation_id: int | None) -> tuple[Knowled
                 KnowledgeSource.objects.create(entry=entry, conversation_id=conversation_id, excerpt=pair.excerpt)
         except IntegrityError:
             pass  # this conversation is a source already
+    pending_sync(entry)
     return entry, created
 
 
@@ -220,11 +222,13 @@ def knowledge_review(*, entries: Iterable[KnowledgeEntry], status: str, reviewer
     if status not in (KnowledgeEntry.Status.APPROVED, KnowledgeEntry.Status.DISMISSED):
         raise ValidationError(_("Unknown review action."))
     ids = [entry.pk for entry in entries]
-    return (
+    changed = (
         KnowledgeEntry.objects.filter(pk__in=ids)
         .exclude(status=status)
         .update(status=status, reviewed_by_id=reviewer_id, reviewed_at=timezone.now(), updated_at=timezone.now())
     )
+    pending_forget(ids)
+    return changed
 
 
 @transaction.atomic
@@ -239,6 +243,7 @@ def knowledge_edit(
             KnowledgeEntry.Status.APPROVED, reviewer_id, timezone.now(),
         )  # fmt: skip
     entry.save()
+    pending_sync(entry)
     return entry
 
 

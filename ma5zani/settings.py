@@ -62,6 +62,7 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "health_check",
+    "review",
 ]
 
 TENANT_APPS = [

@@ -63,3 +63,8 @@ def seller_name_cached(schema_name: str) -> str:
         name = Seller.objects.filter(schema_name=schema_name).values_list("name", flat=True).first() or ""
         cached = _names[schema_name] = (now + 60, name)
     return cached[1]
+
+
+def seller_id_for_schema(schema_name: str) -> int | None:
+    """The id of the seller of a schema (None for the public and template ones)."""
+    return Seller.objects.filter(schema_name=schema_name).values_list("pk", flat=True).first()

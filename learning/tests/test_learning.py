@@ -150,3 +150,44 @@ def test_customer_text_is_shown_as_text_on_the_review_page(
         knowledge_extract(seller_answers(chat, shop_a, "<script>alert(1)</script> c'est quoi ?", "Rien.").pk)
     page = shop_a.client().get(reverse("knowledge:list")).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+
+
+def test_staff_see_pending_entries_of_every_seller_in_one_admin_list(
+    shop_a, shop_b, queued, django_capture_on_commit_callbacks, extractions, django_user_model
+):
+    from review.models import PendingKnowledge
+
+    for shop, answer in ((shop_a, "Oui, dès 10 000 DA."), (shop_b, "Non, jamais.")):
+        with shop.schema():
+            prepare(shop)
+            chat = Chat(
+                shop,
+                queued,
+                django_capture_on_commit_callbacks,
+                visitor="00000000-0000-4000-8000-00000000000" + shop.seller.slug[0],
+            )
+            knowledge_extract(seller_answers(chat, shop, SHIPPING_QUESTION, answer).pk)
+    assert PendingKnowledge.objects.count() == 2
+    staff = django_user_model.objects.create_superuser(email="staff@ma5zani.test", password="pw-For-tests-1")
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)
+    page = client.get("/admin/review/pendingknowledge/").content.decode()
+    assert "Alpha Shop" in page and "Bravo Shop" in page and "dès 10 000 DA" in page and "Non, jamais." in page
+    # A seller sees only its own, on its own review page.
+    own = shop_a.client().get(reverse("knowledge:list")).content.decode()
+    assert "dès 10 000 DA" in own and "Non, jamais." not in own
+    # Staff approve Alpha's and dismiss Bravo's from the one list, through the sellers' services.
+    alpha = PendingKnowledge.objects.get(seller=shop_a.seller)
+    bravo = PendingKnowledge.objects.get(seller=shop_b.seller)
+    client.post("/admin/review/pendingknowledge/", {"action": "approve", "_selected_action": [alpha.pk]})
+    client.post("/admin/review/pendingknowledge/", {"action": "dismiss", "_selected_action": [bravo.pk]})
+    assert not PendingKnowledge.objects.exists()
+    with shop_a.schema():
+        assert (
+            KnowledgeEntry.objects.get().status == "approved"
+            and KnowledgeEntry.objects.get().reviewed_by_id == staff.pk
+        )
+    with shop_b.schema():
+        assert KnowledgeEntry.objects.get().status == "dismissed"
