@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from learning.csv_io import MAX_BYTES, knowledge_csv_rows, knowledge_import
 from learning.models import KnowledgeEntry
 from learning.services import knowledge_create_manual, knowledge_edit, knowledge_review
 
@@ -112,3 +114,32 @@ def knowledge_create_view(request: HttpRequest) -> HttpResponse:
         {"entry": None, "errors": errors, "language_choices": LANGUAGES, "question": request.POST.get("question", ""),
          "answer": request.POST.get("answer", ""), "language": request.POST.get("language", "fr")},
     )  # fmt: skip
+
+
+def knowledge_export(request: HttpRequest) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        knowledge_csv_rows(KnowledgeEntry.objects.order_by("language", "-count").iterator(chunk_size=500)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="answers-{timezone.localtime():%Y%m%d-%H%M}.csv"'
+    return response
+
+
+@require_POST
+def knowledge_import_view(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a CSV file."))
+        return redirect("knowledge:list")
+    try:
+        result = knowledge_import(upload.read(MAX_BYTES + 1), reviewer_id=int(request.user.pk or 0))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("knowledge:list")
+    messages.success(
+        request,
+        _("%(created)d answers added, %(updated)d updated.") % {"created": result.created, "updated": result.updated},
+    )
+    for number, error in result.errors[:20]:
+        messages.error(request, _("Line %(number)d: %(error)s") % {"number": number, "error": error})
+    return redirect("knowledge:list")

@@ -191,3 +191,29 @@ def test_staff_see_pending_entries_of_every_seller_in_one_admin_list(
         )
     with shop_b.schema():
         assert KnowledgeEntry.objects.get().status == "dismissed"
+
+
+def test_entries_round_trip_through_csv_and_bad_lines_are_reported(shop_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = shop_a.client()
+    data = (
+        "question,answer,language\n"
+        "Retour possible ?,Oui sous 7 jours.,fr\n"
+        "Do you deliver on Friday?,No: Saturday to Thursday.,en\n"
+        "=HYPERLINK(1),bad language,xx\n"
+        ",no question,fr\n"
+    ).encode()
+    response = client.post(
+        reverse("knowledge:import"), {"file": SimpleUploadedFile("a.csv", data, "text/csv")}, follow=True
+    )
+    page = response.content.decode()
+    assert "2 answers added, 0 updated." in page and "Line 4:" in page and "Line 5:" in page
+    with shop_a.schema():
+        assert set(KnowledgeEntry.objects.values_list("status", "origin")) == {("approved", "manual")}
+        assert KnowledgeEntry.objects.count() == 2
+    again = b"question,answer,language\nRetour possible ?,Oui sous 14 jours.,fr\n"
+    client.post(reverse("knowledge:import"), {"file": SimpleUploadedFile("b.csv", again, "text/csv")})
+    exported = b"".join(client.get(reverse("knowledge:export")).streaming_content).decode()
+    assert exported.startswith("\ufeffquestion,answer,language,status") and "Oui sous 14 jours." in exported
+    assert exported.count("\n") == 3  # the header and two entries: the second import updated
