@@ -198,12 +198,12 @@ def test_entries_round_trip_through_csv_and_bad_lines_are_reported(shop_a):
 
     client = shop_a.client()
     data = (
-        "question,answer,language\n"
-        "Retour possible ?,Oui sous 7 jours.,fr\n"
-        "Do you deliver on Friday?,No: Saturday to Thursday.,en\n"
-        "=HYPERLINK(1),bad language,xx\n"
-        ",no question,fr\n"
-    ).encode()
+        b"question,answer,language\n"
+        b"Retour possible ?,Oui sous 7 jours.,fr\n"
+        b"Do you deliver on Friday?,No: Saturday to Thursday.,en\n"
+        b"=HYPERLINK(1),bad language,xx\n"
+        b",no question,fr\n"
+    )
     response = client.post(
         reverse("knowledge:import"), {"file": SimpleUploadedFile("a.csv", data, "text/csv")}, follow=True
     )
