@@ -195,7 +195,13 @@ def knowledge_extract(conversation_id: int, *, sellers_only: bool = False) -> in
     conversation = Conversation.objects.select_related("customer").filter(pk=conversation_id).first()
     if conversation is None or conversation.is_sandbox:
         return 0
-    pairs = extract_pairs(conversation, sellers_only=sellers_only)
+    pairs = None
+    if not sellers_only:  # the seller's own answers are taken as they are
+        from learning.extractors import openrouter_pairs
+
+        pairs = openrouter_pairs(conversation)
+    if pairs is None:
+        pairs = extract_pairs(conversation, sellers_only=sellers_only)
     for pair in pairs:
         knowledge_learn(pair, conversation_id=conversation.pk)
     return len(pairs)

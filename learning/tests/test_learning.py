@@ -217,3 +217,50 @@ def test_entries_round_trip_through_csv_and_bad_lines_are_reported(shop_a):
     exported = b"".join(client.get(reverse("knowledge:export")).streaming_content).decode()
     assert exported.startswith("\ufeffquestion,answer,language,status") and "Oui sous 14 jours." in exported
     assert exported.count("\n") == 3  # the header and two entries: the second import updated
+
+
+@pytest.fixture
+def model_server(settings):
+    from sales.tests.chat_server import ChatServer
+
+    server = ChatServer()
+    settings.OPENROUTER_BASE_URL = server.base_url
+    settings.OPENROUTER_API_KEY = "sk-or-platform-test"
+    settings.OPENROUTER_MAX_RETRIES = 0
+    yield server
+    server.stop()
+
+
+def test_the_openrouter_extractor_returns_validated_json_without_personal_data(
+    shop_a, queued, django_capture_on_commit_callbacks, extractions, model_server
+):
+    import json
+
+    from sales.tests.chat_server import text_turn
+
+    with shop_a.schema():
+        prepare(shop_a, intensity="gentle")
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        model_server.default = text_turn("Bonjour !")  # the chat itself (the model answers)
+        for text in ("Bonjour", "Vous livrez à Oran ?"):
+            chat.say(text)
+        pairs = {"pairs": [
+            {"question": "Vous livrez à Oran ?", "answer": "Oui, 900 DA à domicile.", "language": "fr"},
+            {"question": "Mon numéro est 0550 12 34 56, ok ?", "answer": "Noté.", "language": "fr"},
+        ]}  # fmt: skip
+        model_server.requests.clear()
+        model_server.script(text_turn(json.dumps(pairs)))
+        assert knowledge_extract(chat.conversation.pk) == 1
+        body = model_server.requests[0]["body"]
+        assert body["response_format"]["type"] == "json_schema"
+        assert "customer: Vous livrez à Oran ?" in body["messages"][1]["content"]
+        entry = KnowledgeEntry.objects.get()
+        assert (entry.question, entry.answer, entry.status) == (
+            "Vous livrez à Oran ?",
+            "Oui, 900 DA à domicile.",
+            "pending",
+        )
+        # An answer that is not the JSON asked for: the built-in extractor takes over.
+        model_server.script(text_turn("Here are the pairs: none"))
+        assert knowledge_extract(chat.conversation.pk) >= 1
+        assert KnowledgeEntry.objects.count() == 1 and KnowledgeEntry.objects.get().count == 1
