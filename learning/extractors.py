@@ -93,7 +93,7 @@ def openrouter_pairs(conversation: Conversation) -> list[Pair] | None:
                     {"role": "system", "content": prompt_file("extract.txt")},
                     {"role": "user", "content": transcript},
                 ],
-                response_format={  # type: ignore[arg-type]
+                response_format={
                     "type": "json_schema",
                     "json_schema": {"name": "qa_pairs", "strict": True, "schema": SCHEMA},
                 },
