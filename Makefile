@@ -48,6 +48,7 @@ bench: install-dev
 	$(DEVENV) exec -- $(BIN)/python bench/provision.py
 	$(DEVENV) exec -- $(BIN)/python bench/migrate_schemas.py
 	$(DEVENV) exec -- $(BIN)/python bench/sales_engine.py
+	$(DEVENV) exec -- $(BIN)/python bench/learning.py
 
 ## make messages: refresh and compile the Arabic and French translations.
 messages: install-dev

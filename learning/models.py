@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +40,8 @@ class KnowledgeEntry(models.Model):
         verbose_name_plural = _("knowledge entries")
         indexes = [
             models.Index(fields=["status", "language"], name="knowledge_status_language"),
-            GinIndex(fields=["question_key"], opclasses=["gin_trgm_ops"], name="knowledge_question_trgm"),
+            # GiST: the nearest questions by trigram distance come straight from the index.
+            GistIndex(fields=["question_key"], opclasses=["gist_trgm_ops"], name="knowledge_question_trgm"),
         ]
 
     def __str__(self) -> str:

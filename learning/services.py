@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import TrigramDistance
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -140,9 +140,8 @@ def _near(key: str, language: str) -> KnowledgeEntry | None:
         return exact
     candidates = (
         KnowledgeEntry.objects.filter(language=language)
-        .annotate(similarity=TrigramSimilarity("question_key", key))
-        .filter(similarity__gt=0.4)
-        .order_by("-similarity")[:5]
+        .annotate(distance=TrigramDistance("question_key", key))
+        .order_by("distance")[:5]
     )
     for entry in candidates:
         if difflib.SequenceMatcher(None, entry.question_key, key).ratio() >= NEAR_DUPLICATE:
@@ -283,9 +282,8 @@ def knowledge_answer_for(text: str, language: str) -> KnowledgeEntry | None:
         return None
     candidates = (
         KnowledgeEntry.objects.filter(status=KnowledgeEntry.Status.APPROVED, language=language)
-        .annotate(similarity=TrigramSimilarity("question_key", key))
-        .filter(similarity__gt=0.3)
-        .order_by("-similarity")[:5]
+        .annotate(distance=TrigramDistance("question_key", key))
+        .order_by("distance")[:5]
     )
     best = max(candidates, key=lambda e: difflib.SequenceMatcher(None, e.question_key, key).ratio(), default=None)
     if best is None or difflib.SequenceMatcher(None, best.question_key, key).ratio() < ANSWER_MATCH:
@@ -301,8 +299,8 @@ def knowledge_for_prompt(text: str, language: str, limit: int = 3) -> list[dict[
         return []
     entries = (
         KnowledgeEntry.objects.filter(status=KnowledgeEntry.Status.APPROVED, language__in=[language, "fr", "ar"])
-        .annotate(similarity=TrigramSimilarity("question_key", key))
-        .filter(similarity__gt=0.3)
-        .order_by("-similarity")[:limit]
+        .annotate(distance=TrigramDistance("question_key", key))
+        .filter(distance__lt=0.7)  # similarity above 0.3
+        .order_by("distance")[:limit]
     )
     return [{"question": e.question[:300], "answer": e.answer[:600]} for e in entries]
