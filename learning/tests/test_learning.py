@@ -264,3 +264,19 @@ def test_the_openrouter_extractor_returns_validated_json_without_personal_data(
         model_server.script(text_turn("Here are the pairs: none"))
         assert knowledge_extract(chat.conversation.pk) >= 1
         assert KnowledgeEntry.objects.count() == 1 and KnowledgeEntry.objects.get().count == 1
+
+
+def test_a_conversation_marked_as_a_good_example_is_learned_from(
+    shop_a, queued, django_capture_on_commit_callbacks, extractions
+):
+    with shop_a.schema():
+        prepare(shop_a)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        chat.say("Combien coûtent les baskets ?")
+        conversation_id = chat.conversation.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = shop_a.client().post(reverse("conversations:example", args=[conversation_id]))
+    assert response.status_code == 302 and extractions == [(conversation_id, False)]
+    with shop_a.schema():
+        assert knowledge_extract(conversation_id) == 1
+        assert KnowledgeEntry.objects.get().question == "Combien coûtent les baskets ?"
