@@ -64,3 +64,17 @@ def progress(done: int, total: int, label: str) -> None:
     print(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
     if done >= total:
         print(flush=True)
+
+
+def bench_seller(slug: str, name: str):  # type: ignore[no-untyped-def]
+    """The benchmark database's shared schemas migrated, and the seller `slug` (made once)."""
+    from django.core.management import call_command
+
+    from sellers.models import Seller
+    from sellers.services import public_tenant_ensure, seller_provision, template_tenant_ensure
+
+    print(f"Preparing the bench seller {slug}…", flush=True)
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    public_tenant_ensure()
+    template_tenant_ensure()
+    return Seller.objects.filter(slug=slug).first() or seller_provision(name=name, slug=slug, owner=None)

@@ -16,7 +16,7 @@ import random
 import statistics
 import time
 
-from common import django_setup, progress, use_bench_database
+from common import bench_seller, django_setup, progress, use_bench_database
 
 SLUG = "bench-learning"
 QUESTIONS = [
@@ -38,7 +38,6 @@ def main() -> None:
 
     name = use_bench_database()
     django_setup()
-    from django.core.management import call_command
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
@@ -46,14 +45,9 @@ def main() -> None:
     from conversations.models import ChannelIdentity, Conversation, Customer, Message
     from learning.models import KnowledgeEntry
     from learning.services import extract_pairs, knowledge_answer_for, question_key
-    from sellers.models import Seller
-    from sellers.services import public_tenant_ensure, seller_provision, template_tenant_ensure
 
-    print(f"Database {name}: preparing the bench seller…", flush=True)
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    public_tenant_ensure()
-    template_tenant_ensure()
-    seller = Seller.objects.filter(slug=SLUG).first() or seller_provision(name="Bench learning", slug=SLUG, owner=None)
+    print(f"Database {name}", flush=True)
+    seller = bench_seller(SLUG, "Bench learning")
     account = widget_account_ensure(seller)
     rng = random.Random(7)
 

@@ -18,7 +18,7 @@ import argparse
 import json
 import time
 
-from common import django_setup, progress, use_bench_database
+from common import bench_seller, django_setup, progress, use_bench_database
 
 SLUG = "bench-engine"
 QUESTIONS = [
@@ -46,21 +46,15 @@ def main() -> None:
 
     name = use_bench_database()
     django_setup()
-    from django.core.management import call_command
     from django_tenants.utils import schema_context
 
     from sales.engine.base import EngineContext
     from sales.engine.builtin import BuiltinEngine, match_products
     from sales.engine.prompt import build_messages, product_facts
     from sales.models import DeliveryRate, Product, Variant, product_search_text
-    from sellers.models import Seller
-    from sellers.services import public_tenant_ensure, seller_provision, template_tenant_ensure
 
-    print(f"Database {name}: preparing the bench seller…", flush=True)
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    public_tenant_ensure()
-    template_tenant_ensure()
-    seller = Seller.objects.filter(slug=SLUG).first() or seller_provision(name="Bench engine", slug=SLUG, owner=None)
+    print(f"Database {name}", flush=True)
+    seller = bench_seller(SLUG, "Bench engine")
 
     def context(text: str) -> EngineContext:
         return EngineContext(

@@ -316,15 +316,19 @@ def order_delivery_problem(order: Order) -> str | None:
     return None
 
 
+def _require_complete(order: Order) -> None:
+    missing = order_missing(order)
+    if missing:
+        raise OrderError(_("The order is missing: %(fields)s.") % {"fields": ", ".join(missing)}, code="incomplete")
+    if order_delivery_problem(order):
+        raise OrderError(_("This wilaya is not delivered with this delivery type."), code="not_served")
+
+
 @transaction.atomic
 def order_submit(*, order: Order, by: str = By.BOT) -> Order:
     """A complete draft goes to awaiting confirmation (the customer is asked to confirm)."""
     locked = _locked_open(order.pk)
-    missing = order_missing(locked)
-    if missing:
-        raise OrderError(_("The order is missing: %(fields)s.") % {"fields": ", ".join(missing)}, code="incomplete")
-    if order_delivery_problem(locked):
-        raise OrderError(_("This wilaya is not delivered with this delivery type."), code="not_served")
+    _require_complete(locked)
     _reprice(locked)
     if locked.status != Status.AWAITING:
         previous, locked.status = locked.status, Status.AWAITING
@@ -344,11 +348,7 @@ def order_confirm(*, order: Order, by: str = By.CUSTOMER, member_id: int | None 
     unit run one after the other and the second finds no stock (OutOfStock, nothing changed).
     """
     locked = _locked_open(order.pk)
-    missing = order_missing(locked)
-    if missing:
-        raise OrderError(_("The order is missing: %(fields)s.") % {"fields": ", ".join(missing)}, code="incomplete")
-    if order_delivery_problem(locked):
-        raise OrderError(_("This wilaya is not delivered with this delivery type."), code="not_served")
+    _require_complete(locked)
     items = list(locked.items.all())
     variant_ids = sorted({item.variant_id for item in items if item.variant_id})
     if len(variant_ids) != len(items):
