@@ -146,32 +146,46 @@ def _chunks(text: str, longest: int) -> list[str]:
     ]
 
 
-def wilaya_in_text(text: str, *, numbers: bool = False) -> Place | None:
+def wilaya_in_text(text: str, *, numbers: bool = False, fuzzy: bool = True) -> Place | None:
     """A wilaya named anywhere in a sentence ("nskon f wahran", "je suis à Sétif"); a bare
-    number counts only with `numbers` (when the wilaya was just asked: "41" is also a size).
-    Exact spellings anywhere win over near ones."""
+    number counts only with `numbers` (when the wilaya was just asked: "41" is also a size),
+    near spellings only with `fuzzy` (a name like "Amina" is near "El Meniaa"). Exact
+    spellings anywhere win over near ones."""
     chunks = [
         chunk
         for chunk in _chunks(text, 3)
         if not any(word.isdigit() for word in chunk.split()) or (numbers and chunk.isdigit())
     ]
-    for fuzzy in (False, True):
+    for near in (False, True) if fuzzy else (False,):
         for chunk in chunks:
-            if fuzzy and len(chunk) < 5:
+            if near and len(chunk) < 6:
                 continue
-            place = find_wilaya(chunk, fuzzy=fuzzy)
+            place = find_wilaya(chunk, fuzzy=near)
             if place is not None and (len(chunk) >= 3 or chunk.isdigit()):
                 return place
     return None
 
 
-def commune_in_text(wilaya: int, text: str) -> Place | None:
+def without_place(text: str, place: Place) -> str:
+    """`text` without the words naming `place` ("wahran es senia" → "es senia")."""
+    words = normalize(text).split()
+    names = {normalize(name) for name in (place.name_fr, place.name_ar, place.name_en)}
+    names |= {alias for alias, number in WILAYA_ALIASES.items() if number == place.number}
+    for name in sorted(names, key=len, reverse=True):
+        parts = name.split()
+        for start in range(len(words) - len(parts) + 1):
+            if words[start : start + len(parts)] == parts:
+                return " ".join(words[:start] + words[start + len(parts) :])
+    return " ".join(words)
+
+
+def commune_in_text(wilaya: int, text: str, *, fuzzy: bool = True) -> Place | None:
     chunks = [chunk for chunk in _chunks(text, 4) if len(chunk) >= 3]
-    for fuzzy in (False, True):
+    for near in (False, True) if fuzzy else (False,):
         for chunk in chunks:
-            if fuzzy and len(chunk) < 5:
+            if near and len(chunk) < 6:
                 continue
-            place = find_commune(wilaya, chunk, fuzzy=fuzzy)
+            place = find_commune(wilaya, chunk, fuzzy=near)
             if place is not None:
                 return place
     return None

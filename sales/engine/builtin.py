@@ -25,7 +25,14 @@ from sales.engine.base import EngineContext, EngineReply
 from sales.engine.language import answer_language, detect_language, normalize, search_terms
 from sales.engine.lexicon import intents_of, quantity_in, requested_percent
 from sales.engine.texts import money, say
-from sales.geo import commune_in_text, find_commune, phone_in_text, wilaya_by_number, wilaya_in_text
+from sales.geo import (
+    commune_in_text,
+    find_commune,
+    phone_in_text,
+    wilaya_by_number,
+    wilaya_in_text,
+    without_place,
+)
 from sales.models import Order, Product, Variant
 from sales.selectors import delivery_quote, product_orders_this_week
 from sales.services.orders import (
@@ -488,12 +495,24 @@ class BuiltinEngine:
         elif "desk" in turn.intents:
             changes.delivery_type = Order.DeliveryType.DESK
         wilaya_number = order.wilaya
-        if expecting == "wilaya" or order.wilaya is None or "delivery" in turn.intents:
-            place = wilaya_in_text(text, numbers=expecting == "wilaya")
+        place_text = text
+        # A name is asked for: read it as a name, not as a place that sounds like it.
+        looks_for_places = expecting != "customer_name"
+        if looks_for_places and (expecting == "wilaya" or order.wilaya is None or "delivery" in turn.intents):
+            place = wilaya_in_text(text, numbers=expecting == "wilaya", fuzzy=expecting == "wilaya")
             if place is not None and place.number != order.wilaya:
                 changes.wilaya = wilaya_number = place.number
-        if wilaya_number and (expecting == "commune" or not order.commune or changes.wilaya):
-            commune = find_commune(wilaya_number, text) or commune_in_text(wilaya_number, text)
+                place_text = without_place(text, place)  # "wahran" alone names no commune
+        if (
+            looks_for_places
+            and wilaya_number
+            and place_text
+            and (expecting == "commune" or not order.commune or changes.wilaya)
+        ):
+            near = expecting == "commune"
+            commune = find_commune(wilaya_number, place_text, fuzzy=near) or commune_in_text(
+                wilaya_number, place_text, fuzzy=near
+            )
             if commune is not None:
                 changes.commune = commune.name_fr
             elif expecting == "commune" and changes == DraftChanges():

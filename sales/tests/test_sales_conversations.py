@@ -266,3 +266,31 @@ def test_details_given_out_of_order_are_kept_and_each_question_is_asked_once(
         assert "Total: 6 800 DA" in reply.text  # 5 900 + 900 home delivery to Oran
         assert "confirmée" in chat.say("wah").text
         assert Order.objects.get().status == "confirmed"
+
+
+def test_a_name_that_sounds_like_a_place_stays_a_name(db, queued, django_capture_on_commit_callbacks):
+    """On the demo shop, in Arabizi: "Amina" is near "El Meniaa", "l dar" near "Adrar", and
+    "wahran" alone names the wilaya, not a commune."""
+    import os
+    from types import SimpleNamespace
+
+    from django.core.management import call_command
+    from django_tenants.utils import schema_context
+
+    from sellers.models import Seller
+
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", stdout=devnull)
+    seller = Seller.objects.get(slug="demo")
+    with schema_context(seller.schema_name):
+        chat = Chat(SimpleNamespace(seller=seller), queued, django_capture_on_commit_callbacks)
+        for text in ["salam", "ch7al hijab?", "nheb ncommandi", "beige", "Amina Kaci", "0661234567", "wahran"]:
+            reply = chat.say(text)
+        assert "W f ana commune f Oran?" in reply.text
+        for text in ["es senia", "hay el badr 12", "l dar"]:
+            reply = chat.say(text)
+        assert "Total: 2 700 DA" in reply.text  # 1 800 + 900 home delivery to Oran
+        order = Order.objects.get()
+        assert (order.customer_name, order.wilaya, order.commune, order.address, order.delivery_type) == (
+            "Amina Kaci", 31, "Es Senia", "hay el badr 12", "home",
+        )  # fmt: skip
