@@ -124,12 +124,27 @@ def ingest(inbound: InboundMessage) -> IngestResult:
     """Store an inbound message once. Commit happens before this returns; only then may the
     caller acknowledge the sender. A repeated delivery changes nothing."""
     with transaction.atomic():
-        identity = _identity_for(inbound)
         # The conversation row is locked: deliveries of one conversation are stored one by one.
-        conversation = _conversation_for(identity)
-        existing = Message.objects.filter(channel=inbound.channel, external_id=inbound.external_id).first()
+        # A known sender's conversation comes in one query; a new one is made first.
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .filter(
+                identity__channel=inbound.channel,
+                identity__channel_account_id=inbound.channel_account_id,
+                identity__external_id=inbound.sender_id,
+            )
+            .first()
+        )
+        if conversation is None:
+            conversation = _conversation_for(_identity_for(inbound))
+        existing = (
+            Message.objects.filter(channel=inbound.channel, external_id=inbound.external_id)
+            .values_list("pk", "conversation_id")
+            .first()
+        )
         if existing is not None:
-            return IngestResult(existing.pk, existing.conversation_id, created=False)
+            return IngestResult(existing[0], existing[1], created=False)
         now = timezone.now()
         message = Message(
             conversation=conversation,
@@ -150,8 +165,8 @@ def ingest(inbound: InboundMessage) -> IngestResult:
             last_message_at=now,
             language=language or conversation.language,
         )
-        if identity.customer.last_seen_at < now - dt.timedelta(minutes=1):  # a burst needs one write
-            Customer.objects.filter(pk=identity.customer_id).update(last_seen_at=now)
+        if conversation.customer.last_seen_at < now - dt.timedelta(minutes=1):  # a burst needs one write
+            Customer.objects.filter(pk=conversation.customer_id).update(last_seen_at=now)
         conversation.unread_count += 1
         conversation.last_inbound_at = conversation.last_message_at = now
         conversation.language = language or conversation.language
@@ -203,6 +218,7 @@ def _engine_context(
 ) -> EngineContext:
     from django.db import connection
 
+    known = bool(conversation.customer.phone)
     return EngineContext(
         conversation_id=conversation.pk,
         channel=conversation.channel,
@@ -217,9 +233,10 @@ def _engine_context(
         intensity=row.intensity,
         max_discount_percent=row.max_discount_percent,
         customer_id=conversation.customer_id,
-        past_orders=customer_past_orders(conversation.customer_id),
+        # Only a customer who gave a number has confirmed orders (confirmation records it).
+        past_orders=customer_past_orders(conversation.customer_id) if known else 0,
         languages=tuple(row.languages),
-        customer_summary=customer_summary(conversation.customer_id),
+        customer_summary=customer_summary(conversation.customer_id) if known else {},
     )
 
 
@@ -364,7 +381,8 @@ def message_deliver(message_id: int) -> DeliveryOutcome:
         if message is None or message.status != Message.Status.QUEUED:
             return DeliveryOutcome("skipped")
         account = channel_account_cached(message.conversation.channel_account_id)
-        attempt = message.attempts.count() + 1
+        # A failed attempt leaves its error on the message: without one, this is the first.
+        attempt = message.attempts.count() + 1 if message.error else 1
         error = ""
         try:
             if account is None:
