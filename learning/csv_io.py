@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -16,30 +17,19 @@ from django.utils.translation import gettext as _
 
 from learning.models import KnowledgeEntry
 from learning.services import knowledge_create_manual, question_key
+from ma5zani.csvio import csv_stream, undefuse
 
 HEADER = ["question", "answer", "language", "status", "origin", "count", "times_used"]
 MAX_ROWS = 5_000
 MAX_BYTES = 2 * 1024 * 1024
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe(value: object) -> str:
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def knowledge_csv_rows(entries: Iterable[KnowledgeEntry]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(HEADER)
-    for entry in entries:
-        yield writer.writerow(
-            [_safe(entry.question), _safe(entry.answer), entry.language, entry.status, entry.origin, entry.count,
-             entry.times_used]
-        )  # fmt: skip
+    rows = (
+        [entry.question, entry.answer, entry.language, entry.status, entry.origin, entry.count, entry.times_used]
+        for entry in entries
+    )
+    return csv_stream(itertools.chain([HEADER], rows))
 
 
 @dataclass
@@ -65,8 +55,8 @@ def knowledge_import(data: bytes, *, reviewer_id: int | None) -> ImportResult:
         if number - 1 > MAX_ROWS:
             result.errors.append((number, _("More than %(max)s lines: the rest was not read.") % {"max": MAX_ROWS}))
             break
-        question = (row.get("question") or "").strip().removeprefix("'")
-        answer = (row.get("answer") or "").strip().removeprefix("'")
+        question = undefuse((row.get("question") or "").strip())
+        answer = undefuse((row.get("answer") or "").strip())
         language = (row.get("language") or "").strip()
         try:
             with transaction.atomic():

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ma5zani.celery import enqueue
+from ma5zani.csvio import csv_stream, undefuse
 from ma5zani.tenancy import current_schema
 from sales.models import CatalogImport, Product, Variant
 from sales.services.catalog import PRODUCT_FIELDS, catalog_changed, category_for_name
@@ -40,7 +41,6 @@ COLUMNS = [
 ]  # fmt: skip
 REQUIRED_COLUMNS = ("product_code", "sku")
 # The `images` column is written by the export and ignored by the import.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ERRORS_KEPT = 1000
 IMPORT_QUEUED_TOO_LONG = dt.timedelta(minutes=2)
 IMPORT_SILENT_TOO_LONG = dt.timedelta(minutes=5)
@@ -154,7 +154,7 @@ def open_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
-            row = {name: _undefuse(values[i].strip()) if i < len(values) else "" for i, name in enumerate(header)}
+            row = {name: undefuse(values[i].strip()) if i < len(values) else "" for i, name in enumerate(header)}
             yield reader.line_num, row
 
     return header, rows()
@@ -469,24 +469,6 @@ def catalog_export_rows(base_url: str = "") -> Iterator[list[str]]:
         ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def catalog_export_stream(base_url: str = "") -> Iterator[str]:
     """The export as CSV text chunks, with a BOM so that spreadsheet programs read UTF-8."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    for row in catalog_export_rows(base_url):
-        yield writer.writerow([_defuse(cell) for cell in row])
-
-
-def _defuse(cell: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
-
-
-def _undefuse(cell: str) -> str:
-    """Read back a cell that the export defused, so that export then import changes nothing."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_PREFIXES) else cell
+    return csv_stream(catalog_export_rows(base_url))

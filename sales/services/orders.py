@@ -7,7 +7,7 @@ the seller's maximum, the delivery fee is the seller's fee to the wilaya.
 
 from __future__ import annotations
 
-import csv
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +18,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ma5zani.csvio import csv_stream
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.geo import algerian_mobile, find_commune, find_wilaya, wilaya_by_number
@@ -492,45 +493,20 @@ CSV_HEADER = [
 ]  # fmt: skip
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _csv_row(order: Order) -> list[object]:
+    wilaya = wilaya_by_number(order.wilaya) if order.wilaya else None
+    items = "; ".join(
+        f"{item.quantity} x {item.sku}{' (' + item.options + ')' if item.options else ''} @ {item.unit_price}"
+        for item in order.items.all()
+    )
+    return [
+        order.reference, order.created_at.isoformat(timespec="seconds"), order.status, order.created_by,
+        order.channel, order.customer_name, str(order.phone) if order.phone else "", order.wilaya or "",
+        wilaya.name_fr if wilaya else "", order.commune, order.address, order.delivery_type, items,
+        order.subtotal, order.discount_percent, order.discount, order.delivery_fee, order.total,
+    ]  # fmt: skip
 
 
 def orders_csv_rows(orders: Iterable[Order]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(CSV_HEADER)
-    for order in orders:
-        wilaya = wilaya_by_number(order.wilaya) if order.wilaya else None
-        items = "; ".join(
-            f"{item.quantity} x {item.sku}{' (' + item.options + ')' if item.options else ''} @ {item.unit_price}"
-            for item in order.items.all()
-        )
-        yield writer.writerow(
-            [
-                _safe(order.reference),
-                order.created_at.isoformat(timespec="seconds"),
-                order.status,
-                order.created_by,
-                order.channel,
-                _safe(order.customer_name),
-                _safe(str(order.phone) if order.phone else ""),
-                order.wilaya or "",
-                wilaya.name_fr if wilaya else "",
-                _safe(order.commune),
-                _safe(order.address),
-                order.delivery_type,
-                _safe(items),
-                order.subtotal,
-                order.discount_percent,
-                order.discount,
-                order.delivery_fee,
-                order.total,
-            ]
-        )
+    """The orders as CSV text chunks (ma5zani.csvio: BOM, formula cells defused)."""
+    return csv_stream(itertools.chain([CSV_HEADER], (_csv_row(order) for order in orders)))
