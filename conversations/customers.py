@@ -75,19 +75,13 @@ def customer_summary(customer_id: int | None, limit: int = 3) -> dict[str, objec
 
     if customer_id is None:
         return {}
-    orders = list(
-        Order.objects.filter(
-            customer_id=customer_id,
-            is_test=False,
-            status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED],
-        )
-        .prefetch_related("items")
-        .order_by("-confirmed_at")[:limit]
-    )
+    sold = Order.objects.sold().filter(customer_id=customer_id)
+    orders = list(sold.prefetch_related("items").order_by("-confirmed_at")[:limit])
     if not orders:
         return {}
     last = orders[0]
     return {
+        "orders_count": len(orders) if len(orders) < limit else sold.count(),
         "past_orders": [
             {
                 "date": order.confirmed_at.date().isoformat() if order.confirmed_at else "",

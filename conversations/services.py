@@ -48,7 +48,7 @@ from sales.engine.base import EngineReply, Turn
 from sales.engine.guardrails import guarded_reply
 from sales.engine.language import detect_language
 from sales.models import BotSettings
-from sales.selectors import bot_settings, bot_settings_cached, customer_past_orders
+from sales.selectors import bot_settings, bot_settings_cached
 from sellers.selectors import seller_name_cached
 
 logger = logging.getLogger(__name__)
@@ -233,9 +233,8 @@ def _engine_context(
         intensity=row.intensity,
         max_discount_percent=row.max_discount_percent,
         customer_id=conversation.customer_id,
-        # Only a customer who gave a number has confirmed orders (confirmation records it).
-        past_orders=customer_past_orders(conversation.customer_id) if known else 0,
         languages=tuple(row.languages),
+        # Only a customer who gave a number has confirmed orders (confirmation records it).
         customer_summary=customer_summary(conversation.customer_id) if known else {},
     )
 

@@ -418,6 +418,16 @@ class CatalogImport(models.Model):
 # --- Orders -------------------------------------------------------------------------------
 
 
+class OrderQuerySet(models.QuerySet["Order"]):
+    def open(self) -> OrderQuerySet:
+        """Drafts the bot is filling and orders waiting for the customer's yes."""
+        return self.filter(status__in=Order.OPEN_STATUSES)
+
+    def sold(self) -> OrderQuerySet:
+        """Real orders the customer confirmed (shipped and delivered included; no tests)."""
+        return self.filter(status__in=Order.SOLD_STATUSES, is_test=False)
+
+
 class Order(models.Model):
     """A cash-on-delivery order. Prices are copied from the catalog when an item is added, so
     a later price change never alters an order the customer agreed to."""
@@ -430,6 +440,9 @@ class Order(models.Model):
         DELIVERED = "delivered", _("Delivered")
         RETURNED = "returned", _("Returned")
         CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN_STATUSES = ("draft", "awaiting")
+    SOLD_STATUSES = ("confirmed", "shipped", "delivered")
 
     class DeliveryType(models.TextChoices):
         HOME = "home", _("Home delivery")
@@ -470,6 +483,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = OrderQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("order")
@@ -494,7 +509,7 @@ class Order(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.DRAFT, self.Status.AWAITING)
+        return self.status in self.OPEN_STATUSES
 
 
 class OrderItem(models.Model):

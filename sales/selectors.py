@@ -137,19 +137,6 @@ def delivery_quote(wilaya: int, *, home: bool) -> int | None:
     return rate.home_fee if home else rate.desk_fee
 
 
-def customer_past_orders(customer_id: int | None) -> int:
-    """How many orders a customer confirmed before (shipped, delivered included)."""
-    from sales.models import Order
-
-    if customer_id is None:
-        return 0
-    return Order.objects.filter(
-        customer_id=customer_id,
-        is_test=False,
-        status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED],
-    ).count()
-
-
 def product_orders_this_week(product_id: int) -> int:
     """Confirmed orders of the last seven days that contain the product (social proof: only
     real figures)."""
@@ -163,9 +150,7 @@ def product_orders_this_week(product_id: int) -> int:
     return (
         OrderItem.objects.filter(
             variant__product_id=product_id,
-            order__confirmed_at__gte=since,
-            order__is_test=False,
-            order__status__in=[Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED],
+            order__in=Order.objects.sold().filter(confirmed_at__gte=since),
         )
         .values("order_id")
         .distinct()

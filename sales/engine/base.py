@@ -32,13 +32,16 @@ class EngineContext:
     intensity: str = "balanced"
     max_discount_percent: int = 0
     customer_id: int | None = None
-    returning_customer: bool = False
-    past_orders: int = 0
     languages: tuple[str, ...] = ()
     # A returning customer's short summary (conversations.customers.customer_summary).
     customer_summary: dict[str, object] = field(
         default_factory=dict
     )  # the seller's languages (BotSettings.languages); empty: all
+
+    @property
+    def past_orders(self) -> int:
+        """How many orders a returning customer confirmed (0: a new customer)."""
+        return int(self.customer_summary.get("orders_count", 0))  # type: ignore[call-overload]
 
     @property
     def text(self) -> str:

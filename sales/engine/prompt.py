@@ -115,7 +115,6 @@ def build_messages(context: EngineContext) -> tuple[list[dict[str, Any]], str]:
         "customer": {
             "name": context.customer_name,
             "returning": bool(context.past_orders),
-            "past_orders": context.past_orders,
             **context.customer_summary,
         },
     }

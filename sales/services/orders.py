@@ -75,7 +75,7 @@ def _record(order: Order, from_status: str, *, by: str, member_id: int | None = 
 
 
 def order_open_for(conversation_id: int) -> Order | None:
-    return Order.objects.filter(conversation_id=conversation_id, status__in=[Status.DRAFT, Status.AWAITING]).first()
+    return Order.objects.open().filter(conversation_id=conversation_id).first()
 
 
 def order_draft_for(*, conversation: Any) -> Order:
@@ -86,13 +86,7 @@ def order_draft_for(*, conversation: Any) -> Order:
     # A returning customer's details are those of their last order (shown in the summary, where
     # the customer confirms or changes them).
     last = (
-        Order.objects.filter(
-            customer_id=conversation.customer_id,
-            is_test=False,
-            status__in=[Status.CONFIRMED, Status.SHIPPED, Status.DELIVERED],
-        )
-        .order_by("-confirmed_at", "-pk")
-        .first()
+        Order.objects.sold().filter(customer_id=conversation.customer_id).order_by("-confirmed_at", "-pk").first()
         if conversation.customer_id and not conversation.is_sandbox
         else None
     )
@@ -464,7 +458,7 @@ def order_list(
     """Orders for the dashboard and the export; the sandbox's test orders only when asked."""
     orders = Order.objects.filter(is_test=tests)
     if status == "open":
-        orders = orders.filter(status__in=[Status.DRAFT, Status.AWAITING])
+        orders = orders.open()
     elif status in Status.values:
         orders = orders.filter(status=status)
     if channel:
