@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -166,6 +167,22 @@ class Answer:
          "hesitation"}
     )  # fmt: skip
 
+    @cached_property
+    def matches(self) -> list[Match]:
+        """The catalog's products named in the customer's message (searched once per answer)."""
+        return match_products(self.context.text)
+
+    @cached_property
+    def product_in_play(self) -> Product | None:
+        """The product the customer means: named now, else the latest one named in the chat."""
+        if self.matches:
+            return self.matches[0].product
+        for past in reversed(self.context.history[-8:]):
+            matches = match_products(past.text, 1)
+            if matches:
+                return matches[0].product
+        return None
+
     def say(self, key: str, **values: object) -> None:
         self.asked = self.asked or key in self.QUESTIONS
         self.lines.append(say(key, self.language, **values))
@@ -219,7 +236,7 @@ class BuiltinEngine:
 
         if "hesitation" in intents and not intents & {"objection", "discount", "order", "yes"}:
             turn.say("hesitation")
-            product = self._product_in_play(turn)
+            product = turn.product_in_play
             if product is not None:
                 self._urgency(turn, product, sum(v.stock for v in product.variants.all()))
             turn.quick_replies += [say("order_it", language)]
@@ -285,27 +302,16 @@ class BuiltinEngine:
         else:
             turn.say("greet", persona=context.persona_name or "Amina", shop=context.shop_name)
 
-    def _product_in_play(self, turn: Answer) -> Product | None:
-        """The product the customer means: named now, else the latest one named in the chat."""
-        matches = match_products(turn.context.text, 1)
-        if matches:
-            return matches[0].product
-        for past in reversed(turn.context.history[-8:]):
-            matches = match_products(past.text, 1)
-            if matches:
-                return matches[0].product
-        return None
-
     def _answer_questions(self, turn: Answer, *, ask_product: bool) -> bool:
         """Price, stock, options, delivery, payment and trust questions. True when answered."""
         intents = turn.intents
         answered = False
-        matches = match_products(turn.context.text)
+        matches = turn.matches
         about_delivery = "delivery" in intents and not matches
         if (intents & {"price", "stock", "options"} and not about_delivery) or (
             ask_product and matches and "order" not in intents
         ):
-            product = matches[0].product if matches else (self._product_in_play(turn) if not ask_product else None)
+            product = matches[0].product if matches else (turn.product_in_play if not ask_product else None)
             if product is not None:
                 self._product_answer(turn, product, matches, stock_only="stock" in intents and "price" not in intents)
                 answered = True
@@ -322,7 +328,7 @@ class BuiltinEngine:
             answered = True
         if "trust" in intents:
             turn.say("trust")
-            product = self._product_in_play(turn)
+            product = turn.product_in_play
             if product is not None:
                 self._social_proof(turn, product, always=True)
             answered = True
@@ -427,7 +433,7 @@ class BuiltinEngine:
     def _discount(self, turn: Answer, order: Order | None) -> None:
         context = turn.context
         maximum = context.max_discount_percent
-        product = self._product_in_play(turn)
+        product = turn.product_in_play
         asked = "discount" in turn.intents
         if not asked:  # an objection: value first; a discount only when the intensity says so
             burst = set(context.burst)
@@ -540,7 +546,7 @@ class BuiltinEngine:
         return True
 
     def _capture_item(self, turn: Answer, order: Order) -> bool:
-        product = self._product_in_play(turn)
+        product = turn.product_in_play
         if product is None:
             return False
         in_stock = [v for v in product.variants.all() if v.stock > 0]
@@ -600,7 +606,7 @@ class BuiltinEngine:
                     desk=f"{money(desk)} DA" if desk is not None else "—",
                 )
                 turn.quick_replies += [say("home_choice", language), say("desk_choice", language)]
-            elif field == "items" and (product := self._product_in_play(turn)) is not None:
+            elif field == "items" and (product := turn.product_in_play) is not None:
                 in_stock = [v for v in product.variants.all() if v.stock > 0]
                 if in_stock:
                     options = ", ".join(variant_label(v) for v in in_stock)

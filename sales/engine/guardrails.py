@@ -37,9 +37,7 @@ def _amount(text: str) -> int:
     return int(re.sub(r"[  .,]", "", text))
 
 
-def _order_amounts(order: Order | None) -> set[int]:
-    if order is None:
-        return set()
+def _order_amounts(order: Order) -> set[int]:
     amounts = {order.subtotal, order.total, order.discount, order.delivery_fee, order.subtotal - order.discount}
     for item in order.items.all():
         amounts |= {item.unit_price, item.quantity * item.unit_price}
@@ -106,11 +104,10 @@ def violations(text: str, *, max_discount: int, conversation_id: int) -> list[Vi
             found.append(Violation("discount", match.group(0)))
     prices = [_amount(match.group(1)) for match in PRICE.finditer(text)]
     if prices:
-        from sales.services.orders import order_open_for
-
-        allowed = _order_amounts(order_open_for(conversation_id))
-        last = Order.objects.filter(conversation_id=conversation_id).order_by("-pk").first()
-        allowed |= _order_amounts(last)
+        # The open order (one at most) and the last confirmed one are the conversation's newest.
+        allowed: set[int] = set()
+        for order in Order.objects.filter(conversation_id=conversation_id).prefetch_related("items")[:2]:
+            allowed |= _order_amounts(order)
         fees = DeliveryRate.objects.filter(is_served=True).values_list("home_fee", "desk_fee")
         allowed |= {fee for pair in fees for fee in pair if fee is not None}
         for value in prices:
