@@ -43,8 +43,8 @@ def main() -> None:
 
     from channels_app.widget.services import widget_account_ensure
     from conversations.models import ChannelIdentity, Conversation, Customer, Message
-    from learning.models import KnowledgeEntry
-    from learning.services import extract_pairs, knowledge_answer_for, question_key
+    from learning.models import KnowledgeEntry, question_key
+    from learning.services import extract_pairs, knowledge_answer_for
 
     print(f"Database {name}", flush=True)
     seller = bench_seller(SLUG, "Bench learning")

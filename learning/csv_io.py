@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning.models import KnowledgeEntry
-from learning.services import knowledge_create_manual, question_key
+from learning.models import KnowledgeEntry, question_key
+from learning.services import knowledge_create_manual
 from ma5zani.csvio import csv_stream, undefuse
 
 HEADER = ["question", "answer", "language", "status", "origin", "count", "times_used"]

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def question_key(text: str) -> str:
+    """A question's words as the matching sees them (sales.engine.language.search_terms)."""
+    from sales.engine.language import search_terms
+
+    return " ".join(search_terms(text))[:400]
 
 
 class KnowledgeEntry(models.Model):
@@ -21,8 +30,8 @@ class KnowledgeEntry(models.Model):
     question = models.TextField(_("question"))
     answer = models.TextField(_("answer"))
     language = models.CharField(_("language"), max_length=16)  # ar, arabizi, fr, en
-    # The question's words as the matching sees them (sales.engine.language.search_terms).
-    question_key = models.CharField(max_length=400, db_index=True)
+    # Kept by save() from the question (question_key()).
+    question_key = models.CharField(max_length=400, db_index=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     origin = models.CharField(_("origin"), max_length=8, choices=Origin.choices, default=Origin.BOT)
     count = models.PositiveIntegerField(_("times seen"), default=1)
@@ -46,6 +55,13 @@ class KnowledgeEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question[:80]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.question_key = question_key(self.question)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "question_key"}
+        super().save(*args, **kwargs)
 
 
 class KnowledgeSource(models.Model):

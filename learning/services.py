@@ -22,9 +22,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning.models import KnowledgeEntry, KnowledgeSource
+from learning.models import KnowledgeEntry, KnowledgeSource, question_key
 from review.services import pending_forget, pending_sync
-from sales.engine.language import detect_language, normalize, search_terms
+from sales.engine.language import detect_language, normalize
 from sales.engine.lexicon import intents_of
 from sales.geo import PHONE_IN_TEXT
 
@@ -47,10 +47,6 @@ QUESTION_WORDS = frozenset(
 NOT_QUESTIONS = frozenset({"yes", "no", "home", "desk", "thanks", "greeting"})
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 LONG_NUMBER = re.compile(r"\d[\d\s.]{5,}\d")
-
-
-def question_key(text: str) -> str:
-    return " ".join(search_terms(text))[:400]
 
 
 def is_question(text: str) -> bool:
@@ -161,7 +157,6 @@ def knowledge_learn(pair: Pair, *, conversation_id: int | None) -> tuple[Knowled
             question=pair.question[:MAX_QUESTION_CHARS],
             answer=pair.answer[:MAX_ANSWER_CHARS],
             language=pair.language,
-            question_key=key,
             origin=pair.origin,
         )
     else:
@@ -242,7 +237,7 @@ def knowledge_edit(
 ) -> KnowledgeEntry:
     question, answer = _clean_texts(question, answer)
     entry = KnowledgeEntry.objects.select_for_update().get(pk=entry.pk)
-    entry.question, entry.answer, entry.question_key = question, answer, question_key(question)
+    entry.question, entry.answer = question, answer
     if approve:
         entry.status, entry.reviewed_by_id, entry.reviewed_at = (
             KnowledgeEntry.Status.APPROVED, reviewer_id, timezone.now(),
@@ -262,7 +257,6 @@ def knowledge_create_manual(*, question: str, answer: str, language: str, review
         question=question,
         answer=answer,
         language=language,
-        question_key=question_key(question),
         origin=KnowledgeEntry.Origin.MANUAL,
         status=KnowledgeEntry.Status.APPROVED,
         reviewed_by_id=reviewer_id,

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('question', models.TextField(verbose_name='question')),
                 ('answer', models.TextField(verbose_name='answer')),
                 ('language', models.CharField(max_length=16, verbose_name='language')),
-                ('question_key', models.CharField(db_index=True, max_length=400)),
+                ('question_key', models.CharField(db_index=True, editable=False, max_length=400)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('dismissed', 'Dismissed')], default='pending', max_length=16, verbose_name='status')),
                 ('origin', models.CharField(choices=[('bot', "Learned from the bot's answers"), ('seller', 'Learned from your answers'), ('manual', 'Written by you')], default='bot', max_length=8, verbose_name='origin')),
                 ('count', models.PositiveIntegerField(default=1, verbose_name='times seen')),
