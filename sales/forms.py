@@ -257,11 +257,12 @@ def _variant_choices() -> list[tuple[int, str]]:
 
 
 def _wilaya_choices() -> list[tuple[int, str]]:
-    import algeria_wilayas_communes as dz
     from django.utils.translation import get_language
 
-    key = {"ar": "nom_ar", "en": "nom_en"}.get((get_language() or "fr")[:2], "nom_fr")
-    return [(int(w["wilaya_num"]), f"{w['code']} · {w[key]}") for w in dz.get_wilayas()]
+    from sales.geo import wilayas
+
+    language = (get_language() or "fr")[:2]
+    return [(place.number, f"{place.code} · {place.name(language)}") for place in wilayas()]
 
 
 class SellerOrderForm(forms.Form):

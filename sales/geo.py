@@ -51,9 +51,14 @@ class Place:
     def name(self, language: str) -> str:
         return {"ar": self.name_ar, "en": self.name_en}.get(language, self.name_fr)
 
+    @property
+    def code(self) -> str:
+        return f"{self.number:02d}"
+
 
 @cache
-def _wilayas() -> tuple[Place, ...]:
+def wilayas() -> tuple[Place, ...]:
+    """The 69 wilayas, in their official order."""
     return tuple(
         Place(int(w["wilaya_num"]), str(w["nom_fr"]), str(w["nom_ar"]), str(w["nom_en"])) for w in dz.get_wilayas()
     )
@@ -69,7 +74,7 @@ def _communes(wilaya: int) -> tuple[Place, ...]:
 
 
 def wilaya_by_number(number: int) -> Place | None:
-    return next((place for place in _wilayas() if place.number == number), None)
+    return next((place for place in wilayas() if place.number == number), None)
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ def find_wilaya(text: str, *, fuzzy: bool = True) -> Place | None:
     if cleaned in WILAYA_ALIASES:
         return wilaya_by_number(WILAYA_ALIASES[cleaned])
     cleaned = re.sub(r"^(wilaya|wilayat|ولايه)\s+", "", cleaned)
-    return _best(cleaned, _wilayas(), cutoff=0.8, fuzzy=fuzzy)
+    return _best(cleaned, wilayas(), cutoff=0.8, fuzzy=fuzzy)
 
 
 def find_commune(wilaya: int, text: str, *, fuzzy: bool = True) -> Place | None:

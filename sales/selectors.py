@@ -8,7 +8,6 @@ from datetime import timedelta as dt_timedelta
 from decimal import Decimal
 from typing import Any
 
-import algeria_wilayas_communes as dz
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from ma5zani.tenancy import current_schema
@@ -94,32 +93,20 @@ def bot_settings_forget(schema: str | None = None) -> None:
         _bot_settings_cache.pop(schema, None)
 
 
-def wilayas() -> list[dict[str, Any]]:
-    """The 69 wilayas from the algeria-wilayas-communes package."""
-    return list(dz.get_wilayas())
-
-
-def wilaya_name(number: int, language: str) -> str:
-    for wilaya in dz.get_wilayas():
-        if wilaya["wilaya_num"] == number:
-            key = {"ar": "nom_ar", "en": "nom_en"}.get(language, "nom_fr")
-            return str(wilaya[key])
-    return ""
-
-
 def delivery_table(language: str) -> list[dict[str, Any]]:
     """One row per wilaya with the seller's fees (none stored yet means not set)."""
+    from sales.geo import wilayas
+
     stored = {rate.wilaya: rate for rate in DeliveryRate.objects.all()}
-    key = {"ar": "nom_ar", "en": "nom_en"}.get(language, "nom_fr")
     rows = []
-    for wilaya in dz.get_wilayas():
-        number = int(wilaya["wilaya_num"])
+    for place in wilayas():
+        number = place.number
         rate = stored.get(number)
         rows.append(
             {
                 "number": number,
-                "code": wilaya["code"],
-                "name": wilaya[key],
+                "code": place.code,
+                "name": place.name(language),
                 "is_served": rate.is_served if rate else False,
                 "home_fee": rate.home_fee if rate else None,
                 "desk_fee": rate.desk_fee if rate else None,

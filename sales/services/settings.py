@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import algeria_wilayas_communes as dz
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
+from sales.geo import wilayas
 from sales.models import WEEKDAYS, BotSettings, DeliveryRate
 from sales.selectors import bot_settings, bot_settings_forget
 
@@ -40,7 +40,7 @@ def delivery_rates_update(*, rates: Iterable[RateData]) -> int:
 
     A served wilaya needs at least one fee (home or stop-desk).
     """
-    valid = {int(w["wilaya_num"]) for w in dz.get_wilayas()}
+    valid = {place.number for place in wilayas()}
     errors: dict[str, list[str]] = {}
     rows = list(rates)
     for rate in rows:
