@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from conversations.customers import customer_list, customers_merge
+from conversations.customers import customers_merge
 from conversations.models import Customer
+from conversations.selectors import customer_list
 
 
 def customers_page(request: HttpRequest) -> HttpResponse:

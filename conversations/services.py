@@ -31,11 +31,12 @@ from django.utils.translation import override
 
 from channels_app.base import DeliveryError, InboundMessage, OutboundMessage, adapter_for
 from channels_app.selectors import channel_account_cached
-from conversations.customers import customer_summary
 from conversations.handoff import wants_a_person
 from conversations.models import ChannelIdentity, Conversation, Customer, DeliveryAttempt, Message
 from conversations.selectors import (
     conversation_payload,
+    customer_by_phone,
+    customer_summary,
     latest_inbound,
     message_payload,
     recent_history,
@@ -93,8 +94,6 @@ def _identity_for(inbound: InboundMessage) -> ChannelIdentity:
         return identity
     try:
         with transaction.atomic():
-            from conversations.customers import customer_by_phone
-
             customer = customer_by_phone(inbound.sender_phone) or Customer.objects.create(
                 name=inbound.sender_name[:200], phone=inbound.sender_phone
             )

@@ -18,11 +18,11 @@ from conversations.models import Channel
 from sales.forms import SellerOrderForm
 from sales.geo import wilaya_by_number
 from sales.models import Order
+from sales.selectors import order_list
 from sales.services.orders import (
     TRANSITIONS,
     SellerOrderData,
     order_create_by_seller,
-    order_list,
     order_set_status,
     orders_csv_rows,
 )

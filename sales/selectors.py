@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from ma5zani.tenancy import current_schema
-from sales.models import BotSettings, DeliveryRate, Product, ProductImage, Variant
+from sales.models import BotSettings, DeliveryRate, Order, Product, ProductImage, Variant
 
 
 def product_list(*, query: str = "", status: str = "active") -> QuerySet[Product]:
@@ -184,3 +184,35 @@ def engine_usage(*, months: int = 6) -> list[dict[str, Any]]:
         entry["tokens_out"] += row["tokens_out"] or 0
         entry["cost"] += row["cost"] or Decimal(0)
     return list(table.values())
+
+
+def order_list(
+    *,
+    status: str = "",
+    channel: str = "",
+    created_by: str = "",
+    query: str = "",
+    since: Any = None,
+    tests: bool = False,
+) -> QuerySet[Order]:
+    """Orders for the dashboard and the export; the sandbox's test orders only when asked."""
+    orders = Order.objects.filter(is_test=tests)
+    if status == "open":
+        orders = orders.open()
+    elif status in Order.Status.values:
+        orders = orders.filter(status=status)
+    if channel:
+        orders = orders.filter(channel=channel)
+    if created_by in Order.CreatedBy.values:
+        orders = orders.filter(created_by=created_by)
+    if since:
+        orders = orders.filter(created_at__date__gte=since)
+    query = " ".join(query.split())[:100]
+    if query:
+        match = (
+            Q(customer_name__icontains=query) | Q(phone__icontains=query.replace(" ", "")) | Q(commune__icontains=query)
+        )
+        if query.lstrip("#").isdigit():
+            match |= Q(pk=int(query.lstrip("#")))
+        orders = orders.filter(match)
+    return orders.prefetch_related("items").order_by("-created_at", "-id")

@@ -33,7 +33,7 @@ class EngineContext:
     max_discount_percent: int = 0
     customer_id: int | None = None
     languages: tuple[str, ...] = ()
-    # A returning customer's short summary (conversations.customers.customer_summary).
+    # A returning customer's short summary (conversations.selectors.customer_summary).
     customer_summary: dict[str, object] = field(
         default_factory=dict
     )  # the seller's languages (BotSettings.languages); empty: all

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -443,41 +443,7 @@ def order_create_by_seller(*, data: SellerOrderData, member_id: int | None) -> O
     return order_submit(order=order, by=By.SELLER)
 
 
-# --- Reading and exporting ---------------------------------------------------------------
-
-
-def order_list(
-    *,
-    status: str = "",
-    channel: str = "",
-    created_by: str = "",
-    query: str = "",
-    since: Any = None,
-    tests: bool = False,
-) -> QuerySet[Order]:
-    """Orders for the dashboard and the export; the sandbox's test orders only when asked."""
-    orders = Order.objects.filter(is_test=tests)
-    if status == "open":
-        orders = orders.open()
-    elif status in Status.values:
-        orders = orders.filter(status=status)
-    if channel:
-        orders = orders.filter(channel=channel)
-    if created_by in Order.CreatedBy.values:
-        orders = orders.filter(created_by=created_by)
-    if since:
-        orders = orders.filter(created_at__date__gte=since)
-    query = " ".join(query.split())[:100]
-    if query:
-        from django.db.models import Q
-
-        match = (
-            Q(customer_name__icontains=query) | Q(phone__icontains=query.replace(" ", "")) | Q(commune__icontains=query)
-        )
-        if query.lstrip("#").isdigit():
-            match |= Q(pk=int(query.lstrip("#")))
-        orders = orders.filter(match)
-    return orders.prefetch_related("items").order_by("-created_at", "-id")
+# --- Exporting ----------------------------------------------------------------------------
 
 
 CSV_HEADER = [
