@@ -17,8 +17,16 @@ if TYPE_CHECKING:
 
 
 def _seller_id() -> int | None:
+    """The current seller's id: the tenant of a task or request carries it; a bare schema
+    context (a command, a test) is looked up."""
+    from django.db import connection
+
+    from sellers.models import Seller
     from sellers.selectors import seller_id_for_schema
 
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Seller) and tenant.schema_name == current_schema():
+        return int(tenant.pk)
     return seller_id_for_schema(current_schema())
 
 

@@ -116,9 +116,14 @@ def delivery_table(language: str) -> list[dict[str, Any]]:
     return rows
 
 
+def served_rate(wilaya: int) -> DeliveryRate | None:
+    """The seller's fees and delivery time to a wilaya, or None when it is not served."""
+    return DeliveryRate.objects.filter(wilaya=wilaya, is_served=True).first()
+
+
 def delivery_quote(wilaya: int, *, home: bool) -> int | None:
     """The delivery fee to a wilaya, or None when the seller does not deliver there."""
-    rate = DeliveryRate.objects.filter(wilaya=wilaya, is_served=True).first()
+    rate = served_rate(wilaya)
     if rate is None:
         return None
     return rate.home_fee if home else rate.desk_fee

@@ -35,7 +35,7 @@ from sales.geo import (
     without_place,
 )
 from sales.models import Order, Product, Variant
-from sales.selectors import delivery_quote, product_orders_this_week
+from sales.selectors import product_orders_this_week, served_rate
 from sales.services.orders import (
     DraftChanges,
     OrderError,
@@ -411,22 +411,18 @@ class BuiltinEngine:
             turn.say("which_wilaya")
             return
         wilaya = place.name(name_language(turn.language))
-        home = delivery_quote(place.number, home=True)
-        desk = delivery_quote(place.number, home=False)
-        if home is None and desk is None:
+        rate = served_rate(place.number)  # both fees and the days in one read
+        if rate is None or (rate.home_fee is None and rate.desk_fee is None):
             turn.say("not_served", wilaya=wilaya)
             return
         fees = []
-        if home is not None:
-            fees.append(say("home_fee", turn.language, fee=money(home)))
-        if desk is not None:
-            fees.append(say("desk_fee", turn.language, fee=money(desk)))
+        if rate.home_fee is not None:
+            fees.append(say("home_fee", turn.language, fee=money(rate.home_fee)))
+        if rate.desk_fee is not None:
+            fees.append(say("desk_fee", turn.language, fee=money(rate.desk_fee)))
         turn.say("delivery_fee", wilaya=wilaya, fees=", ".join(fees))
-        from sales.models import DeliveryRate
-
-        days = DeliveryRate.objects.filter(wilaya=place.number).values_list("days", flat=True).first()
-        if days:
-            turn.say("delivery_days", days=days)
+        if rate.days:
+            turn.say("delivery_days", days=rate.days)
 
     # --- Discounts -----------------------------------------------------------------------
 
@@ -594,8 +590,8 @@ class BuiltinEngine:
                 place = wilaya_by_number(order.wilaya)
                 turn.say("ask_commune", wilaya=place.name(name_language(language)) if place else "")
             elif field == "delivery_type" and order.wilaya:
-                home = delivery_quote(order.wilaya, home=True)
-                desk = delivery_quote(order.wilaya, home=False)
+                rate = served_rate(order.wilaya)
+                home, desk = (rate.home_fee, rate.desk_fee) if rate is not None else (None, None)
                 if home is None and desk is None:
                     place = wilaya_by_number(order.wilaya)
                     turn.say("not_served", wilaya=place.name(name_language(language)) if place else "")

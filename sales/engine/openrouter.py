@@ -26,7 +26,7 @@ from django.utils import timezone
 from ma5zani.tenancy import current_schema
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.builtin import match_products, product_card
-from sales.engine.prompt import build_messages, product_facts
+from sales.engine.prompt import build_messages, order_facts, product_facts
 from sales.models import Order, Product, Variant
 from sales.selectors import bot_settings_cached
 from sales.services.orders import (
@@ -39,6 +39,7 @@ from sales.services.orders import (
     order_grant_discount,
     order_open_for,
     order_set_item,
+    order_set_status,
     order_submit,
     order_update_draft,
 )
@@ -223,12 +224,8 @@ class ToolRun:
         return order
 
     def tool_update_order_draft(self, **fields: Any) -> dict[str, Any]:
-        from sales.engine.prompt import order_facts
-
         order = self._order()
         if order.status == Order.Status.AWAITING:
-            from sales.services.orders import order_set_status
-
             order = order_set_status(order=order, status=Order.Status.DRAFT, by="customer")
         if fields.get("variant_id"):
             variant = Variant.objects.filter(pk=int(fields["variant_id"])).first()
