@@ -69,51 +69,36 @@ def knowledge_bulk(request: HttpRequest) -> HttpResponse:
     )
 
 
-def knowledge_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = get_object_or_404(KnowledgeEntry, pk=pk)
+def _entry_form(request: HttpRequest, entry: KnowledgeEntry | None) -> HttpResponse:
+    """Edit then approve an entry, or write a new one (approved at once): one form for both."""
     errors: dict[str, list[str]] = {}
+    question = request.POST.get("question", entry.question if entry else "")
+    answer = request.POST.get("answer", entry.answer if entry else "")
+    language = request.POST.get("language", "fr")
     if request.method == "POST":
+        reviewer_id = int(request.user.pk or 0)
         try:
-            knowledge_edit(
-                entry=entry,
-                question=request.POST.get("question", ""),
-                answer=request.POST.get("answer", ""),
-                reviewer_id=int(request.user.pk or 0),
-            )
+            if entry is None:
+                knowledge_create_manual(question=question, answer=answer, language=language, reviewer_id=reviewer_id)
+            else:
+                knowledge_edit(entry=entry, question=question, answer=answer, reviewer_id=reviewer_id)
         except ValidationError as exc:
             errors = exc.message_dict
         else:
-            messages.success(request, _("Entry saved and approved."))
+            messages.success(
+                request, _("Entry added: the bot uses it now.") if entry is None else _("Entry saved and approved.")
+            )
             return redirect("knowledge:list")
-    return render(
-        request,
-        "learning/knowledge_edit.html",
-        {"entry": entry, "errors": errors, "question": request.POST.get("question", entry.question),
-         "answer": request.POST.get("answer", entry.answer)},
-    )  # fmt: skip
+    context = {"entry": entry, "errors": errors, "question": question, "answer": answer, "language": language}
+    return render(request, "learning/knowledge_edit.html", {**context, "language_choices": LANGUAGES})
+
+
+def knowledge_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _entry_form(request, get_object_or_404(KnowledgeEntry, pk=pk))
 
 
 def knowledge_create_view(request: HttpRequest) -> HttpResponse:
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            knowledge_create_manual(
-                question=request.POST.get("question", ""),
-                answer=request.POST.get("answer", ""),
-                language=request.POST.get("language", ""),
-                reviewer_id=int(request.user.pk or 0),
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict
-        else:
-            messages.success(request, _("Entry added: the bot uses it now."))
-            return redirect("knowledge:list")
-    return render(
-        request,
-        "learning/knowledge_edit.html",
-        {"entry": None, "errors": errors, "language_choices": LANGUAGES, "question": request.POST.get("question", ""),
-         "answer": request.POST.get("answer", ""), "language": request.POST.get("language", "fr")},
-    )  # fmt: skip
+    return _entry_form(request, None)
 
 
 def knowledge_export(request: HttpRequest) -> StreamingHttpResponse:
