@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import time
-
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from channels_app.models import ChannelAccount
+from ma5zani.caching import TTLCache
 from sellers.models import Seller
 
 
@@ -22,20 +21,18 @@ def channel_account_for_external_id(channel: str, external_id: str) -> ChannelAc
 
 
 ACCOUNT_CACHE_SECONDS = 10.0
-_account_cache: dict[int, tuple[float, ChannelAccount | None]] = {}
+_accounts: TTLCache[ChannelAccount | None] = TTLCache(ACCOUNT_CACHE_SECONDS)
 
 
 def channel_account_cached(pk: int) -> ChannelAccount | None:
     """A channel account for the message path, read at most every few seconds per process."""
-    now = time.monotonic()
-    cached = _account_cache.get(pk)
-    if cached is None or cached[0] < now:
+
+    def load() -> ChannelAccount | None:
         with schema_context(get_public_schema_name()):
-            account = ChannelAccount.objects.filter(pk=pk).first()
-        cached = (now + ACCOUNT_CACHE_SECONDS, account)
-        _account_cache[pk] = cached
-    return cached[1]
+            return ChannelAccount.objects.filter(pk=pk).first()
+
+    return _accounts.get(pk, load)
 
 
 def channel_accounts_forget() -> None:
-    _account_cache.clear()
+    _accounts.forget()

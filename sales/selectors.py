@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import time
 from datetime import timedelta as dt_timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from ma5zani.caching import TTLCache
 from ma5zani.tenancy import current_schema
 from sales.models import BotSettings, DeliveryRate, Order, Product, ProductImage, Variant
 
@@ -70,27 +70,18 @@ def bot_settings() -> BotSettings:
 
 
 BOT_SETTINGS_CACHE_SECONDS = 5.0
-_bot_settings_cache: dict[str, tuple[float, BotSettings]] = {}
+_bot_settings: TTLCache[BotSettings] = TTLCache(BOT_SETTINGS_CACHE_SECONDS)
 
 
 def bot_settings_cached() -> BotSettings:
     """The bot settings for the message path: read at most every few seconds per process (a
     change made elsewhere shows within BOT_SETTINGS_CACHE_SECONDS). A copy: callers may not
     change the cached row."""
-    schema = current_schema()
-    now = time.monotonic()
-    cached = _bot_settings_cache.get(schema)
-    if cached is None or cached[0] < now:
-        cached = (now + BOT_SETTINGS_CACHE_SECONDS, bot_settings())
-        _bot_settings_cache[schema] = cached
-    return copy.copy(cached[1])
+    return copy.copy(_bot_settings.get(current_schema(), bot_settings))
 
 
 def bot_settings_forget(schema: str | None = None) -> None:
-    if schema is None:
-        _bot_settings_cache.clear()
-    else:
-        _bot_settings_cache.pop(schema, None)
+    _bot_settings.forget(schema)
 
 
 def delivery_table(language: str) -> list[dict[str, Any]]:

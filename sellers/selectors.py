@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 
+from ma5zani.caching import TTLCache
 from sellers.models import Membership, Seller, User
 
 
@@ -50,19 +51,14 @@ def seller_primary_domain(seller: Seller) -> str:
     return domain.domain if domain else f"{seller.slug}.{settings.BASE_DOMAIN}"
 
 
-_names: dict[str, tuple[float, str]] = {}
+_names: TTLCache[str] = TTLCache(60.0)
 
 
 def seller_name_cached(schema_name: str) -> str:
     """The shop's name for the message path (read at most once a minute per process)."""
-    import time
-
-    now = time.monotonic()
-    cached = _names.get(schema_name)
-    if cached is None or cached[0] < now:
-        name = Seller.objects.filter(schema_name=schema_name).values_list("name", flat=True).first() or ""
-        cached = _names[schema_name] = (now + 60, name)
-    return cached[1]
+    return _names.get(
+        schema_name, lambda: Seller.objects.filter(schema_name=schema_name).values_list("name", flat=True).first() or ""
+    )
 
 
 def seller_id_for_schema(schema_name: str) -> int | None:
