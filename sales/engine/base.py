@@ -44,6 +44,15 @@ class EngineContext:
         return int(self.customer_summary.get("orders_count", 0))  # type: ignore[call-overload]
 
     @property
+    def reply_language(self) -> str:
+        """The form to answer in: the conversation's language, which ingest keeps up to date
+        message by message (detected only when the engine is called without it), within the
+        seller's languages."""
+        from sales.engine.language import answer_language, detect_language
+
+        return answer_language(self.language or detect_language(self.text), self.languages)
+
+    @property
     def text(self) -> str:
         """The burst as one message."""
         return "\n".join(part for part in self.burst if part)

@@ -23,7 +23,7 @@ from django.utils.formats import date_format
 
 from channels_app.base import ProductCard
 from sales.engine.base import EngineContext, EngineReply
-from sales.engine.language import answer_language, detect_language, normalize, search_terms
+from sales.engine.language import normalize, search_terms
 from sales.engine.lexicon import intents_of, quantity_in, requested_percent
 from sales.engine.texts import money, say
 from sales.geo import (
@@ -207,12 +207,7 @@ class BuiltinEngine:
         expecting = self._expecting(order)
         text = context.text
         intents = intents_of(text)
-        # A name or an address says nothing about the language: keep the conversation's.
-        if expecting in ("customer_name", "address", "commune") and context.language and not intents:
-            language = context.language
-        else:
-            language = detect_language(text, context.language)
-        language = answer_language(language, context.languages)
+        language = context.reply_language
         turn = Answer(context, language, intents)
 
         # An answer the seller approved beats a generic one (not while details are being asked).

@@ -14,7 +14,6 @@ from django.utils import timezone
 from learning.services import knowledge_for_prompt
 from sales.engine.base import EngineContext
 from sales.engine.builtin import FEW_LEFT, INTENSITY, match_products
-from sales.engine.language import answer_language, detect_language
 from sales.models import Order, Product
 from sales.selectors import product_orders_this_week
 from sales.services.orders import order_missing, order_open_for
@@ -99,7 +98,7 @@ def order_facts(order: Order | None) -> dict[str, Any] | None:
 
 def build_messages(context: EngineContext) -> tuple[list[dict[str, Any]], str]:
     """The chat-completions messages for `context`, and the language to answer in."""
-    language = answer_language(detect_language(context.text, context.language), context.languages)
+    language = context.reply_language
     intensity = context.intensity if context.intensity in INTENSITY else "balanced"
     system = prompt_file(f"system.{language}.txt").format(
         persona=context.persona_name or "Amina",
