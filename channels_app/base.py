@@ -38,6 +38,8 @@ class InboundMessage:
     # The sender's number in E.164 when the channel knows it (WhatsApp): a new identity of a
     # known number joins that customer.
     sender_phone: str = ""
+    # A second id of the same sender on this channel (WhatsApp: the LID beside the phone JID).
+    sender_alt_id: str = ""
     media: tuple[InboundMedia, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -77,6 +79,9 @@ class Capabilities:
 @dataclass(frozen=True)
 class SendResult:
     external_id: str
+    # The channel took the message to send it later (the WhatsApp gateway): it stays queued
+    # and the channel records the outcome.
+    pending: bool = False
 
 
 class DeliveryError(Exception):

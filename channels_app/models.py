@@ -43,3 +43,86 @@ class ChannelAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.display_name or self.external_id}"
+
+
+class WhatsAppSession(models.Model):
+    """One seller's linked WhatsApp number: what the dashboard wants, what the gateway holding it
+    sees, and the lease that makes exactly one gateway hold it. Public schema, so every gateway
+    can find every seller's session.
+
+    whatsmeow's own session store (keys, devices, contacts) lives in the `wa` schema, not here.
+    """
+
+    class State(models.TextChoices):
+        NEW = "new", _("Not linked")
+        PAIRING = "pairing", _("Waiting for the QR code to be scanned")
+        PAIRING_EXPIRED = "pairing_expired", _("The QR code expired")
+        CONNECTING = "connecting", _("Connecting")
+        CONNECTED = "connected", _("Connected")
+        DISCONNECTED = "disconnected", _("Disconnected, reconnecting")
+        STALE = "stale", _("Connected but silent")
+        LOGGED_OUT = "logged_out", _("Unlinked from the phone")
+        REPLACED = "replaced", _("Opened somewhere else")
+        BANNED = "banned", _("Temporarily banned by WhatsApp")
+        STOPPED = "stopped", _("Disconnected by the seller")
+
+    class Wanted(models.TextChoices):
+        RUN = "run", _("Run")
+        STOP = "stop", _("Stop")
+        LOGOUT = "logout", _("Log out")
+
+    # States in which no message may be sent until the seller acts (or the ban ends).
+    HALTED_STATES = frozenset({State.LOGGED_OUT, State.REPLACED, State.BANNED, State.PAIRING_EXPIRED, State.STOPPED})
+
+    account = models.OneToOneField(ChannelAccount, on_delete=models.CASCADE, related_name="whatsapp")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    wanted = models.CharField(max_length=8, choices=Wanted.choices, default=Wanted.RUN)
+    # The linked device (user@s.whatsapp.net:device), its LID and number; empty until paired.
+    jid = models.CharField(max_length=100, blank=True)
+    lid = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    push_name = models.CharField(max_length=200, blank=True)
+    # Pairing: the latest QR payload, or a number to pair by code and the code WhatsApp gave.
+    qr = models.TextField(blank=True)
+    pair_phone = models.CharField(max_length=20, blank=True)
+    pair_code = models.CharField(max_length=20, blank=True)
+    pairing_started_at = models.DateTimeField(null=True, blank=True)
+    # Seller settings of this channel.
+    groups_enabled = models.BooleanField(default=False)
+    ai_badge = models.BooleanField(default=True)
+    # The lease: which gateway holds the session, until when (renewed periodically).
+    lease_owner = models.CharField(max_length=100, blank=True, db_index=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # What the holding gateway saw.
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    ban_expires_at = models.DateTimeField(null=True, blank=True)
+    reconnects = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["wanted", "lease_expires_at"], name="wa_session_lease")]
+
+    def __str__(self) -> str:
+        return f"WhatsApp {self.phone or self.account_id}: {self.state}"
+
+    @property
+    def can_send(self) -> bool:
+        return self.state == self.State.CONNECTED
+
+
+class Gateway(models.Model):
+    """A running gateway process, seen through its heartbeat: the live ones share the sessions."""
+
+    name = models.CharField(max_length=100, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField()
+    # Figures the gateway reports with each heartbeat (sessions by state, messages, latency).
+    metrics = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -46,6 +46,8 @@ class ChannelIdentity(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     channel_account_id = models.BigIntegerField()
     external_id = models.CharField(max_length=255)
+    # Another id of the same person on this channel (WhatsApp: the LID beside the phone JID).
+    alt_id = models.CharField(max_length=255, blank=True, db_index=True)
     display_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

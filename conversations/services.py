@@ -97,7 +97,12 @@ def _identity_for(inbound: InboundMessage) -> ChannelIdentity:
             customer = customer_by_phone(inbound.sender_phone) or Customer.objects.create(
                 name=inbound.sender_name[:200], phone=inbound.sender_phone
             )
-            return ChannelIdentity.objects.create(customer=customer, display_name=inbound.sender_name[:200], **lookup)
+            return ChannelIdentity.objects.create(
+                customer=customer,
+                display_name=inbound.sender_name[:200],
+                alt_id=inbound.sender_alt_id[:255],
+                **lookup,
+            )
     except IntegrityError:  # created meanwhile by a concurrent delivery
         return ChannelIdentity.objects.select_related("customer").get(**lookup)
 
@@ -119,9 +124,12 @@ def _conversation_for(identity: ChannelIdentity) -> Conversation:
     return Conversation.objects.select_for_update().get(identity=identity)
 
 
-def ingest(inbound: InboundMessage) -> IngestResult:
+def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
     """Store an inbound message once. Commit happens before this returns; only then may the
-    caller acknowledge the sender. A repeated delivery changes nothing."""
+    caller acknowledge the sender. A repeated delivery changes nothing.
+
+    `reply=False` leaves the answer to the caller (`enqueue_reply` once a voice note is
+    transcribed, for example); the sweeper answers it anyway if the caller never does."""
     with transaction.atomic():
         # The conversation row is locked: deliveries of one conversation are stored one by one.
         # A known sender's conversation comes in one query; a new one is made first.
@@ -176,7 +184,7 @@ def ingest(inbound: InboundMessage) -> IngestResult:
         settings_row = bot_settings_cached()
         if conversation.mode == Conversation.Mode.BOT and wants_a_person(inbound.text, settings_row.handoff_keywords):
             conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
-        elif conversation.mode == Conversation.Mode.BOT:
+        elif conversation.mode == Conversation.Mode.BOT and reply:
             schema = current_schema()
             transaction.on_commit(lambda: enqueue_reply(schema, conversation.pk, message.pk))
         else:
@@ -186,6 +194,10 @@ def ingest(inbound: InboundMessage) -> IngestResult:
 
 def _attach_media(message: Message, inbound: InboundMessage) -> None:
     """Keep the first attachment the channel downloaded (in the seller's own storage)."""
+    location = next((item for item in inbound.media if item.kind == Message.MediaKind.LOCATION), None)
+    if location is not None:  # the place is in the text; there is no file
+        message.media_kind = location.kind
+        return
     media = next((item for item in inbound.media if item.content), None)
     if media is None:
         return
@@ -221,8 +233,8 @@ def _engine_context(
     return EngineContext(
         conversation_id=conversation.pk,
         channel=conversation.channel,
-        burst=tuple(message.text for message in burst),
-        history=tuple(Turn(author=m.author, text=m.text) for m in history),
+        burst=tuple(message_text(message) for message in burst),
+        history=tuple(Turn(author=m.author, text=message_text(m)) for m in history),
         customer_name=conversation.customer.name,
         persona_name=row.persona_name,
         greeting=row.greeting,
@@ -236,6 +248,25 @@ def _engine_context(
         # Only a customer who gave a number has confirmed orders (confirmation records it).
         customer_summary=customer_summary(conversation.customer_id) if known else {},
     )
+
+
+def message_text(message: Message) -> str:
+    """What a message says: its text, or the transcript of a voice note."""
+    return message.text or message.transcript
+
+
+VOICE_ASK_TEXT = {
+    "ar": "سمحلي، ما نقدرش نسمع الرسائل الصوتية. تقدر تكتبلي واش تحب؟",
+    "darija": "سمحلي، ما نقدرش نسمع الرسائل الصوتية. تقدر تكتبلي واش تحب؟",
+    "arabizi": "Sma7li, ma n9derch nesma3 les vocaux. Tnajem tektebli wach t7ab?",
+    "fr": "Désolé, je ne peux pas écouter les messages vocaux. Pouvez-vous m'écrire votre question ?",
+    "en": "Sorry, I can't listen to voice messages. Could you type your question?",
+}
+
+
+def _voice_only(burst: list[Message]) -> bool:
+    """The customer only sent voice notes that could not be transcribed."""
+    return bool(burst) and all(m.media_kind == Message.MediaKind.AUDIO and not message_text(m) for m in burst)
 
 
 def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
@@ -253,6 +284,10 @@ def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
     if not row.is_enabled:
         return None
     burst = _burst(history)
+    if _voice_only(burst):  # ask for text in the customer's language, without the engine
+        language = conversation.language if conversation.language in VOICE_ASK_TEXT else (row.languages or ["ar"])[0]
+        text = VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"])
+        return _store_reply(conversation_id, inbound_id, EngineReply(text=text, engine="voice"))
     engine = engine_for_seller()
     if getattr(engine, "shows_typing", True):
         _typing(conversation, on=True)
@@ -339,7 +374,7 @@ def deliver_now(message_id: int) -> None:
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    status: str  # sent, retry, failed, skipped
+    status: str  # sent, handed, retry, failed, skipped
     countdown: float = 0.0
 
 
@@ -393,6 +428,8 @@ def message_deliver(message_id: int) -> DeliveryOutcome:
         except Exception as exc:  # a bug or an outage in the adapter: retry, then fail visibly
             logger.exception("Delivery of message %s failed", message_id)
             error, retryable = f"{exc.__class__.__name__}: {exc}", True
+        if not error and result.pending:
+            return DeliveryOutcome("handed")  # the channel sends it and records the attempts
         DeliveryAttempt.objects.create(message=message, number=attempt, succeeded=not error, error=error)
         if not error:
             message.status = Message.Status.SENT

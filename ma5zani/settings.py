@@ -325,6 +325,45 @@ WIDGET_RATE_LIMIT_VISITOR: str = env.str("WIDGET_RATE_LIMIT_VISITOR", default="2
 WIDGET_RATE_LIMIT_IP: str = env.str("WIDGET_RATE_LIMIT_IP", default="120/minute")
 RATE_LIMIT_PREFIX = "ma5zani"
 
+# --- WhatsApp gateway ---------------------------------------------------------------------
+
+# whatsmeow's session store: the same PostgreSQL, schema `wa` (neonize opens it from this URL).
+WHATSAPP_STORE_URL: str = env.str("WHATSAPP_STORE_URL", default="")
+# Leases: a gateway renews its sessions every third of this; a dead gateway's sessions move after it.
+WHATSAPP_LEASE_SECONDS: float = env.float("WHATSAPP_LEASE_SECONDS", default=30.0)
+# Clients are started one after another, this far apart.
+WHATSAPP_START_GAP_SECONDS: float = env.float("WHATSAPP_START_GAP_SECONDS", default=0.5)
+WHATSAPP_MAX_SESSIONS: int = env.int("WHATSAPP_MAX_SESSIONS", default=500)
+# Threads that store events and send (each holds one database connection at most).
+WHATSAPP_DB_THREADS: int = env.int("WHATSAPP_DB_THREADS", default=6)
+WHATSAPP_SEND_THREADS: int = env.int("WHATSAPP_SEND_THREADS", default=16)
+# Reconnection: exponential backoff with jitter, capped; a connect that takes longer is restarted.
+WHATSAPP_RECONNECT_BASE_SECONDS: float = env.float("WHATSAPP_RECONNECT_BASE_SECONDS", default=2.0)
+WHATSAPP_RECONNECT_MAX_SECONDS: float = env.float("WHATSAPP_RECONNECT_MAX_SECONDS", default=300.0)
+WHATSAPP_CONNECT_TIMEOUT_SECONDS: float = env.float("WHATSAPP_CONNECT_TIMEOUT_SECONDS", default=60.0)
+# A connected session that received nothing for this long and missed keep-alives is flagged.
+WHATSAPP_SILENT_SECONDS: float = env.float("WHATSAPP_SILENT_SECONDS", default=600.0)
+# Our own QR login timeout (whatsmeow raises no event when its QR codes run out).
+WHATSAPP_LOGIN_TIMEOUT_SECONDS: float = env.float("WHATSAPP_LOGIN_TIMEOUT_SECONDS", default=150.0)
+# Before a reply: typing for a time that grows with its length, bounded.
+WHATSAPP_TYPING_SECONDS_PER_CHAR: float = env.float("WHATSAPP_TYPING_SECONDS_PER_CHAR", default=0.03)
+WHATSAPP_TYPING_MIN_SECONDS: float = env.float("WHATSAPP_TYPING_MIN_SECONDS", default=1.0)
+WHATSAPP_TYPING_MAX_SECONDS: float = env.float("WHATSAPP_TYPING_MAX_SECONDS", default=6.0)
+# Anti-ban limits (the `limits` library on Redis): per seller, per chat, and a gap with jitter.
+WHATSAPP_RATE_PER_MINUTE: str = env.str("WHATSAPP_RATE_PER_MINUTE", default="30/minute")
+WHATSAPP_RATE_PER_DAY: str = env.str("WHATSAPP_RATE_PER_DAY", default="1000/day")
+WHATSAPP_RATE_PER_CHAT: str = env.str("WHATSAPP_RATE_PER_CHAT", default="8/minute")
+WHATSAPP_CHAT_GAP_SECONDS: float = env.float("WHATSAPP_CHAT_GAP_SECONDS", default=2.0)
+WHATSAPP_JITTER_SECONDS: float = env.float("WHATSAPP_JITTER_SECONDS", default=0.8)
+# Redis keys of the gateway (outbound streams); carries the test run in the tests.
+WHATSAPP_REDIS_PREFIX: str = env.str("WHATSAPP_REDIS_PREFIX", default="wa")
+WHATSAPP_MEDIA_MAX_BYTES: int = env.int("WHATSAPP_MEDIA_MAX_BYTES", default=16 * 1024 * 1024)
+# Voice notes: an OpenAI-compatible /audio/transcriptions endpoint (empty: ask for text instead).
+TRANSCRIPTION_BASE_URL: str = env.str("TRANSCRIPTION_BASE_URL", default="")
+TRANSCRIPTION_API_KEY: str = env.str("TRANSCRIPTION_API_KEY", default="")
+TRANSCRIPTION_MODEL: str = env.str("TRANSCRIPTION_MODEL", default="whisper-1")
+TRANSCRIPTION_TIMEOUT_SECONDS: float = env.float("TRANSCRIPTION_TIMEOUT_SECONDS", default=30.0)
+
 # --- Sales engine -------------------------------------------------------------------------
 
 OPENROUTER_BASE_URL: str = env.str("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1")

@@ -33,3 +33,4 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Queues of this run only, whoever else uses the same Redis.
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"test-{_RUN}:"}
 ACCOUNT_RATE_LIMITS = False
+WHATSAPP_REDIS_PREFIX = os.environ.get("WHATSAPP_REDIS_PREFIX", f"test-{_RUN}:wa")

@@ -1,0 +1,237 @@
+"""The WhatsApp client behind one interface: the gateway drives a `SessionClient`, and only
+`NeonizeSessionClient` knows neonize. Tests and benchmarks drive the gateway with events built
+from neonize's own protobuf classes through the same interface.
+
+One client per seller. `run()` blocks for the life of the connection (neonize's connect runs
+until it is stopped or fails), so the gateway calls it on a thread of its own; events arrive on
+neonize's threads and are handed to the gateway's `EventSink`, one at a time per client.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+STORE_SCHEMA = "wa"
+
+
+class EventSink(Protocol):
+    def __call__(self, event: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    id: str
+    timestamp: int
+
+
+class ClientError(Exception):
+    """The client refused or failed an operation (WhatsApp's error text is the message)."""
+
+
+class SessionClient(abc.ABC):
+    """What the gateway needs of one seller's WhatsApp connection."""
+
+    def __init__(self, *, session_key: str, jid: str = "", on_event: EventSink, on_qr: Callable[[str], None]):
+        self.session_key = session_key
+        self.jid = jid
+        self.on_event = on_event
+        self.on_qr = on_qr
+
+    @abc.abstractmethod
+    def run(self) -> None:
+        """Connect and stay connected until `stop()`; raises ClientError when the connection fails."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """End `run()` (idempotent)."""
+
+    @abc.abstractmethod
+    def logout(self) -> None:
+        """Unlink this device from the seller's phone; the stored session becomes unusable."""
+
+    @abc.abstractmethod
+    def pair_phone(self, phone: str) -> str:
+        """Ask WhatsApp for a pairing code for `phone` (digits, country code first)."""
+
+    @abc.abstractmethod
+    def send_text(self, chat: str, text: str) -> SentMessage:
+        """Send `text` to the chat JID; returns WhatsApp's id for the message."""
+
+    @abc.abstractmethod
+    def mark_read(self, chat: str, sender: str, message_ids: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    def typing(self, chat: str, *, on: bool) -> None: ...
+
+    @abc.abstractmethod
+    def download(self, message: Any) -> bytes:
+        """The media of a received message (neonize's waE2E.Message), decrypted."""
+
+    @abc.abstractmethod
+    def me(self) -> tuple[str, str, str]:
+        """(JID, LID, push name) of the linked device once paired; empty strings before."""
+
+    @abc.abstractmethod
+    def phone_for_lid(self, lid: str) -> str:
+        """The phone-number JID behind a LID, from the session store ("" when unknown)."""
+
+    @property
+    @abc.abstractmethod
+    def is_connected(self) -> bool: ...
+
+
+def store_url(application_name: str = "ma5zani-wa") -> str:
+    """whatsmeow's session store URL: the project's PostgreSQL with `search_path=wa` (neonize
+    0.5.2 opens PostgreSQL when its first argument starts with `postgres`)."""
+    if settings.WHATSAPP_STORE_URL:
+        return settings.WHATSAPP_STORE_URL
+    params = connection.get_connection_params()
+    host = str(params.get("host") or "")
+    user = params.get("user") or ""
+    password = params.get("password") or ""
+    auth = user + (f":{password}" if password else "")
+    query: dict[str, str] = {"search_path": STORE_SCHEMA, "application_name": application_name}
+    if host.startswith("/"):  # a Unix socket folder (the embedded PostgreSQL)
+        query["host"] = host
+        netloc = f"{auth}@" if auth else ""
+    else:
+        query["sslmode"] = "disable" if host in {"127.0.0.1", "localhost", "::1"} else "prefer"
+        netloc = f"{auth}@{host}:{params.get('port') or 5432}"
+    return urlunsplit(("postgres", netloc, f"/{params['dbname']}", urlencode(query), ""))
+
+
+def with_application_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["application_name"] = name
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def parse_jid(value: str) -> Any:
+    """A neonize JID from "user@server" or "user@server:device" / "user:device@server"."""
+    from neonize.proto.Neonize_pb2 import JID
+
+    user, _, server = value.partition("@")
+    device = 0
+    if ":" in user:
+        user, _, raw = user.partition(":")
+        device = int(raw or 0)
+    return JID(User=user, Server=server or "s.whatsapp.net", Device=device, RawAgent=0, Integrator=0, IsEmpty=False)
+
+
+def jid_string(jid: Any) -> str:
+    """ "user@server" of a neonize JID (the device part dropped); "" for an empty JID."""
+    if jid is None or not getattr(jid, "User", "") or getattr(jid, "IsEmpty", False):
+        return ""
+    return f"{jid.User}@{jid.Server}"
+
+
+class NeonizeSessionClient(SessionClient):
+    """One seller's session on neonize 0.5.2 (whatsmeow), its store in PostgreSQL's `wa` schema."""
+
+    def __init__(self, *, session_key: str, jid: str = "", on_event: EventSink, on_qr: Callable[[str], None]):
+        super().__init__(session_key=session_key, jid=jid, on_event=on_event, on_qr=on_qr)
+        from neonize.client import NewClient
+        from neonize.events import EVENT_TO_INT
+
+        self._client = NewClient(
+            store_url(),
+            jid=parse_jid(jid) if jid else None,
+            uuid=session_key,
+            new_device=not jid,
+        )
+        self._client.qr(lambda _client, data: self.on_qr(data.decode() if isinstance(data, bytes) else str(data)))
+        for event_class in EVENT_TO_INT:
+            if event_class.__name__ == "Device":
+                continue
+            self._client.event(event_class)(self._forward)
+
+    def _forward(self, _client: Any, event: Any) -> None:
+        self.on_event(event)
+
+    def run(self) -> None:
+        from neonize.exc import NeonizeError
+
+        try:
+            self._client.connect()
+        except NeonizeError as exc:
+            raise ClientError(str(exc)) from exc
+
+    def stop(self) -> None:
+        try:
+            self._client.disconnect()
+        finally:
+            self._client.stop()
+
+    def logout(self) -> None:
+        self._call(self._client.logout)
+
+    def pair_phone(self, phone: str) -> str:
+        return str(self._call(self._client.PairPhone, phone, True))
+
+    def send_text(self, chat: str, text: str) -> SentMessage:
+        response = self._call(self._client.send_message, parse_jid(chat), text)
+        return SentMessage(id=response.ID, timestamp=int(response.Timestamp))
+
+    def mark_read(self, chat: str, sender: str, message_ids: list[str]) -> None:
+        from neonize.utils.enum import ReceiptType
+
+        self._call(
+            self._client.mark_read,
+            *message_ids,
+            chat=parse_jid(chat),
+            sender=parse_jid(sender),
+            receipt=ReceiptType.READ,
+        )
+
+    def typing(self, chat: str, *, on: bool) -> None:
+        from neonize.utils.enum import ChatPresence, ChatPresenceMedia
+
+        state = ChatPresence.CHAT_PRESENCE_COMPOSING if on else ChatPresence.CHAT_PRESENCE_PAUSED
+        self._call(self._client.send_chat_presence, parse_jid(chat), state, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT)
+
+    def download(self, message: Any) -> bytes:
+        return bytes(self._call(self._client.download_any, message))
+
+    def me(self) -> tuple[str, str, str]:
+        try:
+            device = self._client.get_me()
+        except Exception:
+            return "", "", ""
+        return jid_string(device.JID), jid_string(device.LID), device.PushName
+
+    def phone_for_lid(self, lid: str) -> str:
+        try:
+            return jid_string(self._client.get_pn_from_lid(parse_jid(lid)))
+        except Exception:
+            return ""
+
+    @property
+    def is_connected(self) -> bool:
+        return bool(self._client.is_connected)
+
+    @staticmethod
+    def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ClientError:
+            raise
+        except Exception as exc:  # neonize raises one exception class per call
+            raise ClientError(f"{exc.__class__.__name__}: {exc}") from exc
+
+
+ClientFactory = Callable[..., SessionClient]
+
+
+def default_client_factory(**kwargs: Any) -> SessionClient:
+    return NeonizeSessionClient(**kwargs)

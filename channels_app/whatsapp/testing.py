@@ -1,0 +1,210 @@
+"""A loopback WhatsApp client for tests and benchmarks (WhatsApp's servers cannot be reached
+from them): it connects at once, emits the same neonize protobuf events as the real client
+when asked to, and records what it sends in Redis (`<prefix>:fake:sent`) so that tests running
+gateways in other processes can check what reached the "customer". Never used in production:
+the gateway's command only takes it with --fake-clients.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from typing import Any
+
+from channels_app.whatsapp import outbox
+from channels_app.whatsapp.client import ClientError, SentMessage, SessionClient
+
+
+def fake_key(name: str) -> str:
+    from django.conf import settings
+
+    return f"{settings.WHATSAPP_REDIS_PREFIX}:fake:{name}"
+
+
+class FakeSessionClient(SessionClient):
+    instances: dict[str, FakeSessionClient] = {}
+    running: set[str] = set()
+    lock = threading.Lock()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._stopped = threading.Event()
+        self._connected = False
+        self.sent: list[tuple[str, str]] = []
+        self.read: list[tuple[str, list[str]]] = []
+        self.typing_calls: list[tuple[str, bool]] = []
+        self.fail_sends = 0  # the next N sends fail
+        self.logged_out = False
+        self.downloads: dict[str, bytes] = {}
+        self.send_seconds = float(os.environ.get("WA_FAKE_SEND_SECONDS", "0") or 0)
+        self.connect_error = os.environ.get("WA_FAKE_CONNECT_ERROR", "")
+        with self.lock:
+            self.instances[self.session_key] = self
+
+    def run(self) -> None:
+        if self.connect_error:
+            raise ClientError(self.connect_error)
+        r = outbox.client()
+        # Two clients of one session at once (in this process, or in another live process) is
+        # what the leases must prevent: it is recorded for the tests to find.
+        previous = r.getset(fake_key(f"live:{self.session_key}"), str(os.getpid()))
+        with self.lock:
+            doubled = self.session_key in self.running
+            self.running.add(self.session_key)
+        if doubled or (previous and int(previous) != os.getpid() and _alive(int(previous))):
+            r.rpush(fake_key("doubles"), self.session_key)
+        try:
+            self._serve()
+        finally:
+            with self.lock:
+                self.running.discard(self.session_key)
+            key = fake_key(f"live:{self.session_key}")
+            if r.get(key) == str(os.getpid()):
+                r.delete(key)
+
+    def _serve(self) -> None:
+        from neonize.proto.Neonize_pb2 import Connected
+
+        if self.jid:
+            self._connected = True
+            self.on_event(Connected(status=True))
+        else:
+            self.on_qr(f"2@fake-qr-{self.session_key}-{time.time():.0f}")
+        self._stopped.wait()
+        self._connected = False
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def logout(self) -> None:
+        self.logged_out = True
+
+    def pair_phone(self, phone: str) -> str:
+        return "ABCD-1234"
+
+    def send_text(self, chat: str, text: str) -> SentMessage:
+        if self.send_seconds:
+            time.sleep(self.send_seconds)
+        if self.fail_sends > 0:
+            self.fail_sends -= 1
+            raise ClientError("SendMessageError: server returned error 479")
+        message_id = "3EB0" + os.urandom(8).hex().upper()
+        self.sent.append((chat, text))
+        outbox.client().rpush(
+            fake_key("sent"), json.dumps({"session": self.session_key, "chat": chat, "text": text, "id": message_id})
+        )
+        return SentMessage(id=message_id, timestamp=int(time.time()))
+
+    def mark_read(self, chat: str, sender: str, message_ids: list[str]) -> None:
+        self.read.append((chat, list(message_ids)))
+
+    def typing(self, chat: str, *, on: bool) -> None:
+        self.typing_calls.append((chat, on))
+
+    def download(self, message: Any) -> bytes:
+        return self.downloads.get("default", b"OggS fake voice note")
+
+    def me(self) -> tuple[str, str, str]:
+        return (self.jid, "", "Shop") if self.jid else ("", "", "")
+
+    def phone_for_lid(self, lid: str) -> str:
+        return ""
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- Events in neonize's own protobuf classes ---------------------------------------------------
+
+
+def jid(value: str) -> Any:
+    from channels_app.whatsapp.client import parse_jid
+
+    return parse_jid(value)
+
+
+def message_event(
+    *,
+    chat: str,
+    text: str = "",
+    message_id: str | None = None,
+    sender: str | None = None,
+    sender_alt: str = "",
+    from_me: bool = False,
+    push_name: str = "Amine",
+    content: Any = None,
+    extended: bool = False,
+    mentions: tuple[str, ...] = (),
+    timestamp: int | None = None,
+) -> Any:
+    """A neonize MessageEv as whatsmeow delivers it."""
+    from neonize.proto.Neonize_pb2 import Message as MessageEv
+    from neonize.proto.Neonize_pb2 import MessageInfo, MessageSource
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ContextInfo, ExtendedTextMessage
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WaMessage
+
+    if content is None:
+        if extended or mentions:
+            content = WaMessage(
+                extendedTextMessage=ExtendedTextMessage(text=text, contextInfo=ContextInfo(mentionedJID=list(mentions)))
+            )
+        else:
+            content = WaMessage(conversation=text)
+    source = MessageSource(
+        Chat=jid(chat),
+        Sender=jid(sender or chat),
+        IsFromMe=from_me,
+        IsGroup=chat.endswith("@g.us"),
+    )
+    if sender_alt:
+        source.SenderAlt.CopyFrom(jid(sender_alt))
+    info = MessageInfo(
+        MessageSource=source,
+        ID=message_id or ("3A" + os.urandom(8).hex().upper()),
+        Pushname=push_name,
+        Timestamp=timestamp or int(time.time()),
+        Type="text" if content.conversation or content.HasField("extendedTextMessage") else "media",
+    )
+    return MessageEv(Info=info, Message=content)
+
+
+def voice_note(seconds: int = 4) -> Any:
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import AudioMessage
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WaMessage
+
+    return WaMessage(
+        audioMessage=AudioMessage(
+            mimetype="audio/ogg; codecs=opus", seconds=seconds, PTT=True, fileLength=2048, directPath="/v/t62/x"
+        )
+    )
+
+
+def image(caption: str = "") -> Any:
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ImageMessage
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WaMessage
+
+    return WaMessage(imageMessage=ImageMessage(mimetype="image/jpeg", caption=caption, fileLength=4096))
+
+
+def receipt_event(*, chat: str, message_ids: list[str], kind: int) -> Any:
+    from neonize.proto.Neonize_pb2 import MessageSource, Receipt
+
+    return Receipt(
+        MessageSource=MessageSource(Chat=jid(chat), Sender=jid(chat)),
+        MessageIDs=message_ids,
+        Timestamp=int(time.time()),
+        Type=kind,
+    )
