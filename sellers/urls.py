@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from channels_app.whatsapp.views import whatsapp_settings
 from channels_app.widget.views import widget_settings
 from sellers import views
 
@@ -12,6 +13,7 @@ dashboard_patterns = (
         path("team/<int:pk>/remove/", views.team_remove, name="team_remove"),
         path("api/", views.api_access, name="api_access"),
         path("channels/widget/", widget_settings, name="widget"),
+        path("channels/whatsapp/", whatsapp_settings, name="whatsapp"),
     ],
     "dashboard",
 )

@@ -380,9 +380,9 @@ class SessionRunner:
         try:
             code = client.pair_phone(self.spec.pair_phone)
         except ClientError as exc:
-            self.gateway.db_call(self.report, last_error=f"Pairing code refused: {exc}"[:500])
+            self.gateway.db_call(lambda: self.report(last_error=f"Pairing code refused: {exc}"[:500]))
             return
-        self.gateway.db_call(self.report, pair_code=code)
+        self.gateway.db_call(lambda: self.report(pair_code=code))
 
     def on_event(self, event: Any, generation: int) -> None:
         """Store (or act on) one event; the client's thread waits only for that."""

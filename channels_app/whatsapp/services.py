@@ -271,7 +271,7 @@ def send_succeeded(message_id: int, attempt: int, external_id: str) -> None:
         transaction.on_commit(lambda: _publish_message(message, "message.updated"))
 
 
-def send_failed(message_id: int, attempt: int, error: str, *, retryable: bool) -> float | None:
+def send_failed(message_id: int, attempt: int, error: str, retryable: bool) -> float | None:
     """Record a failed attempt; returns the delay before the next one, or None when it is over."""
     with transaction.atomic():
         DeliveryAttempt.objects.filter(message_id=message_id, number=attempt).update(succeeded=False, error=error)

@@ -148,7 +148,31 @@
       box.hidden = false;
     }
 
+    // The WhatsApp page: state, number, pairing code and the QR code as it rotates.
+    function applyWhatsApp(payload) {
+      var root = document.querySelector("[data-whatsapp]");
+      if (!root) return;
+      ["state_label", "phone", "pair_code", "last_error"].forEach(function (key) {
+        root.querySelectorAll('[data-field="' + key + '"]').forEach(function (el) {
+          el.textContent = String(payload[key] || (key === "phone" ? "—" : ""));
+          if (key === "last_error") el.hidden = !payload[key];
+        });
+      });
+      root.setAttribute("data-state", payload.state || "");
+      var qr = root.querySelector("[data-qr]");
+      var image = root.querySelector("[data-qr-image]");
+      if (typeof payload.qr_svg === "string" && payload.qr_svg.indexOf("data:image/svg+xml") === 0) {
+        image.setAttribute("src", payload.qr_svg);
+        qr.hidden = false;
+      } else if (!payload.has_qr) {
+        qr.hidden = true;
+      }
+      var code = root.querySelector("[data-pair-code]");
+      if (code) code.hidden = !payload.pair_code;
+    }
+
     function handle(event, payload) {
+      if (event === "whatsapp.status") applyWhatsApp(payload);
       if (event === "handoff") toast(payload);
       if (event === "status" || event === "catalog.changed" || event === "bot.settings") applyStatus(payload);
       if (event === "message.created" || event === "conversation.updated" || event === "handoff") refreshList();
