@@ -380,7 +380,8 @@ class SessionRunner:
         try:
             code = client.pair_phone(self.spec.pair_phone)
         except ClientError as exc:
-            self.gateway.db_call(lambda: self.report(last_error=f"Pairing code refused: {exc}"[:500]))
+            error = f"Pairing code refused: {exc}"[:500]
+            self.gateway.db_call(lambda: self.report(last_error=error))
             return
         self.gateway.db_call(lambda: self.report(pair_code=code))
 
