@@ -667,50 +667,63 @@ class Gateway:
     # Leases ------------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Renew leases, take a fair share, follow what sellers asked, supervise sessions."""
+        """Take a fair share, follow what sellers asked, supervise sessions (the leases are
+        renewed on a thread of their own, so a slow tick never lets them expire)."""
         now = time.monotonic()
-        with self.runners_lock:
-            held_before = list(self.runners)
         sessions.gateway_heartbeat(self.name, metrics=self.metrics.snapshot(list(self.runners.values())))
         if now - self._last_renew >= settings.WHATSAPP_LEASE_SECONDS / 3:
             self._last_renew = now
-            held = sessions.leases_renew(self.name, held_before)
-            for lost in set(held_before) - held:
-                logger.warning("Lease of WhatsApp session %s was lost; stopping it", lost)
-                self._drop(lost)
             share = sessions.fair_share(self.name, ai_badge=self.ai_badge)
             count = len(self.runners)
             if count < share:
-                for session_id in sessions.leases_acquire(self.name, limit=share - count, ai_badge=self.ai_badge):
-                    self._adopt(session_id)
-            elif count > share + 1:  # another gateway joined: give one back per tick, idle first
-                extra = sorted(self.runners.values(), key=lambda r: (r.state == State.CONNECTED, r.id))[0]
-                self.release(extra)
+                self._adopt(sessions.leases_acquire(self.name, limit=share - count, ai_badge=self.ai_badge))
+            elif count > share:  # another gateway joined: give back the excess, idle sessions first
+                ordered = sorted(self.runners.values(), key=lambda r: (r.state == State.CONNECTED, r.id))
+                for extra in ordered[: count - share]:
+                    self.release(extra)
         if now - self._last_specs >= 2.0:
             self._last_specs = now
             self._follow_wanted()
         for runner in list(self.runners.values()):
             runner.supervise(now)
 
-    def _adopt(self, session_id: int) -> None:
-        spec = sessions.session_specs([session_id]).get(session_id)
-        if spec is None:
-            return
-        runner = SessionRunner(self, spec)
+    def renew_leases(self) -> None:
         with self.runners_lock:
-            self.runners[session_id] = runner
-        key = outbox.stream_key(spec.account_id)
-        try:
-            r = outbox.client()
-            outbox.ensure_group(r, key)
-            for entry_id, fields in outbox.claim_pending(r, key, self.name):
-                runner.add_job(Job(key, entry_id, fields))
-        except Exception:
-            logger.warning("Outbox of session %s not reachable yet", session_id, exc_info=True)
-        if spec.wanted == Wanted.LOGOUT:
-            self.send_pool.submit(self._log_out, runner)
-        else:
-            self.queue_start(runner)
+            held_before = list(self.runners)
+        held = sessions.leases_renew(self.name, held_before)
+        for lost in set(held_before) - held:
+            logger.warning("Lease of WhatsApp session %s was lost; stopping it", lost)
+            self._drop(lost)
+
+    def _renewer(self) -> None:
+        while not self.stopping.wait(settings.WHATSAPP_LEASE_SECONDS / 3):
+            try:
+                self.renew_leases()
+            except Exception:
+                logger.exception("Lease renewal failed")
+            finally:
+                close_old_connections()
+
+    def _adopt(self, session_ids: list[int]) -> None:
+        if not session_ids:
+            return
+        specs = sessions.session_specs(session_ids)
+        r = outbox.client()
+        for spec in specs.values():
+            runner = SessionRunner(self, spec)
+            with self.runners_lock:
+                self.runners[spec.id] = runner
+            key = outbox.stream_key(spec.account_id)
+            try:
+                outbox.ensure_group(r, key)
+                for entry_id, fields in outbox.claim_pending(r, key, self.name):
+                    runner.add_job(Job(key, entry_id, fields))
+            except Exception:
+                logger.warning("Outbox of session %s not reachable yet", spec.id, exc_info=True)
+            if spec.wanted == Wanted.LOGOUT:
+                self.send_pool.submit(self._log_out, runner)
+            else:
+                self.queue_start(runner)
 
     def _drop(self, session_id: int) -> None:
         with self.runners_lock:
@@ -862,7 +875,7 @@ class Gateway:
     # Running -----------------------------------------------------------------------------------
 
     def start_background(self) -> None:
-        for target, name in ((self._starter, "wa-starter"), (self._reader, "wa-outbox")):
+        for target, name in ((self._starter, "wa-starter"), (self._reader, "wa-outbox"), (self._renewer, "wa-leases")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
