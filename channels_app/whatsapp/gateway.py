@@ -672,7 +672,8 @@ class Gateway:
         now = time.monotonic()
         sessions.gateway_heartbeat(self.name, metrics=self.metrics.snapshot(list(self.runners.values())))
         if now - self._last_renew >= settings.WHATSAPP_LEASE_SECONDS / 3:
-            self._last_renew = now
+            self._last_renew = self._last_specs = now
+            self._follow_wanted()  # what sellers stopped is stopped (and reported), not rebalanced
             share = sessions.fair_share(self.name, ai_badge=self.ai_badge)
             count = len(self.runners)
             if count < share:
@@ -681,7 +682,7 @@ class Gateway:
                 ordered = sorted(self.runners.values(), key=lambda r: (r.state == State.CONNECTED, r.id))
                 for extra in ordered[: count - share]:
                     self.release(extra)
-        if now - self._last_specs >= 2.0:
+        elif now - self._last_specs >= 2.0:
             self._last_specs = now
             self._follow_wanted()
         for runner in list(self.runners.values()):

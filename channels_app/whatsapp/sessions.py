@@ -106,8 +106,12 @@ def session_pair_by_phone(session: WhatsAppSession, phone: str) -> WhatsAppSessi
 
 
 def session_disconnect(session: WhatsAppSession) -> WhatsAppSession:
-    """Stop answering on WhatsApp; the link stays and "connect" resumes it."""
-    return _update(session, wanted=Wanted.STOP)
+    """Stop answering on WhatsApp; the link stays and "connect" resumes it. The holding gateway
+    stops the client and reports; with no gateway holding it, it is stopped already."""
+    held = (
+        bool(session.lease_owner) and session.lease_expires_at is not None and session.lease_expires_at > timezone.now()
+    )
+    return _update(session, wanted=Wanted.STOP, **({} if held else {"state": State.STOPPED}))
 
 
 def session_logout(session: WhatsAppSession) -> WhatsAppSession:
