@@ -1,7 +1,9 @@
 """/health/ on the public site: database, Redis and a Celery worker, as JSON.
 
 200 when every part answers; 503 naming the failing part(s) otherwise. Built on
-django-health-check's checks; only the response shape is ours.
+django-health-check's checks; only the response shape is ours. It also counts WhatsApp
+sessions by state and the live gateways (a seller's session never makes the platform
+unhealthy); `?details=1` with `Authorization: Bearer <HEALTH_TOKEN>` lists every session.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from collections.abc import Generator
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from health_check.base import HealthCheck
@@ -45,5 +48,43 @@ class HealthView(HealthCheckView):
             for result in self.results
         }
         failing = sorted(name for name, state in checks.items() if state != "ok")
-        body = {"status": "error" if failing else "ok", "failing": failing, "checks": checks}
+        body: dict[str, Any] = {"status": "error" if failing else "ok", "failing": failing, "checks": checks}
+        if "database" not in failing:
+            details = request.GET.get("details") == "1" and _token_ok(request)
+            body["whatsapp"] = await sync_to_async(whatsapp_health)(details=details)
         return JsonResponse(body, status=503 if failing else 200)
+
+
+def _token_ok(request: HttpRequest) -> bool:
+    import hmac
+
+    token = settings.HEALTH_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def whatsapp_health(*, details: bool) -> dict[str, Any]:
+    """Sessions by state and live gateways; with `details`, every session and every gateway."""
+    from channels_app.models import Gateway, WhatsAppSession
+    from channels_app.whatsapp.sessions import gateways_alive, sessions_by_state
+
+    result: dict[str, Any] = {"sessions": sessions_by_state(), "gateways": gateways_alive()}
+    if details:
+        result["session_details"] = [
+            {
+                "seller": row.account.seller.slug,
+                "state": row.state,
+                "wanted": row.wanted,
+                "gateway": row.lease_owner,
+                "since": row.state_changed_at.isoformat() if row.state_changed_at else None,
+                "connected_at": row.connected_at.isoformat() if row.connected_at else None,
+                "reconnects": row.reconnects,
+                "last_error": row.last_error,
+            }
+            for row in WhatsAppSession.objects.select_related("account__seller").order_by("pk")
+        ]
+        result["gateway_details"] = [
+            {"name": g.name, "heartbeat_at": g.heartbeat_at.isoformat(), "metrics": g.metrics}
+            for g in Gateway.objects.order_by("name")
+        ]
+    return result

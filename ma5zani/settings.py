@@ -355,6 +355,8 @@ WHATSAPP_RATE_PER_DAY: str = env.str("WHATSAPP_RATE_PER_DAY", default="1000/day"
 WHATSAPP_RATE_PER_CHAT: str = env.str("WHATSAPP_RATE_PER_CHAT", default="8/minute")
 WHATSAPP_CHAT_GAP_SECONDS: float = env.float("WHATSAPP_CHAT_GAP_SECONDS", default=2.0)
 WHATSAPP_JITTER_SECONDS: float = env.float("WHATSAPP_JITTER_SECONDS", default=0.8)
+# Bearer token that unlocks /health/?details=1 (per-seller WhatsApp sessions); empty: never.
+HEALTH_TOKEN: str = env.str("HEALTH_TOKEN", default="")
 # Redis keys of the gateway (outbound streams); carries the test run in the tests.
 WHATSAPP_REDIS_PREFIX: str = env.str("WHATSAPP_REDIS_PREFIX", default="wa")
 WHATSAPP_MEDIA_MAX_BYTES: int = env.int("WHATSAPP_MEDIA_MAX_BYTES", default=16 * 1024 * 1024)

@@ -156,6 +156,7 @@ def banner(env: dict[str, str]) -> None:
         f"  Demo dashboard     http://demo.{domain}:{port}/dashboard/",
         f"  Demo shop admin    http://demo.{domain}:{port}/admin/",
         f"  Demo shop + chat   http://{domain}:{port}/demo-shop/",
+        f"  Link WhatsApp      http://demo.{domain}:{port}/dashboard/channels/whatsapp/",
         f"  Platform admin     http://{domain}:{port}/admin/",
         f"  API docs (demo)    http://demo.{domain}:{port}/api/docs/",
         f"  Health             http://{domain}:{port}/health/",
