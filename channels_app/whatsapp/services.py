@@ -217,7 +217,8 @@ def outgoing(message_id: int) -> Outgoing | None:
         return None
     conversation = message.conversation
     unread = tuple(
-        Message.objects.filter(
+        str(external_id)
+        for external_id in Message.objects.filter(
             conversation=conversation,
             direction=Message.Direction.IN,
             channel=CHANNEL,

@@ -50,7 +50,9 @@ class RunningGateway:
     clients: dict[str, FakeSessionClient] = field(default_factory=dict)
 
     def runner(self, session: WhatsAppSession, timeout: float = 15) -> SessionRunner:
-        return wait_for(lambda: self.gateway.runners.get(session.pk), timeout, message="the session to be held")
+        runner = wait_for(lambda: self.gateway.runners.get(session.pk), timeout, message="the session to be held")
+        assert runner is not None
+        return runner
 
     def connected(self, session: WhatsAppSession, timeout: float = 15) -> SessionRunner:
         runner = self.runner(session, timeout)

@@ -174,6 +174,7 @@ def test_an_image_is_downloaded_into_the_sellers_storage_then_answered(run_gatew
         return stored[0] if stored and stored[0].media else None
 
     message = wait_for(attached, 10, message="the image to be stored")
+    assert message is not None
     assert message.text == "3andkom hadi?" and message.media_kind == "image" and message.media_type == "image/jpeg"
     assert message.media.name.endswith(".jpg")
     with shop_a.schema():

@@ -75,7 +75,7 @@ def holders() -> dict[int, tuple[str, str]]:
 
 
 def doubles() -> list[str]:
-    return outbox.client().lrange(fake_key("doubles"), 0, -1)
+    return [str(item) for item in outbox.client().lrange(fake_key("doubles"), 0, -1)]
 
 
 def test_three_gateways_share_300_sessions_and_take_over_a_killed_ones(gateways, shop_a):
