@@ -49,6 +49,7 @@ bench: install-dev
 	$(DEVENV) exec -- $(BIN)/python bench/migrate_schemas.py
 	$(DEVENV) exec -- $(BIN)/python bench/sales_engine.py
 	$(DEVENV) exec -- $(BIN)/python bench/learning.py
+	$(DEVENV) exec -- $(BIN)/python bench/whatsapp_gateway.py
 
 ## make messages: refresh and compile the Arabic and French translations.
 messages: install-dev
