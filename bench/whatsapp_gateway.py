@@ -29,6 +29,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from common import ROOT, bench_seller, django_setup, progress, use_bench_database
 
@@ -37,7 +38,7 @@ SELLERS = 10
 
 
 def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
+    with Path(f"/proc/{pid}/status").open() as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
@@ -91,7 +92,7 @@ def main() -> None:
 
     def start_gateway(gateway_name: str) -> subprocess.Popen[bytes]:
         command = [sys.executable, "manage.py", "run_whatsapp_gateway", "--fake-clients", "--name", gateway_name]
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_connected(owner: str | None, count: int, label: str, timeout: float = 300) -> float:
         started = time.monotonic()
@@ -163,9 +164,12 @@ def main() -> None:
     runners = list(gateway.runners.values())
     clear_messages()
     events = [
-        (runners[n % len(runners)], message_event(chat=f"2135{n % 2000:08d}@s.whatsapp.net", text=f"salam {n}", message_id=f"3AB{n:010d}"))
+        (
+            runners[n % len(runners)],
+            message_event(chat=f"2135{n % 2000:08d}@s.whatsapp.net", text=f"salam {n}", message_id=f"3AB{n:010d}"),
+        )
         for n in range(args.events)
-    ]  # fmt: skip
+    ]
     done = 0
     lock = threading.Lock()
 
@@ -194,7 +198,8 @@ def main() -> None:
     from conversations.services import ingest
 
     with schema_context(get_public_schema_name()):
-        accounts = {s.pk: (s.account_id, s.account.seller.schema_name) for s in WhatsAppSession.objects.select_related("account__seller").filter(pk__in=session_ids)}  # fmt: skip
+        rows = WhatsAppSession.objects.select_related("account__seller").filter(pk__in=session_ids)
+        accounts = {row.pk: (row.account_id, row.account.seller.schema_name) for row in rows}
     inbounds = []
     for n in range(args.events):
         account_id, schema = accounts[session_ids[n % len(session_ids)]]
