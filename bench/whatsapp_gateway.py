@@ -142,10 +142,10 @@ def main() -> None:
     from channels_app.whatsapp.testing import FakeSessionClient, message_event
     from conversations import services as conversation_services
 
-    conversation_services.enqueue_reply = lambda *a, **k: None  # type: ignore[assignment]  # no workers here
+    conversation_services.enqueue_reply = lambda *a, **k: None  # no workers here
     import channels_app.whatsapp.services as wa_services
 
-    wa_services.enqueue_reply = lambda *a, **k: None  # type: ignore[assignment]
+    wa_services.enqueue_reply = lambda *a, **k: None
 
     def clear_messages() -> None:
         for seller in sellers:
@@ -173,7 +173,7 @@ def main() -> None:
     done = 0
     lock = threading.Lock()
 
-    def deliver(item: tuple) -> None:  # type: ignore[type-arg]
+    def deliver(item: tuple) -> None:
         nonlocal done
         runner, event = item
         runner.on_event(event, runner.generation)
@@ -208,7 +208,7 @@ def main() -> None:
             external_id=f"3AC{n:010d}", text=f"salam {n}", timestamp=timezone.now(),
         )))  # fmt: skip
 
-    def direct(item: tuple) -> None:  # type: ignore[type-arg]
+    def direct(item: tuple) -> None:
         schema, inbound = item
         with schema_context(schema):
             ingest(inbound)
