@@ -64,7 +64,7 @@ def test_health_counts_sessions_and_details_need_the_token(drop_new_sellers, sho
     leases_acquire("gw-health", limit=10, ai_badge=True)
     client = Client(HTTP_HOST="localhost")
     body = client.get("/health/").json()
-    assert body["whatsapp"]["sessions"] == {"connected": 1}
+    assert body["whatsapp"]["sessions"] == {"connected": 1}, body
     assert "session_details" not in client.get("/health/?details=1").json()["whatsapp"]
     wrong = client.get("/health/?details=1", HTTP_AUTHORIZATION="Bearer nope").json()
     assert "session_details" not in wrong["whatsapp"]
