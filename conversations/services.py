@@ -19,12 +19,13 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -190,6 +191,144 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
         else:
             transaction.on_commit(lambda: _publish_conversation(conversation))
     return IngestResult(message.pk, conversation.pk, created=True)
+
+
+def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[IngestResult]:
+    """`ingest` for several messages of the current schema in one transaction, with a few
+    queries for the whole batch: what a gateway receiving many sellers' customers at once uses.
+    The same rules as `ingest` (stored once, unread counts, language, handoff, one reply per
+    conversation for its latest message, live events after commit); results in input order."""
+    if not inbounds:
+        return []
+    results: list[IngestResult | None] = [None] * len(inbounds)
+    with transaction.atomic():
+        existing_filter = Q()
+        for channel, external_ids in _grouped(inbounds, lambda i: i.channel, lambda i: i.external_id).items():
+            existing_filter |= Q(channel=channel, external_id__in=external_ids)
+        existing = {
+            (channel, external_id): (pk, conversation_id)
+            for channel, external_id, pk, conversation_id in Message.objects.filter(existing_filter).values_list(
+                "channel", "external_id", "pk", "conversation_id"
+            )
+        }
+        senders = Q()
+        for (channel, account_id), sender_ids in _grouped(
+            inbounds, lambda i: (i.channel, i.channel_account_id), lambda i: i.sender_id
+        ).items():
+            senders |= Q(
+                identity__channel=channel, identity__channel_account_id=account_id, identity__external_id__in=sender_ids
+            )
+        conversations = {
+            (c.channel, c.channel_account_id, c.identity.external_id): c
+            for c in Conversation.objects.select_for_update(of=("self",))
+            .select_related("customer", "identity")
+            .filter(senders)
+            .order_by("pk")  # locked in one order: two batches never wait on each other in a cycle
+        }
+        now = timezone.now()
+        fresh: list[tuple[int, InboundMessage, Conversation, Message]] = []
+        stored_keys: dict[tuple[str, str], int] = {}
+        for index, inbound in enumerate(inbounds):
+            key = (inbound.channel, inbound.external_id)
+            if key in existing:
+                results[index] = IngestResult(existing[key][0], existing[key][1], created=False)
+                continue
+            if key in stored_keys:  # the same message twice in one batch
+                continue
+            sender = (inbound.channel, inbound.channel_account_id, inbound.sender_id)
+            conversation = conversations.get(sender)
+            if conversation is None:  # a new customer: made the one-message way
+                conversation = _conversation_for(_identity_for(inbound))
+                conversations[sender] = conversation
+            message = Message(
+                conversation=conversation,
+                direction=Message.Direction.IN,
+                author=Message.Author.CUSTOMER,
+                channel=inbound.channel,
+                external_id=inbound.external_id,
+                text=inbound.text,
+                status=Message.Status.RECEIVED,
+                channel_timestamp=inbound.timestamp,
+            )
+            _attach_media(message, inbound)
+            stored_keys[key] = index
+            fresh.append((index, inbound, conversation, message))
+        Message.objects.bulk_create([message for _i, _in, _c, message in fresh])
+        for index, _inbound, conversation, message in fresh:
+            results[index] = IngestResult(message.pk, conversation.pk, created=True)
+        for index, inbound in enumerate(inbounds):
+            if results[index] is None:  # the repeat within the batch: the first one's result
+                first = results[stored_keys[(inbound.channel, inbound.external_id)]]
+                assert first is not None
+                results[index] = IngestResult(first.message_id, first.conversation_id, created=False)
+        _after_ingest_many(fresh, now, reply=reply)
+    return [result for result in results if result is not None]
+
+
+def _update_counts(conversations: list[Conversation], now: dt.datetime) -> None:
+    """One UPDATE for the unread counts and languages of many (locked) conversations."""
+    from django.db import connection
+
+    rows = ", ".join(["(%s, %s, %s)"] * len(conversations))
+    params: list[Any] = []
+    for conversation in conversations:
+        params += [conversation.pk, conversation.unread_count, conversation.language]
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS c SET unread_count = v.unread, language = v.language, "  # noqa: S608 - our table
+            "last_inbound_at = %s, last_message_at = %s "
+            f"FROM (VALUES {rows}) AS v(id, unread, language) WHERE c.id = v.id",
+            [now, now, *params],
+        )
+
+
+def _grouped(items: list[InboundMessage], key: Any, value: Any) -> dict[Any, list[str]]:
+    groups: dict[Any, list[str]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(value(item))
+    return groups
+
+
+def _after_ingest_many(
+    fresh: list[tuple[int, InboundMessage, Conversation, Message]], now: dt.datetime, *, reply: bool
+) -> None:
+    """Counts, language and the next step of each conversation that received messages."""
+    by_conversation: dict[int, list[tuple[InboundMessage, Message]]] = {}
+    conversations: dict[int, Conversation] = {}
+    for _index, inbound, conversation, message in fresh:
+        by_conversation.setdefault(conversation.pk, []).append((inbound, message))
+        conversations[conversation.pk] = conversation
+        transaction.on_commit(lambda message=message: _publish_message(message))  # type: ignore[misc]
+    stale_customers = []
+    for pk, items in by_conversation.items():
+        conversation = conversations[pk]
+        for inbound, _message in items:
+            if inbound.text:
+                conversation.language = detect_language(inbound.text, conversation.language) or conversation.language
+        conversation.unread_count += len(items)
+        conversation.last_inbound_at = conversation.last_message_at = now
+        if conversation.customer.last_seen_at < now - dt.timedelta(minutes=1):
+            stale_customers.append(conversation.customer_id)
+    _update_counts(list(conversations.values()), now)
+    if stale_customers:
+        Customer.objects.filter(pk__in=stale_customers).update(last_seen_at=now)
+    settings_row = bot_settings_cached()
+    schema = current_schema()
+    for pk, items in by_conversation.items():
+        conversation = conversations[pk]
+        latest = items[-1][1]
+        if conversation.mode == Conversation.Mode.CLOSED:
+            _set_mode(conversation, Conversation.Mode.BOT, reason="")
+        asked = any(wants_a_person(inbound.text, settings_row.handoff_keywords) for inbound, _m in items)
+        if conversation.mode == Conversation.Mode.BOT and asked:
+            conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
+        elif conversation.mode == Conversation.Mode.BOT and reply:
+            transaction.on_commit(
+                lambda pk=pk, message_id=latest.pk: enqueue_reply(schema, pk, message_id)  # type: ignore[misc]
+            )
+        else:
+            transaction.on_commit(lambda conversation=conversation: _publish_conversation(conversation))  # type: ignore[misc]
 
 
 def _attach_media(message: Message, inbound: InboundMessage) -> None:

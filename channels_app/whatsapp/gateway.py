@@ -19,6 +19,7 @@ import datetime as dt
 import heapq
 import itertools
 import logging
+import queue
 import random
 import threading
 import time
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from limits import parse
@@ -199,6 +200,94 @@ class Job:
     @property
     def message_id(self) -> int:
         return int(self.fields.get("message_id", 0) or 0)
+
+
+class InboundBatcher:
+    """Customers' text messages of many sessions stored together: handlers (on neonize's
+    threads) hand a message over and wait for its commit; two threads take what arrives within a
+    few milliseconds, group it by seller (`ingest_many` in each seller's schema) and commit the
+    whole batch once. A batch that fails is stored again seller by seller, then message by
+    message, so one bad message never loses the others."""
+
+    def __init__(self, gateway: Gateway, *, threads: int, batch_max: int = 64, linger: float = 0.004) -> None:
+        self.gateway = gateway
+        self.batch_max = batch_max
+        self.linger = linger
+        self._queue: queue.Queue[tuple[SessionRunner, WaMessage, str, Future[services.Stored]] | None] = queue.Queue()
+        self._threads = [threading.Thread(target=self._loop, name=f"wa-batch-{n}", daemon=True) for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def store(self, runner: SessionRunner, message: WaMessage, phone_for_lid: str) -> services.Stored:
+        future: Future[services.Stored] = Future()
+        self._queue.put((runner, message, phone_for_lid, future))
+        return future.result()
+
+    def stop(self) -> None:
+        for _thread in self._threads:
+            self._queue.put(None)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            # What arrives within a few milliseconds joins the batch: one commit for all of it.
+            deadline = time.monotonic() + self.linger
+            while len(batch) < self.batch_max:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            by_schema: dict[str, list[tuple[SessionRunner, WaMessage, str, Future[services.Stored]]]] = {}
+            for item in batch:
+                by_schema.setdefault(item[0].schema, []).append(item)
+            try:
+                # Many sellers' messages, one commit: each seller's rows in its own schema.
+                with transaction.atomic():
+                    stored = {schema: self._store_group(schema, items) for schema, items in by_schema.items()}
+            except Exception:
+                logger.warning("A batch of %s messages failed; storing it seller by seller", len(batch), exc_info=True)
+                for schema, items in by_schema.items():
+                    self._store(schema, items)
+            else:
+                for schema, items in by_schema.items():
+                    for (_runner, _message, _phone, future), result in zip(items, stored[schema], strict=True):
+                        future.set_result(result)
+            close_old_connections()
+
+    @staticmethod
+    def _store_group(
+        schema: str, items: list[tuple[SessionRunner, WaMessage, str, Future[services.Stored]]]
+    ) -> list[services.Stored]:
+        with schema_context(schema):
+            return services.store_customer_messages(
+                [(runner.spec.account_id, message, phone) for runner, message, phone, _f in items]
+            )
+
+    def _store(self, schema: str, items: list[tuple[SessionRunner, WaMessage, str, Future[services.Stored]]]) -> None:
+        try:
+            stored = self._store_group(schema, items)
+        except Exception:
+            logger.warning("A batch of %s messages failed; storing them one by one", len(items), exc_info=True)
+            for runner, message, phone_for_lid, future in items:
+                try:
+                    with schema_context(schema):
+                        future.set_result(
+                            services.store_customer_message(
+                                runner.spec.account_id, message, phone_for_lid=phone_for_lid
+                            )
+                        )
+                except Exception as exc:
+                    future.set_exception(exc)
+            return
+        for (_runner, _message, _phone, future), result in zip(items, stored, strict=True):
+            future.set_result(result)
 
 
 # --- One session ------------------------------------------------------------------------------
@@ -390,7 +479,33 @@ class SessionRunner:
         if generation != self.generation:
             return
         self.last_event_at = time.monotonic()
+        if event_name(event) == "Message":
+            message = parse_message(event)
+            if message is not None and not message.from_me and not message.needs_download and self._wanted(message):
+                # The common case, stored together with what other sessions receive meanwhile.
+                stored = self._store_with_retries(message)
+                if stored is not None and stored.created:
+                    self.gateway.metrics.add("messages_in")
+                return
         self.gateway.db_call(self.handle, event)
+
+    def _store_with_retries(self, message: WaMessage) -> services.Stored | None:
+        """The database may be restarting: this seller's events wait (with backoff) rather than
+        lose a customer's message."""
+        for attempt in range(6):
+            try:
+                return self.gateway.batcher.store(self, message, self._phone_for_lid(message))
+            except Exception:
+                logger.warning("Storing message %s failed (attempt %s)", message.id, attempt + 1, exc_info=True)
+                if self.gateway.stopping.wait(min(30.0, 0.5 * 2**attempt)):
+                    break
+        logger.error("Message %s of session %s could not be stored", message.id, self.id)
+        return None
+
+    def _phone_for_lid(self, message: WaMessage) -> str:
+        if message.chat.endswith("@lid") and not message.sender_phone_jid and self.client is not None:
+            return self.client.phone_for_lid(message.chat)
+        return ""
 
     def handle(self, event: Any) -> None:
         name = event_name(event)
@@ -477,9 +592,7 @@ class SessionRunner:
         if message is None or not self._wanted(message):
             self.gateway.metrics.add("ignored")
             return
-        phone_for_lid = ""
-        if message.chat.endswith("@lid") and not message.sender_phone_jid and self.client is not None:
-            phone_for_lid = self.client.phone_for_lid(message.chat)
+        phone_for_lid = self._phone_for_lid(message)
         with schema_context(self.schema):
             if message.from_me:
                 services.store_seller_message(self.spec.account_id, message, phone_for_lid=phone_for_lid)
@@ -610,6 +723,7 @@ class Gateway:
         self.runners: dict[int, SessionRunner] = {}
         self.runners_lock = threading.Lock()
         self.db_pool = ThreadPoolExecutor(settings.WHATSAPP_DB_THREADS, thread_name_prefix="wa-db")
+        self.batcher = InboundBatcher(self, threads=2)
         self.send_pool = ThreadPoolExecutor(settings.WHATSAPP_SEND_THREADS, thread_name_prefix="wa-send")
         self.media_pool = ThreadPoolExecutor(2, thread_name_prefix="wa-media")
         self.scheduler = Scheduler(self.send_pool)
@@ -915,6 +1029,7 @@ class Gateway:
             runner.halted = True
             runner.stop_client()
         self.scheduler.stop()
+        self.batcher.stop()
         for pool in (self.send_pool, self.media_pool, self.db_pool):
             pool.shutdown(wait=True, cancel_futures=True)
         sessions.leases_release(self.name)

@@ -25,6 +25,7 @@ from conversations.services import (
     delivery_backoff,
     enqueue_reply,
     ingest,
+    ingest_many,
 )
 from ma5zani.tenancy import current_schema
 
@@ -80,12 +81,13 @@ class Stored:
     needs_media: bool = False
 
 
-def store_customer_message(account_id: int, message: WaMessage, *, phone_for_lid: str = "") -> Stored:
-    """A customer's message through the shared ingest. Its reply waits for the media when
-    there is a file to fetch (the gateway downloads it and then calls `media_attached`)."""
-    external_id, alt_id = resolve_customer(account_id, message, phone_for_lid=phone_for_lid)
+def _inbound(account_id: int, message: WaMessage, phone_for_lid: str) -> InboundMessage:
+    if message.is_group or not (message.sender_lid or message.chat.endswith("@lid") or phone_for_lid):
+        external_id, alt_id = _customer_ids(message, phone_for_lid)  # known by number only: no look-up
+    else:
+        external_id, alt_id = resolve_customer(account_id, message, phone_for_lid=phone_for_lid)
     media = (InboundMedia(kind=message.media_kind),) if message.media_kind == "location" else ()
-    inbound = InboundMessage(
+    return InboundMessage(
         channel=CHANNEL,
         channel_account_id=account_id,
         sender_id=external_id,
@@ -98,12 +100,25 @@ def store_customer_message(account_id: int, message: WaMessage, *, phone_for_lid
         media=media,
         raw={"chat": message.chat, "sender": message.sender, "kind": message.media_kind},
     )
-    result = ingest(inbound, reply=not message.needs_download)
+
+
+def store_customer_message(account_id: int, message: WaMessage, *, phone_for_lid: str = "") -> Stored:
+    """A customer's message through the shared ingest. Its reply waits for the media when
+    there is a file to fetch (the gateway downloads it and then calls `media_attached`)."""
+    result = ingest(_inbound(account_id, message, phone_for_lid), reply=not message.needs_download)
     if result.created and message.needs_download:
         Message.objects.filter(pk=result.message_id).update(
             media_kind=message.media_kind, media_type=message.mime_type[:100]
         )
     return Stored(result.message_id, result.conversation_id, result.created, message.needs_download and result.created)
+
+
+def store_customer_messages(items: list[tuple[int, WaMessage, str]]) -> list[Stored]:
+    """Several customers' messages with nothing to download, stored in one transaction
+    (`ingest_many`): (account id, message, phone behind its LID) each, results in order."""
+    assert not any(message.needs_download for _a, message, _p in items)
+    results = ingest_many([_inbound(account_id, message, phone) for account_id, message, phone in items])
+    return [Stored(r.message_id, r.conversation_id, r.created) for r in results]
 
 
 def store_seller_message(account_id: int, message: WaMessage, *, phone_for_lid: str = "") -> Stored | None:

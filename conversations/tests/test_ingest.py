@@ -112,3 +112,43 @@ def test_an_attachment_is_stored_in_the_seller_storage(shop_a, queued, django_ca
         message = Message.objects.get(pk=result.message_id)
         assert (message.media_kind, message.media_type) == ("audio", "audio/ogg")
         assert "/s_alpha/" in message.media.path and message.media.read() == b"OggS\x00voice"
+
+
+def test_a_batch_is_stored_like_one_message_at_a_time(shop_a, queued, django_capture_on_commit_callbacks):
+    from conversations.services import ingest_many
+
+    known = widget_inbound(shop_a, "Bonjour", visitor="00000000-0000-4000-8000-0000000000a1")
+    with shop_a.schema():
+        with django_capture_on_commit_callbacks(execute=True):
+            first = ingest(known)
+        queued.replies.clear()
+        seller_side = widget_inbound(shop_a, "salam", visitor="00000000-0000-4000-8000-0000000000c3")
+        with django_capture_on_commit_callbacks(execute=True):
+            human = ingest(seller_side)
+        Conversation.objects.filter(pk=human.conversation_id).update(mode=Conversation.Mode.HUMAN)
+        queued.replies.clear()
+        batch = [
+            known,  # delivered again
+            widget_inbound(shop_a, "Vous livrez à Oran ?", visitor="00000000-0000-4000-8000-0000000000a1"),
+            widget_inbound(shop_a, "et à Blida ?", visitor="00000000-0000-4000-8000-0000000000a1"),
+            widget_inbound(shop_a, "wach kayen taille 42?", visitor="00000000-0000-4000-8000-0000000000b2"),
+            widget_inbound(shop_a, "je veux parler à un humain", visitor="00000000-0000-4000-8000-0000000000d4"),
+            widget_inbound(shop_a, "merci", visitor="00000000-0000-4000-8000-0000000000c3"),
+        ]
+        batch.append(batch[3])  # the same message twice in one batch
+        with django_capture_on_commit_callbacks(execute=True):
+            results = ingest_many(batch)
+        assert [r.created for r in results] == [False, True, True, True, True, True, False]
+        assert results[0].message_id == first.message_id
+        assert results[6].message_id == results[3].message_id
+        assert Message.objects.filter(direction="in").count() == 7
+        oran = Conversation.objects.get(pk=first.conversation_id)
+        assert oran.unread_count == 3 and oran.language == "fr"
+        new = Conversation.objects.get(pk=results[3].conversation_id)
+        assert new.unread_count == 1 and new.language == "arabizi"
+        assert Conversation.objects.get(pk=results[4].conversation_id).mode == Conversation.Mode.HUMAN  # asked
+        assert Conversation.objects.get(pk=human.conversation_id).unread_count == 2
+    # One reply per bot conversation, for its latest message; none for the seller's ones.
+    assert sorted(queued.replies) == sorted(
+        [(first.conversation_id, results[2].message_id), (results[3].conversation_id, results[3].message_id)]
+    )

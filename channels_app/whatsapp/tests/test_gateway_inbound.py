@@ -322,3 +322,37 @@ def test_receipts_move_sent_messages_to_delivered_and_read(run_gateway, shop_a, 
         message = Message.objects.get(external_id="3EB0SENT1")
         assert message.status == Message.Status.READ and message.read_at and message.delivered_at
         assert not Message.objects.filter(Q(status="read") & Q(direction="in")).exists()
+
+
+def test_many_sessions_receiving_at_once_store_every_message_once(run_gateway, shop_a, make_shop, replies):
+    from concurrent.futures import ThreadPoolExecutor
+
+    shop_b = make_shop("bravo")
+    sessions = [linked_session(shop_a), linked_session(shop_b, jid="213661000222@s.whatsapp.net")]
+    gw = run_gateway()
+    for session in sessions:
+        gw.connected(session)
+    events = [
+        (
+            session,
+            message_event(chat=f"21355000{n % 10:04d}@s.whatsapp.net", text=f"salam {n}", message_id=f"3AM{s}{n:04d}"),
+        )
+        for s, session in enumerate(sessions)
+        for n in range(60)
+    ]
+    with ThreadPoolExecutor(32) as pool:  # like neonize's callback threads of many sessions
+        list(pool.map(lambda item: gw.event(*item), events + events[:20]))  # and some delivered twice
+    for shop in (shop_a, shop_b):
+        with shop.schema():
+            assert Message.objects.count() == 60
+            assert Conversation.objects.count() == 10
+            assert sorted(Conversation.objects.values_list("unread_count", flat=True)) == [6] * 10
+    assert gw.gateway.metrics.messages_in == 120
+    # Every conversation's latest message has a reply asked for.
+    for shop in (shop_a, shop_b):
+        with shop.schema():
+            latest = {c.pk: max(c.messages.values_list("pk", flat=True)) for c in Conversation.objects.all()}
+        asked = {
+            (conversation, inbound) for schema, conversation, inbound in replies if schema == shop.seller.schema_name
+        }
+        assert set(latest.items()) <= asked
