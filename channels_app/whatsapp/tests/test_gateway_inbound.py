@@ -356,3 +356,24 @@ def test_many_sessions_receiving_at_once_store_every_message_once(run_gateway, s
             (conversation, inbound) for schema, conversation, inbound in replies if schema == shop.seller.schema_name
         }
         assert set(latest.items()) <= asked
+
+
+def test_a_batch_that_fails_is_stored_message_by_message(run_gateway, shop_a, replies, monkeypatch):
+    calls = {"n": 0}
+    from channels_app.whatsapp import services as wa_services
+
+    real = wa_services.store_customer_messages
+
+    def failing_once(items: list) -> list:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a message the batch path could not store")
+        return real(items)
+
+    monkeypatch.setattr(wa_services, "store_customer_messages", failing_once)
+    session = linked_session(shop_a)
+    gw = run_gateway()
+    gw.event(session, message_event(chat=CUSTOMER, text="salam", message_id="3AF1"))
+    gw.event(session, message_event(chat=CUSTOMER, text="wach kayen?", message_id="3AF2"))
+    assert [m.external_id for m in messages(shop_a)] == ["3AF1", "3AF2"]
+    assert calls["n"] >= 2  # the first batch failed, and nothing was lost
