@@ -248,7 +248,7 @@ def main() -> None:
     second = start_gateway("bench-b")
     wait_connected(None, args.sessions, "sessions connected")
     while True:  # until both hold their share
-        owners = Counter(lease for (lease, state), n in states().items() for _ in range(n) if state == "connected")
+        owners = Counter({lease: n for (lease, state), n in states().items() if lease and state == "connected"})
         if len(owners) == 2 and min(owners.values()) >= args.sessions // 2 - 1:
             break
         time.sleep(0.5)

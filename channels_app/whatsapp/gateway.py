@@ -850,7 +850,10 @@ class Gateway:
 
     def release(self, runner: SessionRunner) -> None:
         """Stop a session here and give its lease back (another gateway may take it at once)."""
+        halted = runner.halted
         self._drop(runner.id)
+        if not halted:  # handed to another gateway: not connected until that one connects it
+            runner.report(state=State.CONNECTING)
         sessions.leases_release(self.name, [runner.id])
 
     def _follow_wanted(self) -> None:
