@@ -735,6 +735,8 @@ class Gateway:
         self._threads: list[threading.Thread] = []
         self._last_renew = 0.0
         self._last_specs = 0.0
+        self._connections: dict[str, int] = {}
+        self._connections_read_at = 0.0
 
     # Database work on the bounded pool -------------------------------------------------------
 
@@ -784,7 +786,9 @@ class Gateway:
         """Take a fair share, follow what sellers asked, supervise sessions (the leases are
         renewed on a thread of their own, so a slow tick never lets them expire)."""
         now = time.monotonic()
-        sessions.gateway_heartbeat(self.name, metrics=self.metrics.snapshot(list(self.runners.values())))
+        figures = self.metrics.snapshot(list(self.runners.values()))
+        figures["db_connections"] = self._db_connections(now)
+        sessions.gateway_heartbeat(self.name, metrics=figures)
         if now - self._last_renew >= settings.WHATSAPP_LEASE_SECONDS / 3:
             self._last_renew = self._last_specs = now
             self._follow_wanted()  # what sellers stopped is stopped (and reported), not rebalanced
@@ -801,6 +805,20 @@ class Gateway:
             self._follow_wanted()
         for runner in list(self.runners.values()):
             runner.supervise(now)
+
+    def _db_connections(self, now: float) -> dict[str, int]:
+        """Database connections: this gateway's own threads, and whatsmeow's session stores
+        (`application_name=ma5zani-wa`), read every half minute."""
+        if now - self._connections_read_at >= 30 or not self._connections:
+            self._connections_read_at = now
+            try:
+                self._connections = {
+                    "own_threads": settings.WHATSAPP_DB_THREADS + 4,
+                    "session_stores": sessions.store_connections(),
+                }
+            except Exception:
+                logger.warning("Could not count database connections", exc_info=True)
+        return self._connections
 
     def renew_leases(self) -> None:
         with self.runners_lock:

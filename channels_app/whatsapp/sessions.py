@@ -323,3 +323,11 @@ def qr_svg(data: str) -> str:
 def sessions_by_state() -> dict[str, int]:
     with _public():
         return dict(WhatsAppSession.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+
+
+def store_connections(application_name: str = "ma5zani-wa") -> int:
+    """Connections whatsmeow's session stores hold open (every gateway of this database)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0

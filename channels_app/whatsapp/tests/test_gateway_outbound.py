@@ -304,3 +304,21 @@ def test_disconnect_and_log_out_from_the_dashboard(run_gateway, shop_a):
     assert client.logged_out
     row = session_row(session)
     assert row.jid == "" and row.phone == "" and row.lease_owner == ""
+
+
+def test_disconnected_then_connected_again_is_tracked(run_gateway, shop_a, monkeypatch):
+    from neonize.proto.Neonize_pb2 import Connected, Disconnected
+
+    told: list[str] = []
+    monkeypatch.setattr(
+        "channels_app.whatsapp.sessions.publish", lambda schema, event, payload: told.append(payload["state"])
+    )
+    session = linked_session(shop_a)
+    gw = run_gateway()
+    runner = gw.connected(session)
+    gw.event(session, Disconnected(status=True))
+    assert session_row(session).state == State.DISCONNECTED and not runner.connected.is_set()
+    gw.event(session, Connected(status=True))  # whatsmeow reconnected by itself
+    row = session_row(session)
+    assert row.state == State.CONNECTED and runner.connected.is_set()
+    assert told[-2:] == [State.DISCONNECTED, State.CONNECTED]  # the seller's page followed

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from channels_app.base import InboundMessage
-from channels_app.models import ChannelAccount, WhatsAppSession
+from channels_app.models import ChannelAccount, Gateway, WhatsAppSession
 from channels_app.whatsapp import outbox
 from channels_app.whatsapp.testing import fake_key
 from conversations.models import Conversation, Message
@@ -175,8 +175,20 @@ def test_the_gateway_command_stops_on_sigterm_and_releases(gateways, shop_a):
     [session_id] = make_sessions(shop_a, 1)
     gateways.start_gateway("gw-t")
     wait_for(lambda: holders()[session_id] == ("gw-t", "connected"), 30, message="the session held")
+
+    def reported() -> dict | None:
+        with schema_context(get_public_schema_name()):
+            gateway = Gateway.objects.filter(name="gw-t").first()
+        return gateway.metrics if gateway and gateway.metrics.get("sessions") == {"connected": 1} else None
+
+    metrics = wait_for(reported, 15, message="the gateway's metrics")
+    assert metrics is not None
+    assert metrics["db_connections"]["own_threads"] > 0 and "session_stores" in metrics["db_connections"]
+    assert {"messages_in", "messages_out", "reconnects", "send_latency_ms_p50"} <= set(metrics)
     process = gateways.processes["gw-t"]
     os.kill(process.pid, signal.SIGTERM)
     process.wait(20)
     assert holders()[session_id][0] == ""
     assert "stopped" in gateways.log("gw-t")
+    with schema_context(get_public_schema_name()):
+        assert not Gateway.objects.filter(name="gw-t").exists()  # gone from the live gateways
