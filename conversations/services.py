@@ -201,7 +201,9 @@ def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[I
     if not inbounds:
         return []
     results: list[IngestResult | None] = [None] * len(inbounds)
-    with transaction.atomic():
+    # Inside a caller's transaction (the gateway commits several sellers' batches at once) no
+    # savepoint: a failure fails the caller's whole transaction, which then stores message by message.
+    with transaction.atomic(savepoint=False):
         existing_filter = Q()
         for channel, external_ids in _grouped(inbounds, lambda i: i.channel, lambda i: i.external_id).items():
             existing_filter |= Q(channel=channel, external_id__in=external_ids)
@@ -299,7 +301,9 @@ def _after_ingest_many(
     for _index, inbound, conversation, message in fresh:
         by_conversation.setdefault(conversation.pk, []).append((inbound, message))
         conversations[conversation.pk] = conversation
-        transaction.on_commit(lambda message=message: _publish_message(message))  # type: ignore[misc]
+    if fresh:  # one live event for the batch
+        payloads = [message_payload(message) for _i, _in, _c, message in fresh]
+        publish(current_schema(), "messages.created", {"messages": payloads})
     stale_customers = []
     for pk, items in by_conversation.items():
         conversation = conversations[pk]
@@ -315,6 +319,7 @@ def _after_ingest_many(
         Customer.objects.filter(pk__in=stale_customers).update(last_seen_at=now)
     settings_row = bot_settings_cached()
     schema = current_schema()
+    to_answer: list[tuple[int, int]] = []
     for pk, items in by_conversation.items():
         conversation = conversations[pk]
         latest = items[-1][1]
@@ -324,11 +329,13 @@ def _after_ingest_many(
         if conversation.mode == Conversation.Mode.BOT and asked:
             conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
         elif conversation.mode == Conversation.Mode.BOT and reply:
-            transaction.on_commit(
-                lambda pk=pk, message_id=latest.pk: enqueue_reply(schema, pk, message_id)  # type: ignore[misc]
-            )
+            to_answer.append((pk, latest.pk))
         else:
             transaction.on_commit(lambda conversation=conversation: _publish_conversation(conversation))  # type: ignore[misc]
+    if len(to_answer) == 1:
+        transaction.on_commit(lambda: enqueue_reply(schema, *to_answer[0]))
+    elif to_answer:
+        transaction.on_commit(lambda: enqueue_replies(schema, to_answer))
 
 
 def _attach_media(message: Message, inbound: InboundMessage) -> None:
@@ -352,6 +359,14 @@ def enqueue_reply(schema: str, conversation_id: int, inbound_id: int, *, countdo
 
     pause = settings.REPLY_PAUSE_SECONDS if countdown is None else countdown
     enqueue(reply_task, conversation_id, inbound_id, schema=schema, countdown=pause)
+
+
+def enqueue_replies(schema: str, pairs: list[tuple[int, int]]) -> None:
+    """Many conversations to answer (a batch from the WhatsApp gateway): one task that a worker
+    turns into one reply task each, so the gateway sends one message to the broker, not many."""
+    from conversations.tasks import reply_many_task
+
+    enqueue(reply_many_task, [list(pair) for pair in pairs], schema=schema)
 
 
 def enqueue_delivery(schema: str, message_id: int, *, countdown: float = 0) -> None:

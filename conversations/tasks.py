@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django_tenants.utils import schema_context
 
+from conversations import services
 from conversations.services import conversation_reply, enqueue_delivery, message_deliver, sweep
 from ma5zani.tenancy import current_schema
 
@@ -14,6 +15,15 @@ from ma5zani.tenancy import current_schema
 def reply_task(conversation_id: int, inbound_id: int) -> int | None:
     message = conversation_reply(conversation_id, inbound_id)
     return message.pk if message else None
+
+
+@shared_task
+def reply_many_task(pairs: list[list[int]]) -> int:
+    """Fan a batch out: one reply task per (conversation, latest message), after the usual pause."""
+    schema = current_schema()
+    for conversation_id, inbound_id in pairs:
+        services.enqueue_reply(schema, conversation_id, inbound_id)
+    return len(pairs)
 
 
 @shared_task

@@ -34,6 +34,7 @@ class Queue(StrEnum):
 # Which queue each task goes to (Celery 6 drops the per-task `queue` attribute).
 TASK_ROUTES: dict[str, Queue] = {
     "conversations.tasks.reply_task": Queue.REPLIES,
+    "conversations.tasks.reply_many_task": Queue.REPLIES,
     "conversations.tasks.deliver_task": Queue.DELIVERY,
     "conversations.tasks.sweep_conversations": Queue.PERIODIC,
     "sales.tasks.catalog_import_task": Queue.IMPORTS,

@@ -114,8 +114,13 @@ def test_an_attachment_is_stored_in_the_seller_storage(shop_a, queued, django_ca
         assert "/s_alpha/" in message.media.path and message.media.read() == b"OggS\x00voice"
 
 
-def test_a_batch_is_stored_like_one_message_at_a_time(shop_a, queued, django_capture_on_commit_callbacks):
+def test_a_batch_is_stored_like_one_message_at_a_time(shop_a, queued, django_capture_on_commit_callbacks, monkeypatch):
     from conversations.services import ingest_many
+
+    events: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        "conversations.services.publish", lambda schema, event, payload: events.append((event, payload))
+    )
 
     known = widget_inbound(shop_a, "Bonjour", visitor="00000000-0000-4000-8000-0000000000a1")
     with shop_a.schema():
@@ -148,7 +153,19 @@ def test_a_batch_is_stored_like_one_message_at_a_time(shop_a, queued, django_cap
         assert new.unread_count == 1 and new.language == "arabizi"
         assert Conversation.objects.get(pk=results[4].conversation_id).mode == Conversation.Mode.HUMAN  # asked
         assert Conversation.objects.get(pk=human.conversation_id).unread_count == 2
+    # One live event for the batch, with every new message.
+    batch_events = [payload for event, payload in events if event == "messages.created"]
+    assert len(batch_events) == 1 and len(batch_events[0]["messages"]) == 5
     # One reply per bot conversation, for its latest message; none for the seller's ones.
     assert sorted(queued.replies) == sorted(
         [(first.conversation_id, results[2].message_id), (results[3].conversation_id, results[3].message_id)]
     )
+
+
+def test_a_batch_of_replies_is_fanned_out_by_a_worker(shop_a, queued):
+    from conversations.tasks import reply_many_task
+
+    with shop_a.schema():
+        assert reply_many_task([[11, 101], [12, 102], [13, 103]]) == 3
+    assert queued.replies == [(11, 101), (12, 102), (13, 103)]
+    assert queued.reply_schemas == [shop_a.seller.schema_name] * 3  # each in the seller's schema

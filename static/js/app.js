@@ -176,6 +176,13 @@
       if (event === "handoff") toast(payload);
       if (event === "status" || event === "catalog.changed" || event === "bot.settings") applyStatus(payload);
       if (event === "message.created" || event === "conversation.updated" || event === "handoff") refreshList();
+      if (event === "messages.created") {  // several at once (the WhatsApp gateway stores in batches)
+        refreshList();
+        var open = thread && (payload.messages || []).some(function (m) {
+          return String(m.conversation) === thread.getAttribute("data-conversation");
+        });
+        if (open) refreshThread();
+      }
       if (thread && payload && String(payload.conversation || payload.id) === thread.getAttribute("data-conversation")) {
         if (event === "message.created") refreshThread();
         if (event === "message.updated") updateStatus(payload);

@@ -31,6 +31,12 @@ def replies(monkeypatch: Any) -> list[tuple[str, int, int]]:
 
     monkeypatch.setattr("conversations.services.enqueue_reply", record)
     monkeypatch.setattr("channels_app.whatsapp.services.enqueue_reply", record)
+
+    def record_many(schema: str, pairs: list[tuple[int, int]]) -> None:
+        for conversation_id, inbound_id in pairs:
+            record(schema, conversation_id, inbound_id)
+
+    monkeypatch.setattr("conversations.services.enqueue_replies", record_many)
     return asked
 
 

@@ -23,6 +23,7 @@ State = WhatsAppSession.State
 @pytest.fixture(autouse=True)
 def _no_celery(monkeypatch: Any) -> None:
     monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueue_replies", lambda *a, **k: None)
     monkeypatch.setattr("channels_app.whatsapp.services.enqueue_reply", lambda *a, **k: None)
     monkeypatch.setattr("conversations.services.enqueue_delivery", lambda *a, **k: None)
 
