@@ -337,6 +337,9 @@ WHATSAPP_MAX_SESSIONS: int = env.int("WHATSAPP_MAX_SESSIONS", default=500)
 # Threads that store events and send (each holds one database connection at most).
 WHATSAPP_DB_THREADS: int = env.int("WHATSAPP_DB_THREADS", default=6)
 WHATSAPP_SEND_THREADS: int = env.int("WHATSAPP_SEND_THREADS", default=16)
+# Customers' messages arriving within this window are stored together (one commit per batch).
+WHATSAPP_BATCH_THREADS: int = env.int("WHATSAPP_BATCH_THREADS", default=1)
+WHATSAPP_BATCH_LINGER_SECONDS: float = env.float("WHATSAPP_BATCH_LINGER_SECONDS", default=0.004)
 # Reconnection: exponential backoff with jitter, capped; a connect that takes longer is restarted.
 WHATSAPP_RECONNECT_BASE_SECONDS: float = env.float("WHATSAPP_RECONNECT_BASE_SECONDS", default=2.0)
 WHATSAPP_RECONNECT_MAX_SECONDS: float = env.float("WHATSAPP_RECONNECT_MAX_SECONDS", default=300.0)

@@ -204,12 +204,13 @@ class Job:
 
 class InboundBatcher:
     """Customers' text messages of many sessions stored together: handlers (on neonize's
-    threads) hand a message over and wait for its commit; two threads take what arrives within a
-    few milliseconds, group it by seller (`ingest_many` in each seller's schema) and commit the
-    whole batch once. A batch that fails is stored again seller by seller, then message by
-    message, so one bad message never loses the others."""
+    threads) hand a message over and wait for its commit; a batch thread takes what has arrived
+    meanwhile (up to `batch_max`, lingering a few milliseconds), groups it by seller
+    (`ingest_many` in each seller's schema) and commits the whole batch once. A batch that fails
+    is stored again seller by seller, then message by message, so one bad message never loses
+    the others."""
 
-    def __init__(self, gateway: Gateway, *, threads: int, batch_max: int = 64, linger: float = 0.004) -> None:
+    def __init__(self, gateway: Gateway, *, threads: int, batch_max: int = 256, linger: float = 0.004) -> None:
         self.gateway = gateway
         self.batch_max = batch_max
         self.linger = linger
@@ -723,7 +724,9 @@ class Gateway:
         self.runners: dict[int, SessionRunner] = {}
         self.runners_lock = threading.Lock()
         self.db_pool = ThreadPoolExecutor(settings.WHATSAPP_DB_THREADS, thread_name_prefix="wa-db")
-        self.batcher = InboundBatcher(self, threads=2)
+        self.batcher = InboundBatcher(
+            self, threads=settings.WHATSAPP_BATCH_THREADS, linger=settings.WHATSAPP_BATCH_LINGER_SECONDS
+        )
         self.send_pool = ThreadPoolExecutor(settings.WHATSAPP_SEND_THREADS, thread_name_prefix="wa-send")
         self.media_pool = ThreadPoolExecutor(2, thread_name_prefix="wa-media")
         self.scheduler = Scheduler(self.send_pool)
