@@ -154,17 +154,7 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
         if existing is not None:
             return IngestResult(existing[0], existing[1], created=False)
         now = timezone.now()
-        message = Message(
-            conversation=conversation,
-            direction=Message.Direction.IN,
-            author=Message.Author.CUSTOMER,
-            channel=inbound.channel,
-            external_id=inbound.external_id,
-            text=inbound.text,
-            status=Message.Status.RECEIVED,
-            channel_timestamp=inbound.timestamp,
-        )
-        _attach_media(message, inbound)
+        message = _customer_message(conversation, inbound)
         message.save()
         language = detect_language(inbound.text, conversation.language) if inbound.text else conversation.language
         Conversation.objects.filter(pk=conversation.pk).update(
@@ -242,17 +232,7 @@ def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[I
             if conversation is None:  # a new customer: made the one-message way
                 conversation = _conversation_for(_identity_for(inbound))
                 conversations[sender] = conversation
-            message = Message(
-                conversation=conversation,
-                direction=Message.Direction.IN,
-                author=Message.Author.CUSTOMER,
-                channel=inbound.channel,
-                external_id=inbound.external_id,
-                text=inbound.text,
-                status=Message.Status.RECEIVED,
-                channel_timestamp=inbound.timestamp,
-            )
-            _attach_media(message, inbound)
+            message = _customer_message(conversation, inbound)
             stored_keys[key] = index
             fresh.append((index, inbound, conversation, message))
         Message.objects.bulk_create([message for _i, _in, _c, message in fresh])
@@ -336,6 +316,22 @@ def _after_ingest_many(
         transaction.on_commit(lambda: enqueue_reply(schema, *to_answer[0]))
     elif to_answer:
         transaction.on_commit(lambda: enqueue_replies(schema, to_answer))
+
+
+def _customer_message(conversation: Conversation, inbound: InboundMessage) -> Message:
+    """The (unsaved) row of a customer's inbound message, with its attachment."""
+    message = Message(
+        conversation=conversation,
+        direction=Message.Direction.IN,
+        author=Message.Author.CUSTOMER,
+        channel=inbound.channel,
+        external_id=inbound.external_id,
+        text=inbound.text,
+        status=Message.Status.RECEIVED,
+        channel_timestamp=inbound.timestamp,
+    )
+    _attach_media(message, inbound)
+    return message
 
 
 def _attach_media(message: Message, inbound: InboundMessage) -> None:

@@ -4,13 +4,12 @@ dashboard; the question goes down the real path and the answer appears without a
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 from django.core.management import call_command
 
 from ma5zani.testing import committed_db, wait_for
-from sellers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from sellers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, sign_in_demo
 
 pytestmark = [
     committed_db,
@@ -36,11 +35,7 @@ def test_try_your_bot_answers_live_in_the_dashboard(live_stack, monkeypatch, set
         try:
             page = browser.new_page(locale="fr-FR")
             page.set_default_timeout(20_000)
-            page.goto(stack.url("/accounts/login/", host="demo.localhost"))
-            page.fill("#id_login", "demo@ma5zani.local")
-            page.fill("#id_password", settings.DEMO_PASSWORD)
-            page.click("form button[type=submit]")
-            page.wait_for_url(re.compile(r"/dashboard/$"))
+            sign_in_demo(page, stack, settings.DEMO_PASSWORD)
             page.goto(stack.url("/dashboard/settings/bot/try/", host="demo.localhost"))
 
             def texts() -> list[str]:

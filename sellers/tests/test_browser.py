@@ -37,6 +37,15 @@ pytestmark = [
 ]
 
 
+def sign_in_demo(page, stack, password: str) -> None:
+    """Sign the demo seller's owner in on a live stack's page; lands on the dashboard."""
+    page.goto(stack.url("/accounts/login/", host="demo.localhost"))
+    page.fill("#id_login", "demo@ma5zani.local")
+    page.fill("#id_password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+
+
 @pytest.fixture
 def browser_page(monkeypatch) -> Iterator[object]:
     from playwright.sync_api import sync_playwright

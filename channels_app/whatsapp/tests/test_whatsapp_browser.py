@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from ma5zani.testing import committed_db
-from sellers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from sellers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, sign_in_demo
 
 pytestmark = [
     committed_db,
@@ -35,11 +35,7 @@ def test_the_qr_code_arrives_live_on_the_whatsapp_page(live_stack, monkeypatch, 
         try:
             page = browser.new_page(locale="ar-DZ")
             page.set_default_timeout(20_000)
-            page.goto(stack.url("/accounts/login/", host="demo.localhost"))
-            page.fill("#id_login", "demo@ma5zani.local")
-            page.fill("#id_password", settings.DEMO_PASSWORD)
-            page.click("form button[type=submit]")
-            page.wait_for_url(re.compile(r"/dashboard/$"))
+            sign_in_demo(page, stack, settings.DEMO_PASSWORD)
             page.goto(stack.url("/dashboard/channels/whatsapp/", host="demo.localhost"))
             assert page.get_attribute("html", "dir") == "rtl"  # the Arabic dashboard, right to left
             page.click("form:has(input[value=connect]) button")

@@ -4,7 +4,6 @@ the seller answers from the dashboard, and script-like customer text stays text 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 
@@ -15,7 +14,7 @@ from channels_app.widget.services import widget_account_ensure, widget_settings_
 from conversations.models import Conversation, Message
 from ma5zani.testing import committed_db, wait_for
 from sellers.models import Seller
-from sellers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from sellers.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, sign_in_demo
 
 pytestmark = [
     committed_db,
@@ -91,11 +90,7 @@ def test_a_full_widget_chat_with_the_seller_answering(live_stack, monkeypatch, s
             seller_page = browser.new_page(locale="fr-FR")
             seller_page.set_default_timeout(20_000)
             seller_page.on("dialog", lambda dialog: note_dialog(dialogs, dialog))
-            seller_page.goto(stack.url("/accounts/login/", host="demo.localhost"))
-            seller_page.fill("#id_login", "demo@ma5zani.local")
-            seller_page.fill("#id_password", settings.DEMO_PASSWORD)
-            seller_page.click("form button[type=submit]")
-            seller_page.wait_for_url(re.compile(r"/dashboard/$"))
+            sign_in_demo(seller_page, stack, settings.DEMO_PASSWORD)
             with schema(seller):
                 conversation = Conversation.objects.get()
             seller_page.goto(stack.url(f"/dashboard/conversations/{conversation.pk}/", host="demo.localhost"))
