@@ -335,7 +335,7 @@ WHATSAPP_LEASE_SECONDS: float = env.float("WHATSAPP_LEASE_SECONDS", default=30.0
 WHATSAPP_START_GAP_SECONDS: float = env.float("WHATSAPP_START_GAP_SECONDS", default=0.5)
 WHATSAPP_MAX_SESSIONS: int = env.int("WHATSAPP_MAX_SESSIONS", default=500)
 # Threads that store events and send (each holds one database connection at most).
-WHATSAPP_DB_THREADS: int = env.int("WHATSAPP_DB_THREADS", default=6)
+WHATSAPP_DB_THREADS: int = env.int("WHATSAPP_DB_THREADS", default=4)
 WHATSAPP_SEND_THREADS: int = env.int("WHATSAPP_SEND_THREADS", default=16)
 # Customers' messages arriving within this window are stored together (one commit per batch).
 WHATSAPP_BATCH_THREADS: int = env.int("WHATSAPP_BATCH_THREADS", default=1)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from limits import parse
@@ -229,6 +229,12 @@ class InboundBatcher:
             self._queue.put(None)
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            connection.close()  # a pooled connection goes back to the pool with its thread
+
+    def _serve(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -758,6 +764,19 @@ class Gateway:
         future: Future[Any] = self.db_pool.submit(call)
         return future.result()
 
+    def in_background(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run `function` on the send pool, its database connection given back afterwards."""
+
+        def call() -> None:
+            try:
+                function(*args)
+            except Exception:
+                logger.exception("WhatsApp gateway work failed: %s", getattr(function, "__name__", function))
+            finally:
+                close_old_connections()
+
+        self.send_pool.submit(call)
+
     # Starting clients one after another ---------------------------------------------------------
 
     def queue_start(self, runner: SessionRunner) -> None:
@@ -780,7 +799,7 @@ class Gateway:
                 runner = self._start_queue.popleft()
             if runner.released or runner.client is not None:
                 continue
-            runner.start()
+            self.db_call(runner.start)  # it reports the state: on a database thread
             self.stopping.wait(self.start_gap)
 
     # Leases ------------------------------------------------------------------------------------
@@ -839,6 +858,7 @@ class Gateway:
                 logger.exception("Lease renewal failed")
             finally:
                 close_old_connections()
+        connection.close()
 
     def _adopt(self, session_ids: list[int]) -> None:
         if not session_ids:
@@ -857,7 +877,7 @@ class Gateway:
             except Exception:
                 logger.warning("Outbox of session %s not reachable yet", spec.id, exc_info=True)
             if spec.wanted == Wanted.LOGOUT:
-                self.send_pool.submit(self._log_out, runner)
+                self.in_background(self._log_out, runner)
             else:
                 self.queue_start(runner)
 
@@ -895,7 +915,7 @@ class Gateway:
                 runner.halt(State.STOPPED)
                 self.release(runner)
             elif spec.wanted == Wanted.LOGOUT:
-                self.send_pool.submit(self._log_out, runner)
+                self.in_background(self._log_out, runner)
             elif pairing_changed and spec.pair_phone and not spec.jid:
                 runner.pair_code_asked = False  # asked again on the next QR of a new client
                 runner.stop_client()

@@ -32,6 +32,7 @@ def _wa_settings(settings: Any) -> None:
     settings.WHATSAPP_RECONNECT_BASE_SECONDS = 0.2
     settings.DELIVERY_BACKOFF_SECONDS = 0.1
     settings.TRANSCRIPTION_BASE_URL = ""
+    settings.WHATSAPP_DB_THREADS = 3
 
 
 def linked_session(shop: Any, *, jid: str = SHOP_JID, **fields: Any) -> WhatsAppSession:
@@ -89,3 +90,15 @@ def run_gateway(drop_new_sellers: None) -> Iterator[Callable[..., RunningGateway
     yield start
     for handle in running:
         handle.stop()
+    if running:  # every thread of a stopped gateway gave its database connection back
+        wait_for(lambda: _checked_out() <= 1, 10, message="the gateway's connections back in the pool")
+
+
+def _checked_out() -> int:
+    from django.db import connection
+
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        return 0
+    stats = pool.get_stats()
+    return int(stats.get("pool_size", 0)) - int(stats.get("pool_available", 0))
