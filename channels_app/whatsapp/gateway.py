@@ -343,8 +343,7 @@ class SessionRunner:
         self.connected.clear()
         self.started_at = time.monotonic()
         self.keepalive_failing = False
-        if not self.spec.jid:
-            self.pairing_since = self.pairing_since or time.monotonic()
+        if not self.spec.jid:  # the login timeout runs from the first QR code shown
             self.report(state=State.PAIRING)
         elif self.state != State.CONNECTING:
             self.set_state(State.CONNECTING)
