@@ -203,19 +203,20 @@ def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[I
                 "channel", "external_id", "pk", "conversation_id"
             )
         }
-        senders = Q()
-        for (channel, account_id), sender_ids in _grouped(
-            inbounds, lambda i: (i.channel, i.channel_account_id), lambda i: i.sender_id
-        ).items():
-            senders |= Q(
-                identity__channel=channel, identity__channel_account_id=account_id, identity__external_id__in=sender_ids
-            )
+        # Three IN lists, not one clause per account (a gateway's batch spans hundreds of
+        # accounts): the few rows of the cross product that are not in the batch are left out.
+        wanted = {(i.channel, i.channel_account_id, i.sender_id) for i in inbounds}
         conversations = {
-            (c.channel, c.channel_account_id, c.identity.external_id): c
+            triple: c
             for c in Conversation.objects.select_for_update(of=("self",))
             .select_related("customer", "identity")
-            .filter(senders)
+            .filter(
+                identity__channel__in={i.channel for i in inbounds},
+                identity__channel_account_id__in={i.channel_account_id for i in inbounds},
+                identity__external_id__in={i.sender_id for i in inbounds},
+            )
             .order_by("pk")  # locked in one order: two batches never wait on each other in a cycle
+            if (triple := (c.channel, c.channel_account_id, c.identity.external_id)) in wanted
         }
         now = timezone.now()
         fresh: list[tuple[int, InboundMessage, Conversation, Message]] = []
