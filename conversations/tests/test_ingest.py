@@ -169,3 +169,38 @@ def test_a_batch_of_replies_is_fanned_out_by_a_worker(shop_a, queued):
         assert reply_many_task([[11, 101], [12, 102], [13, 103]]) == 3
     assert queued.replies == [(11, 101), (12, 102), (13, 103)]
     assert queued.reply_schemas == [shop_a.seller.schema_name] * 3  # each in the seller's schema
+
+
+def test_a_batch_across_accounts_touches_only_its_own_conversations(shop_a, queued, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+    from django_tenants.utils import get_public_schema_name, schema_context
+
+    from channels_app.base import InboundMessage
+    from channels_app.models import ChannelAccount
+    from conversations.services import ingest_many
+
+    with schema_context(get_public_schema_name()):
+        first, second = (
+            ChannelAccount.objects.create(seller=shop_a.seller, channel="whatsapp", external_id=number)
+            for number in ("213661000001", "213661000002")
+        )
+
+    def inbound(account, sender, text):
+        return InboundMessage(
+            channel="whatsapp", channel_account_id=account.pk, sender_id=sender, external_id=f"{account.pk}-{text}",
+            text=text, timestamp=timezone.now(),
+        )  # fmt: skip
+
+    x, y = "213550000001@s.whatsapp.net", "213550000002@s.whatsapp.net"
+    with shop_a.schema():
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest_many([inbound(first, x, "salam"), inbound(second, x, "bonjour"), inbound(second, y, "hello")])
+        before = dict(Conversation.objects.values_list("pk", "unread_count"))
+        assert sorted(before.values()) == [1, 1, 1]
+        # x on the first account and y on the second: x on the second is in the cross product only.
+        with django_capture_on_commit_callbacks(execute=True):
+            results = ingest_many([inbound(first, x, "ch7al?"), inbound(second, y, "price?")])
+        after = dict(Conversation.objects.values_list("pk", "unread_count"))
+        x_second = Conversation.objects.get(channel_account_id=second.pk, identity__external_id=x).pk
+        assert after[x_second] == 1  # untouched
+        assert after[results[0].conversation_id] == 2 and after[results[1].conversation_id] == 2
