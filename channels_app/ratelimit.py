@@ -22,10 +22,15 @@ def _limiter(url: str) -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(storage_from_string(url, socket_timeout=1, socket_connect_timeout=1))
 
 
+def limiter() -> MovingWindowRateLimiter:
+    """The process's limiter on the project's Redis (keys under `RATE_LIMIT_PREFIX`)."""
+    return _limiter(settings.REDIS_URL)
+
+
 def allow(limit: str, *identifiers: str) -> bool:
     """Count one hit against `limit` (e.g. "20/minute") for `identifiers`; False when over."""
     try:
-        return bool(_limiter(settings.REDIS_URL).hit(parse(limit), settings.RATE_LIMIT_PREFIX, *identifiers))
+        return bool(limiter().hit(parse(limit), settings.RATE_LIMIT_PREFIX, *identifiers))
     except Exception:
         logger.warning("Rate limit store unavailable; allowing %s", identifiers, exc_info=True)
         return True

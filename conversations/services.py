@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +41,7 @@ from conversations.selectors import (
     message_payload,
     recent_history,
 )
+from ma5zani.backoff import backoff_seconds
 from ma5zani.celery import enqueue
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
@@ -168,19 +168,27 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
         conversation.unread_count += 1
         conversation.last_inbound_at = conversation.last_message_at = now
         conversation.language = language or conversation.language
-        if conversation.mode == Conversation.Mode.CLOSED:
-            _set_mode(conversation, Conversation.Mode.BOT, reason="")
         transaction.on_commit(lambda: _publish_message(message))
-
-        settings_row = bot_settings_cached()
-        if conversation.mode == Conversation.Mode.BOT and wants_a_person(inbound.text, settings_row.handoff_keywords):
-            conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
-        elif conversation.mode == Conversation.Mode.BOT and reply:
+        if _bot_answers(conversation, [inbound.text], reply=reply):
             schema = current_schema()
             transaction.on_commit(lambda: enqueue_reply(schema, conversation.pk, message.pk))
-        else:
-            transaction.on_commit(lambda: _publish_conversation(conversation))
     return IngestResult(message.pk, conversation.pk, created=True)
+
+
+def _bot_answers(conversation: Conversation, texts: list[str], *, reply: bool) -> bool:
+    """What follows new customer messages (in the current transaction): a closed conversation
+    reopens; a customer asking for a person is handed to the seller; in the seller's hands the
+    inbox is told. True when the bot should answer."""
+    if conversation.mode == Conversation.Mode.CLOSED:
+        _set_mode(conversation, Conversation.Mode.BOT, reason="")
+    keywords = bot_settings_cached().handoff_keywords
+    if conversation.mode == Conversation.Mode.BOT and any(wants_a_person(text, keywords) for text in texts):
+        conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
+        return False
+    if conversation.mode == Conversation.Mode.BOT and reply:
+        return True
+    transaction.on_commit(lambda: _publish_conversation(conversation))
+    return False
 
 
 def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[IngestResult]:
@@ -298,21 +306,13 @@ def _after_ingest_many(
     _update_counts(list(conversations.values()), now)
     if stale_customers:
         Customer.objects.filter(pk__in=stale_customers).update(last_seen_at=now)
-    settings_row = bot_settings_cached()
     schema = current_schema()
     to_answer: list[tuple[int, int]] = []
     for pk, items in by_conversation.items():
         conversation = conversations[pk]
         latest = items[-1][1]
-        if conversation.mode == Conversation.Mode.CLOSED:
-            _set_mode(conversation, Conversation.Mode.BOT, reason="")
-        asked = any(wants_a_person(inbound.text, settings_row.handoff_keywords) for inbound, _m in items)
-        if conversation.mode == Conversation.Mode.BOT and asked:
-            conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
-        elif conversation.mode == Conversation.Mode.BOT and reply:
+        if _bot_answers(conversation, [inbound.text for inbound, _m in items], reply=reply):
             to_answer.append((pk, latest.pk))
-        else:
-            transaction.on_commit(lambda conversation=conversation: _publish_conversation(conversation))  # type: ignore[misc]
     if len(to_answer) == 1:
         transaction.on_commit(lambda: enqueue_reply(schema, *to_answer[0]))
     elif to_answer:
@@ -530,10 +530,8 @@ class DeliveryOutcome:
 
 
 def delivery_backoff(attempt: int) -> float:
-    """Seconds before attempt `attempt + 1`: exponential, capped, with full jitter on top."""
-    base = settings.DELIVERY_BACKOFF_SECONDS
-    delay = min(base * (2 ** (attempt - 1)), settings.DELIVERY_BACKOFF_MAX_SECONDS)
-    return delay + random.uniform(0, base)  # noqa: S311 - jitter, not secrecy
+    """Seconds before attempt `attempt + 1`: exponential, capped, with jitter on top."""
+    return backoff_seconds(attempt, base=settings.DELIVERY_BACKOFF_SECONDS, cap=settings.DELIVERY_BACKOFF_MAX_SECONDS)
 
 
 def _outbound(message: Message) -> OutboundMessage:

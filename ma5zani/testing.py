@@ -85,6 +85,11 @@ class LiveStack:
         schedule = str(self.logs / "beat-schedule")
         self._start("beat", [sys.executable, "-m", "celery", "-A", "ma5zani", "beat", "-l", "INFO", "-s", schedule])
 
+    def start_gateway(self, name: str, **extra_env: str) -> None:
+        """A WhatsApp gateway process named `name`, with loopback clients (no WhatsApp here)."""
+        command = [sys.executable, "manage.py", "run_whatsapp_gateway", "--fake-clients", "--name", name]
+        self._start(name, command, extra_env)
+
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
         process.kill()

@@ -26,7 +26,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -34,13 +34,13 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from channels_app.models import WhatsAppSession
+from channels_app.ratelimit import limiter
 from channels_app.whatsapp import outbox, services, sessions, transcription
 from channels_app.whatsapp.client import ClientError, ClientFactory, SessionClient, default_client_factory
 from channels_app.whatsapp.events import WaMessage, event_name, parse_message
+from ma5zani.backoff import backoff_seconds
 
 logger = logging.getLogger(__name__)
 State = WhatsAppSession.State
@@ -64,13 +64,6 @@ IGNORED_EVENTS = frozenset(
         "NewsletterLiveUpdate",
     }
 )
-
-
-def backoff(failures: int) -> float:
-    """Seconds before reconnect number `failures`: exponential, capped, with jitter."""
-    base = settings.WHATSAPP_RECONNECT_BASE_SECONDS
-    delay = min(base * (2 ** max(0, failures - 1)), settings.WHATSAPP_RECONNECT_MAX_SECONDS)
-    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
 
 
 def typing_seconds(text: str) -> float:
@@ -153,7 +146,7 @@ class RateLimits:
     per chat, and a minimum gap per chat. Keys carry the seller's schema."""
 
     def __init__(self) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.REDIS_URL, socket_timeout=2))
+        self._limiter = limiter()
         self._per_minute = parse(settings.WHATSAPP_RATE_PER_MINUTE)
         self._per_day = parse(settings.WHATSAPP_RATE_PER_DAY)
         self._per_chat = parse(settings.WHATSAPP_RATE_PER_CHAT)
@@ -383,7 +376,9 @@ class SessionRunner:
             return
         self.failures += 1
         self.gateway.metrics.add("reconnects")
-        delay = backoff(self.failures)
+        delay = backoff_seconds(
+            self.failures, base=settings.WHATSAPP_RECONNECT_BASE_SECONDS, cap=settings.WHATSAPP_RECONNECT_MAX_SECONDS
+        )
         self.next_start_at = time.monotonic() + delay
         self.set_state(State.DISCONNECTED, last_error=error[:500], reconnects_add=True)
         logger.info("WhatsApp session %s reconnects in %.1fs: %s", self.id, delay, error)
@@ -485,15 +480,18 @@ class SessionRunner:
         if generation != self.generation:
             return
         self.last_event_at = time.monotonic()
-        if event_name(event) == "Message":
-            message = parse_message(event)
-            if message is not None and not message.from_me and not message.needs_download and self._wanted(message):
-                # The common case, stored together with what other sessions receive meanwhile.
-                stored = self._store_with_retries(message)
-                if stored is not None and stored.created:
-                    self.gateway.metrics.add("messages_in")
-                return
-        self.gateway.db_call(self.handle, event)
+        if event_name(event) != "Message":
+            self.gateway.db_call(self.handle, event)
+            return
+        message = parse_message(event)  # once: what it is decides where it goes
+        if message is None or not self._wanted(message):
+            self.gateway.metrics.add("ignored")
+        elif message.from_me or message.needs_download:
+            self.gateway.db_call(self._store_message, event, message)
+        else:  # the common case, stored together with what other sessions receive meanwhile
+            stored = self._store_with_retries(message)
+            if stored is not None and stored.created:
+                self.gateway.metrics.add("messages_in")
 
     def _store_with_retries(self, message: WaMessage) -> services.Stored | None:
         """The database may be restarting: this seller's events wait (with backoff) rather than
@@ -530,7 +528,7 @@ class SessionRunner:
             jid, lid, push_name = self.client.me()
             if jid:
                 fields.update(jid=jid, phone="+" + jid.partition("@")[0].partition(":")[0], push_name=push_name)
-                self.spec = _replace(self.spec, jid=jid)
+                self.spec = replace(self.spec, jid=jid)
             if lid:
                 fields["lid"] = lid
         self.set_state(State.CONNECTED, **fields)
@@ -540,7 +538,7 @@ class SessionRunner:
             from channels_app.whatsapp.client import jid_string
 
             jid = jid_string(event.ID)
-            self.spec = _replace(self.spec, jid=jid)
+            self.spec = replace(self.spec, jid=jid)
             self.pairing_since = None
             self.report(
                 jid=jid,
@@ -580,7 +578,7 @@ class SessionRunner:
 
     def _on_TemporaryBan(self, event: Any) -> None:
         expires = timezone.now() + dt.timedelta(seconds=max(60, int(event.Expire or 0)))
-        self.spec = _replace(self.spec, ban_expires_at=expires)
+        self.spec = replace(self.spec, ban_expires_at=expires)
         self.stop_client()
         self.set_state(State.BANNED, ban_expires_at=expires, last_error=f"Temporary ban ({event.Code}).")
 
@@ -593,11 +591,8 @@ class SessionRunner:
         else:
             self.report(last_error=f"Connection refused: {event.Message or event.Reason}"[:500])
 
-    def _on_Message(self, event: Any) -> None:
-        message = parse_message(event)
-        if message is None or not self._wanted(message):
-            self.gateway.metrics.add("ignored")
-            return
+    def _store_message(self, event: Any, message: WaMessage) -> None:
+        """The seller's own message, or a customer's with a file to fetch first."""
         phone_for_lid = self._phone_for_lid(message)
         with schema_context(self.schema):
             if message.from_me:
@@ -680,12 +675,6 @@ class SessionRunner:
             self.gateway.send_pool.submit(self.pump)
 
 
-def _replace(spec: sessions.SessionSpec, **changes: Any) -> sessions.SessionSpec:
-    from dataclasses import replace
-
-    return replace(spec, **changes)
-
-
 def _file_length(raw: Any) -> int:
     from channels_app.whatsapp.events import unwrap
 
@@ -740,7 +729,6 @@ class Gateway:
         self.stopping = threading.Event()
         self._start_queue: deque[SessionRunner] = deque()
         self._start_cv = threading.Condition()
-        self._threads: list[threading.Thread] = []
         self._last_renew = 0.0
         self._last_specs = 0.0
         self._connections: dict[str, int] = {}
@@ -807,11 +795,12 @@ class Gateway:
         """Take a fair share, follow what sellers asked, supervise sessions (the leases are
         renewed on a thread of their own, so a slow tick never lets them expire)."""
         now = time.monotonic()
-        figures = self.metrics.snapshot(list(self.runners.values()))
-        figures["db_connections"] = self._db_connections(now)
-        sessions.gateway_heartbeat(self.name, metrics=figures)
         if now - self._last_renew >= settings.WHATSAPP_LEASE_SECONDS / 3:
             self._last_renew = self._last_specs = now
+            # The heartbeat (with the figures) on the lease's rhythm: it is what "alive" means.
+            figures = self.metrics.snapshot(list(self.runners.values()))
+            figures["db_connections"] = self._db_connections(now)
+            sessions.gateway_heartbeat(self.name, metrics=figures)
             self._follow_wanted()  # what sellers stopped is stopped (and reported), not rebalanced
             share = sessions.fair_share(self.name, ai_badge=self.ai_badge)
             count = len(self.runners)
@@ -905,7 +894,7 @@ class Gateway:
             if runner is None:
                 continue
             pairing_changed = spec.pair_phone != runner.spec.pair_phone
-            runner.spec = _replace(
+            runner.spec = replace(
                 spec,
                 jid=runner.spec.jid or spec.jid,
                 ban_expires_at=runner.spec.ban_expires_at or spec.ban_expires_at,
@@ -1036,7 +1025,6 @@ class Gateway:
         for target, name in ((self._starter, "wa-starter"), (self._reader, "wa-outbox"), (self._renewer, "wa-leases")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
-            self._threads.append(thread)
 
     def run(self, *, tick_seconds: float = 1.0, on_tick: Callable[[Gateway], None] | None = None) -> None:
         """Serve until `stop()` (a signal handler calls it); then release every lease."""

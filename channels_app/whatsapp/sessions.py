@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -147,12 +148,10 @@ def _publish_status(session: WhatsAppSession, extra: dict[str, Any] | None = Non
 
 
 def gateway_name() -> str:
-    return f"{socket.gethostname()}-{__import__('os').getpid()}"
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def gateway_heartbeat(name: str, *, metrics: dict[str, Any] | None = None) -> None:
-    import os
-
     with _public():
         Gateway.objects.update_or_create(
             name=name,

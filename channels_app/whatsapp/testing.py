@@ -24,7 +24,6 @@ def fake_key(name: str) -> str:
 
 
 class FakeSessionClient(SessionClient):
-    instances: dict[str, FakeSessionClient] = {}
     running: set[str] = set()
     lock = threading.Lock()
 
@@ -40,8 +39,6 @@ class FakeSessionClient(SessionClient):
         self.downloads: dict[str, bytes] = {}
         self.send_seconds = float(os.environ.get("WA_FAKE_SEND_SECONDS", "0") or 0)
         self.connect_error = os.environ.get("WA_FAKE_CONNECT_ERROR", "")
-        with self.lock:
-            self.instances[self.session_key] = self
 
     def run(self) -> None:
         if self.connect_error:

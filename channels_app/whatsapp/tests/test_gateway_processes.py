@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from collections import Counter
 from typing import Any
@@ -48,10 +47,6 @@ def gateways(live_stack: Any, settings: Any) -> Any:
         WHATSAPP_DB_THREADS="3",
     )
 
-    def start(name: str, **env: str) -> None:
-        stack._start(name, [sys.executable, "manage.py", "run_whatsapp_gateway", "--fake-clients", "--name", name], env)
-
-    stack.start_gateway = start
     return stack
 
 

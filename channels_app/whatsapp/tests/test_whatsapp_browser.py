@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 
 import pytest
 from django.core.management import call_command
@@ -45,10 +44,7 @@ def test_the_qr_code_arrives_live_on_the_whatsapp_page(live_stack, monkeypatch, 
             page.evaluate("() => { window.__same_page = true; }")
 
             # Only now does a gateway start: it takes the session, its client shows a QR code.
-            stack._start(
-                "gateway",
-                [sys.executable, "manage.py", "run_whatsapp_gateway", "--fake-clients", "--name", "gw-browser"],
-            )
+            stack.start_gateway("gw-browser")
             page.wait_for_selector("[data-qr]:not([hidden])")
             src = page.get_attribute("[data-qr-image]", "src") or ""
             assert src.startswith("data:image/svg+xml")
