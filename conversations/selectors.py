@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
+from conversations import statements as sql
 from conversations.models import Conversation, Customer, Message
 
 HISTORY_LIMIT = 20
@@ -46,12 +50,73 @@ def conversation_list(*, mode: str = "") -> QuerySet[Conversation]:
     return conversations.order_by("-last_message_at", "-id")
 
 
-def latest_inbound(conversation: Conversation) -> Message | None:
-    return conversation.messages.filter(direction=Message.Direction.IN).order_by("-id").first()
+def recent_history(conversation_id: int, limit: int = HISTORY_LIMIT) -> list[Message]:
+    """The conversation's latest `limit` messages, oldest first."""
+    return list(Message.objects.raw(sql.HISTORY_SQL, [conversation_id, limit]))
 
 
-def recent_history(conversation: Conversation, limit: int = HISTORY_LIMIT) -> list[Message]:
-    return list(reversed(conversation.messages.order_by("-id")[:limit]))
+def sender_conversation_locked(
+    channel: str, channel_account_id: int, sender_id: str
+) -> tuple[Conversation, dt.datetime] | None:
+    """A known sender's conversation, locked for the rest of the transaction, and when its
+    customer was last seen; None for a sender not seen yet."""
+    params = [channel, channel_account_id, sender_id]
+    conversation = next(iter(Conversation.objects.raw(sql.SENDER_CONVERSATION_SQL, params)), None)
+    if conversation is None:
+        return None
+    return conversation, conversation.__dict__.pop("customer_last_seen_at")
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """A conversation to answer and who it is with."""
+
+    conversation: Conversation
+    customer_name: str
+    customer_phone: str
+    recipient_id: str  # the channel's id of the customer
+
+
+def reply_target(conversation_id: int) -> ReplyTarget | None:
+    row = next(iter(Conversation.objects.raw(sql.REPLY_CONVERSATION_SQL, [conversation_id])), None)
+    if row is None:
+        return None
+    extra = row.__dict__
+    return ReplyTarget(row, extra.pop("customer_name"), extra.pop("customer_phone") or "", extra.pop("recipient_id"))
+
+
+@dataclass(frozen=True)
+class ReplySlot:
+    """What decides, under the conversation's lock, whether a drafted answer may be stored."""
+
+    mode: str
+    latest_inbound_id: int | None
+    latest_inbound_at: Any
+    answered: bool  # the bot answered that message already
+
+
+def reply_slot_locked(conversation_id: int) -> ReplySlot | None:
+    """Lock the conversation (until the transaction ends) and read its latest customer message."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.REPLY_SLOT_SQL, [Message.Author.BOT, Message.Direction.IN, conversation_id])
+        row = cursor.fetchone()
+    return None if row is None else ReplySlot(*row)
+
+
+def message_lock_queued(message_id: int) -> bool:
+    """Lock a message to send it (until the transaction ends): False when it is no longer
+    queued, or when another worker holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.MESSAGE_LOCK_QUEUED_SQL, [message_id, Message.Status.QUEUED])
+        return cursor.fetchone() is not None
+
+
+def stored_message(channel: str, external_id: str) -> tuple[int, int] | None:
+    """(id, conversation id) of a message already stored under the channel's id."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.STORED_MESSAGE_SQL, [channel, external_id])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 def thread_messages(conversation: Conversation, *, after: int = 0, limit: int = 200) -> list[Message]:

@@ -31,18 +31,25 @@ from django.utils.translation import override
 
 from channels_app.base import DeliveryError, InboundMessage, OutboundMessage, adapter_for
 from channels_app.selectors import channel_account_cached
+from conversations import statements
 from conversations.handoff import wants_a_person
-from conversations.models import ChannelIdentity, Conversation, Customer, DeliveryAttempt, Message
+from conversations.models import ChannelIdentity, Conversation, Customer, Message
 from conversations.selectors import (
+    ReplyTarget,
     conversation_payload,
     customer_by_phone,
     customer_summary,
-    latest_inbound,
+    message_lock_queued,
     message_payload,
     recent_history,
+    reply_slot_locked,
+    reply_target,
+    sender_conversation_locked,
+    stored_message,
 )
 from ma5zani.backoff import backoff_seconds
 from ma5zani.celery import enqueue
+from ma5zani.db import insert
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
@@ -134,36 +141,21 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
     with transaction.atomic():
         # The conversation row is locked: deliveries of one conversation are stored one by one.
         # A known sender's conversation comes in one query; a new one is made first.
-        conversation = (
-            Conversation.objects.select_for_update(of=("self",))
-            .select_related("customer")
-            .filter(
-                identity__channel=inbound.channel,
-                identity__channel_account_id=inbound.channel_account_id,
-                identity__external_id=inbound.sender_id,
-            )
-            .first()
-        )
-        if conversation is None:
+        known = sender_conversation_locked(inbound.channel, inbound.channel_account_id, inbound.sender_id)
+        if known is None:
             conversation = _conversation_for(_identity_for(inbound))
-        existing = (
-            Message.objects.filter(channel=inbound.channel, external_id=inbound.external_id)
-            .values_list("pk", "conversation_id")
-            .first()
-        )
+            last_seen = conversation.customer.last_seen_at
+        else:
+            conversation, last_seen = known
+        existing = stored_message(inbound.channel, inbound.external_id)
         if existing is not None:
             return IngestResult(existing[0], existing[1], created=False)
         now = timezone.now()
         message = _customer_message(conversation, inbound)
-        message.save()
+        insert(message)
         language = detect_language(inbound.text, conversation.language) if inbound.text else conversation.language
-        Conversation.objects.filter(pk=conversation.pk).update(
-            unread_count=F("unread_count") + 1,
-            last_inbound_at=now,
-            last_message_at=now,
-            language=language or conversation.language,
-        )
-        if conversation.customer.last_seen_at < now - dt.timedelta(minutes=1):  # a burst needs one write
+        _execute(statements.INBOUND_COUNTS_SQL, [now, now, language or conversation.language, conversation.pk])
+        if last_seen < now - dt.timedelta(minutes=1):  # a burst needs one write
             Customer.objects.filter(pk=conversation.customer_id).update(last_seen_at=now)
         conversation.unread_count += 1
         conversation.last_inbound_at = conversation.last_message_at = now
@@ -376,17 +368,18 @@ def enqueue_delivery(schema: str, message_id: int, *, countdown: float = 0) -> N
 
 
 def _engine_context(
-    conversation: Conversation, burst: list[Message], history: list[Message], row: BotSettings
+    target: ReplyTarget, burst: list[Message], history: list[Message], row: BotSettings
 ) -> EngineContext:
     from django.db import connection
 
-    known = bool(conversation.customer.phone)
+    conversation = target.conversation
+    known = bool(target.customer_phone)
     return EngineContext(
         conversation_id=conversation.pk,
         channel=conversation.channel,
         burst=tuple(message_text(message) for message in burst),
         history=tuple(Turn(author=m.author, text=message_text(m)) for m in history),
-        customer_name=conversation.customer.name,
+        customer_name=target.customer_name,
         persona_name=row.persona_name,
         greeting=row.greeting,
         is_first_contact=not any(m.direction == Message.Direction.OUT for m in history),
@@ -422,10 +415,11 @@ def _voice_only(burst: list[Message]) -> bool:
 
 def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
     """Answer the customer's unanswered burst if `inbound_id` is still its latest message."""
-    conversation = Conversation.objects.select_related("customer", "identity").filter(pk=conversation_id).first()
-    if conversation is None or conversation.mode != Conversation.Mode.BOT:
+    target = reply_target(conversation_id)
+    if target is None or target.conversation.mode != Conversation.Mode.BOT:
         return None
-    history = recent_history(conversation)  # one read: the latest message, the burst, the context
+    conversation = target.conversation
+    history = recent_history(conversation_id)  # one read: the latest message, the burst, the context
     inbound = [m for m in history if m.direction == Message.Direction.IN]
     if not inbound or inbound[-1].pk != inbound_id:
         return None  # a newer message was stored: its own task answers the whole burst
@@ -438,12 +432,12 @@ def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
     if _voice_only(burst):  # ask for text in the customer's language, without the engine
         language = conversation.language if conversation.language in VOICE_ASK_TEXT else (row.languages or ["ar"])[0]
         text = VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"])
-        return _store_reply(conversation_id, inbound_id, EngineReply(text=text, engine="voice"))
+        return _store_reply(target, inbound_id, EngineReply(text=text, engine="voice"))
     engine = engine_for_seller()
     if getattr(engine, "shows_typing", True):
-        _typing(conversation, on=True)
-    reply = guarded_reply(engine, _engine_context(conversation, burst, history, row))
-    return _store_reply(conversation_id, inbound_id, reply)
+        _typing(conversation, target.recipient_id, on=True)
+    reply = guarded_reply(engine, _engine_context(target, burst, history, row))
+    return _store_reply(target, inbound_id, reply)
 
 
 def _burst(history: list[Message]) -> list[Message]:
@@ -457,67 +451,72 @@ def _burst(history: list[Message]) -> list[Message]:
     return list(reversed(burst))
 
 
-def _typing(conversation: Conversation, *, on: bool) -> None:
+def _typing(conversation: Conversation, recipient_id: str, *, on: bool) -> None:
     """Show the customer that an answer is coming, where the channel can (best effort)."""
     account = channel_account_cached(conversation.channel_account_id)
     if account is None:
         return
     try:
         adapter_for(conversation.channel).typing(
-            account=account, schema=current_schema(), recipient_id=conversation.identity.external_id, on=on
+            account=account, schema=current_schema(), recipient_id=recipient_id, on=on
         )
     except Exception:
         logger.info("Typing indicator not shown for conversation %s", conversation.pk, exc_info=True)
 
 
-def _store_reply(conversation_id: int, inbound_id: int, reply: EngineReply) -> Message | None:
+def _store_reply(target: ReplyTarget, inbound_id: int, reply: EngineReply) -> Message | None:
+    conversation_id = target.conversation.pk
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        latest = latest_inbound(conversation)
-        if conversation.mode != Conversation.Mode.BOT or latest is None or latest.pk != inbound_id:
+        slot = reply_slot_locked(conversation_id)
+        if slot is None or slot.mode != Conversation.Mode.BOT or slot.latest_inbound_id != inbound_id:
             return None  # the seller took over, or a newer message arrived: the draft is dropped
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    conversation=conversation,
-                    direction=Message.Direction.OUT,
-                    author=Message.Author.BOT,
-                    channel=conversation.channel,
-                    text=reply.text,
-                    quick_replies=list(reply.quick_replies),
-                    cards=[card.__dict__ for card in reply.cards],
-                    status=Message.Status.QUEUED,
-                    reply_to=latest,
-                    reply_latency_ms=max(0, int((now - latest.created_at).total_seconds() * 1000)),
-                    engine=reply.engine,
-                    engine_model=reply.model,
-                    tokens_in=reply.tokens_in,
-                    tokens_out=reply.tokens_out,
-                    cost_usd=reply.cost_usd,
-                )
-        except IntegrityError:
+        if slot.answered:
             return None  # another run stored the answer first
-        Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
+        # The lock and the check above make a second answer impossible here (and the unique
+        # constraint on reply_to would refuse it).
+        now = timezone.now()
+        message = Message(
+            conversation_id=conversation_id,
+            direction=Message.Direction.OUT,
+            author=Message.Author.BOT,
+            channel=target.conversation.channel,
+            text=reply.text,
+            quick_replies=list(reply.quick_replies),
+            cards=[card.__dict__ for card in reply.cards],
+            status=Message.Status.QUEUED,
+            reply_to_id=inbound_id,
+            reply_latency_ms=max(0, int((now - slot.latest_inbound_at).total_seconds() * 1000)),
+            engine=reply.engine,
+            engine_model=reply.model,
+            tokens_in=reply.tokens_in,
+            tokens_out=reply.tokens_out,
+            cost_usd=reply.cost_usd,
+        )
+        insert(message)
+        _execute(statements.OUTBOUND_AT_SQL, [now, now, conversation_id])
         if reply.handoff:
+            conversation = Conversation.objects.get(pk=conversation_id)
             conversation_hand_off(conversation=conversation, reason=reply.handoff_reason or "engine")
-        transaction.on_commit(lambda: _publish_message(message))
-        transaction.on_commit(lambda: deliver_now(message.pk))
+        transaction.on_commit(lambda: deliver_now(message, target))
     return message
 
 
-def deliver_now(message_id: int) -> None:
-    """Hand a stored message to delivery right away (we are on a worker already); a retry, or a
-    failure of delivery itself, goes through the queue like any other delivery."""
+def deliver_now(message: Message, target: ReplyTarget) -> None:
+    """Send an answer this worker just stored right away, then tell the inbox about it once,
+    with the status the first attempt left. A retry, or a failure of delivery itself, goes
+    through the queue like any other delivery."""
     schema = current_schema()
     try:
-        outcome = message_deliver(message_id)
+        with transaction.atomic():
+            if not message_lock_queued(message.pk):
+                return  # a delivery task took it meanwhile (it tells the inbox)
+            outcome = _attempt(message, target.conversation.channel_account_id, target.recipient_id, number=1)
     except Exception:
-        logger.exception("Immediate delivery of message %s failed; queued instead", message_id)
-        enqueue_delivery(schema, message_id)
-        return
+        logger.exception("Immediate delivery of message %s failed; queued instead", message.pk)
+        outcome = DeliveryOutcome("retry")
+    _publish_message(message)
     if outcome.status == "retry":
-        enqueue_delivery(schema, message_id, countdown=outcome.countdown)
+        enqueue_delivery(schema, message.pk, countdown=outcome.countdown)
 
 
 # --- Delivery -----------------------------------------------------------------------------
@@ -534,14 +533,14 @@ def delivery_backoff(attempt: int) -> float:
     return backoff_seconds(attempt, base=settings.DELIVERY_BACKOFF_SECONDS, cap=settings.DELIVERY_BACKOFF_MAX_SECONDS)
 
 
-def _outbound(message: Message) -> OutboundMessage:
+def _outbound(message: Message, recipient_id: str) -> OutboundMessage:
     from channels_app.base import ProductCard
 
     return OutboundMessage(
         message_id=message.pk,
         idempotency_key=str(message.idempotency_key),
         conversation_id=message.conversation_id,
-        recipient_id=message.conversation.identity.external_id,
+        recipient_id=recipient_id,
         text=message.text,
         author=message.author,
         created_at=message.created_at,
@@ -562,41 +561,64 @@ def message_deliver(message_id: int) -> DeliveryOutcome:
         )
         if message is None or message.status != Message.Status.QUEUED:
             return DeliveryOutcome("skipped")
-        account = channel_account_cached(message.conversation.channel_account_id)
         # A failed attempt leaves its error on the message: without one, this is the first.
-        attempt = message.attempts.count() + 1 if message.error else 1
-        error = ""
-        try:
-            if account is None:
-                raise DeliveryError("The channel account no longer exists.", retryable=False)
-            result = adapter_for(message.channel).send(
-                account=account, schema=current_schema(), message=_outbound(message)
-            )
-        except DeliveryError as exc:
-            error, retryable = str(exc) or exc.__class__.__name__, exc.retryable
-        except Exception as exc:  # a bug or an outage in the adapter: retry, then fail visibly
-            logger.exception("Delivery of message %s failed", message_id)
-            error, retryable = f"{exc.__class__.__name__}: {exc}", True
-        if not error and result.pending:
-            return DeliveryOutcome("handed")  # the channel sends it and records the attempts
-        DeliveryAttempt.objects.create(message=message, number=attempt, succeeded=not error, error=error)
-        if not error:
-            message.status = Message.Status.SENT
-            message.sent_at = timezone.now()
-            message.external_id = result.external_id or None
-            message.error = ""
-            message.save(update_fields=["status", "sent_at", "external_id", "error"])
+        number = message.attempts.count() + 1 if message.error else 1
+        conversation = message.conversation
+        outcome = _attempt(message, conversation.channel_account_id, conversation.identity.external_id, number=number)
+        if outcome.status in ("sent", "failed"):
             transaction.on_commit(lambda: _publish_message(message, "message.updated"))
-            return DeliveryOutcome("sent")
-        if retryable and attempt < settings.DELIVERY_MAX_ATTEMPTS:
-            message.error = error
-            message.save(update_fields=["error"])
-            return DeliveryOutcome("retry", countdown=delivery_backoff(attempt))
+        return outcome
+
+
+def _attempt(message: Message, account_id: int, recipient_id: str, *, number: int) -> DeliveryOutcome:
+    """Attempt `number` at sending a locked, queued message; the attempt and the message's new
+    state are written together."""
+    account = channel_account_cached(account_id)
+    error = ""
+    started = timezone.now()
+    try:
+        if account is None:
+            raise DeliveryError("The channel account no longer exists.", retryable=False)
+        result = adapter_for(message.channel).send(
+            account=account, schema=current_schema(), message=_outbound(message, recipient_id)
+        )
+    except DeliveryError as exc:
+        error, retryable = str(exc) or exc.__class__.__name__, exc.retryable
+    except Exception as exc:  # a bug or an outage in the adapter: retry, then fail visibly
+        logger.exception("Delivery of message %s failed", message.pk)
+        error, retryable = f"{exc.__class__.__name__}: {exc}", True
+    if not error and result.pending:
+        return DeliveryOutcome("handed")  # the channel sends it and records the attempts
+    if not error:
+        message.status, message.sent_at = Message.Status.SENT, timezone.now()
+        message.external_id = result.external_id or None
+        outcome = DeliveryOutcome("sent")
+    elif retryable and number < settings.DELIVERY_MAX_ATTEMPTS:
+        outcome = DeliveryOutcome("retry", countdown=delivery_backoff(number))
+    else:
         message.status = Message.Status.FAILED
-        message.error = error
-        message.save(update_fields=["status", "error"])
-        transaction.on_commit(lambda: _publish_message(message, "message.updated"))
-        return DeliveryOutcome("failed")
+        outcome = DeliveryOutcome("failed")
+    message.error = error
+    _record_attempt(message, number=number, started_at=started, succeeded=not error)
+    return outcome
+
+
+def _record_attempt(message: Message, *, number: int, started_at: dt.datetime, succeeded: bool) -> None:
+    """The attempt and the message's state after it (status, sent time, channel id, error)."""
+    _execute(
+        statements.RECORD_ATTEMPT_SQL,
+        [
+            *(message.pk, number, started_at, succeeded, message.error),  # the attempt
+            *(message.status, message.sent_at, message.external_id, message.error, message.pk),
+        ],
+    )
+
+
+def _execute(sql: str, params: list[Any]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # --- Handoff and the seller's messages ---------------------------------------------------

@@ -54,6 +54,19 @@ def layer_call(function: Callable[..., Awaitable[T]], *args: Any, timeout: float
     return future.result(timeout)
 
 
+def layer_send_soon(function: Callable[..., Awaitable[Any]], *args: Any, what: str) -> None:
+    """Start one channel-layer coroutine from sync code without waiting for it: for hints such
+    as live events, so that a database thread never waits on Redis. A failure is logged."""
+    coroutine: Coroutine[Any, Any, Any] = function(*args)  # type: ignore[assignment]
+    future = asyncio.run_coroutine_threadsafe(coroutine, _background_loop())
+
+    def done(result: concurrent.futures.Future[Any]) -> None:
+        if not result.cancelled() and result.exception() is not None:
+            logger.warning("Could not send %s: %s", what, result.exception())
+
+    future.add_done_callback(done)
+
+
 def seller_group(schema_name: str) -> str:
     return f"seller.{schema_name}"
 
@@ -61,8 +74,8 @@ def seller_group(schema_name: str) -> str:
 def publish(schema_name: str, event: str, payload: dict[str, Any]) -> None:
     """Send `event` to the seller's group once the current transaction commits.
 
-    A failure to reach the channel layer is logged, never raised: the database is the source
-    of truth and the page reloads what it missed.
+    The caller does not wait for Redis, and a failure to reach the channel layer is logged,
+    never raised: the database is the source of truth and the page reloads what it missed.
     """
 
     message = {"type": "seller.event", "event": event, "payload": payload}
@@ -72,7 +85,7 @@ def publish(schema_name: str, event: str, payload: dict[str, Any]) -> None:
         if layer is None:
             return
         try:
-            layer_call(layer.group_send, seller_group(schema_name), message)
+            layer_send_soon(layer.group_send, seller_group(schema_name), message, what=f"{event} to {schema_name}")
         except Exception:  # the event is a hint; never break the caller
             logger.warning("Could not publish %s to %s", event, schema_name, exc_info=True)
 

@@ -151,6 +151,12 @@ if DB_POOL_MAX_SIZE > 0:
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Values bound by the server, and a statement run a few times on a connection prepared there:
+# PostgreSQL then parses and plans the message path's statements once per connection (about a
+# third of its CPU per message in bench/widget_load.py). Turn off behind a pooler that cannot
+# keep prepared statements (PgBouncer in transaction mode before 1.21).
+if env.bool("DB_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -186,6 +192,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # --- Celery -------------------------------------------------------------------------------
 
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+if CELERY_BROKER_URL.startswith("redis://"):  # kombu's Redis transport, sharing its clients
+    CELERY_BROKER_TRANSPORT = "ma5zani.broker:Transport"
 CELERY_RESULT_BACKEND: str = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {

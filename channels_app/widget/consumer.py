@@ -112,15 +112,17 @@ class WidgetConsumer(AsyncWebsocketConsumer):
     async def _receive_message(self, frame: dict[str, Any]) -> None:
         inbound = inbound_from(frame, account=self.account, visitor=self.visitor)
         # Counting is Redis work: off the thread that runs the database calls.
-        count = sync_to_async(allow, thread_sensitive=False)
-        visitor_ok = await count(settings.WIDGET_RATE_LIMIT_VISITOR, "widget", self.schema, "visitor", self.visitor)
-        ip_ok = await count(settings.WIDGET_RATE_LIMIT_IP, "widget", "ip", client_ip(self.scope))
-        if not (visitor_ok and ip_ok):
+        if not await sync_to_async(self._within_limits, thread_sensitive=False)():
             raise WidgetInputError("rate_limited", "Too many messages; wait a moment.")
         result = await run_in_tenant(self.schema, ingest, inbound)
         # Stored and committed: only now is the message acknowledged.
         await self._send(
             {"type": "ack", "client_id": frame["client_id"], "id": result.message_id, "duplicate": not result.created}
+        )
+
+    def _within_limits(self) -> bool:
+        return allow(settings.WIDGET_RATE_LIMIT_VISITOR, "widget", self.schema, "visitor", self.visitor) and allow(
+            settings.WIDGET_RATE_LIMIT_IP, "widget", "ip", client_ip(self.scope)
         )
 
     async def _send_history(self, *, after: int) -> None:

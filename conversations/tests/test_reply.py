@@ -125,3 +125,84 @@ def test_an_engine_asking_for_a_person_hands_off(shop_a, queued, monkeypatch, dj
         conversation_reply(*replies[-1])
         conversation = Conversation.objects.get(pk=result.conversation_id)
         assert (conversation.mode, conversation.handoff_reason) == ("human", "unsure")
+
+
+def _capture_events(monkeypatch) -> list[tuple[str, dict]]:
+    events: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        "conversations.services.publish", lambda schema, event, payload: events.append((event, payload))
+    )
+    return events
+
+
+def test_an_answer_is_sent_then_shown_in_the_inbox_once_with_its_status(
+    shop_a, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    with shop_a.schema():
+        send(shop_a, "Bonjour", django_capture_on_commit_callbacks)
+        events = _capture_events(monkeypatch)
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = conversation_reply(*queued.replies[-1])
+        assert reply is not None
+        about_reply = [(event, payload) for event, payload in events if payload.get("id") == reply.pk]
+        assert about_reply == [("message.created", about_reply[0][1])]
+        assert about_reply[0][1]["status"] == "sent" and about_reply[0][1]["author"] == "bot"
+        assert queued.deliveries == []
+
+
+def test_an_answer_the_channel_refuses_at_first_is_queued_for_a_retry_and_shown_queued(
+    shop_a, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    from channels_app.base import DeliveryError
+
+    class Refusing:
+        def send(self, **kwargs):
+            raise DeliveryError("503 from the channel")
+
+        def typing(self, **kwargs):
+            return None
+
+    with shop_a.schema():
+        send(shop_a, "Bonjour", django_capture_on_commit_callbacks)
+        events = _capture_events(monkeypatch)
+        monkeypatch.setattr("conversations.services.adapter_for", lambda channel: Refusing())
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = conversation_reply(*queued.replies[-1])
+        assert reply is not None
+        reply.refresh_from_db()
+        assert reply.status == Message.Status.QUEUED and reply.error == "503 from the channel"
+        assert list(reply.attempts.values_list("number", "succeeded")) == [(1, False)]
+        assert queued.deliveries == [reply.pk]  # the delivery task tries again after the backoff
+        shown = [payload for event, payload in events if event == "message.created" and payload["id"] == reply.pk]
+        assert len(shown) == 1 and shown[0]["status"] == "queued" and shown[0]["error"] == "503 from the channel"
+
+
+def test_a_second_answer_to_the_same_message_is_refused_under_the_lock(
+    shop_a, queued, django_capture_on_commit_callbacks
+):
+    """Two runs of one reply task that both passed the first check: the second stores nothing."""
+    from conversations.selectors import reply_target
+    from conversations.services import _store_reply
+
+    with shop_a.schema():
+        send(shop_a, "Bonjour", django_capture_on_commit_callbacks)
+        conversation_id, inbound_id = queued.replies[-1]
+        target = reply_target(conversation_id)
+        assert target is not None
+        with django_capture_on_commit_callbacks(execute=True):
+            first = _store_reply(target, inbound_id, EngineReply(text="Salam", engine="test"))
+            second = _store_reply(target, inbound_id, EngineReply(text="Salam again", engine="test"))
+        assert first is not None and second is None
+        assert list(Message.objects.filter(author="bot").values_list("text", flat=True)) == ["Salam"]
+
+
+def test_the_recent_history_is_the_latest_messages_oldest_first(shop_a, queued, django_capture_on_commit_callbacks):
+    from conversations.selectors import recent_history
+
+    with shop_a.schema():
+        for number in range(5):
+            result = send(shop_a, f"message {number}", django_capture_on_commit_callbacks)
+        history = recent_history(result.conversation_id, limit=3)
+        assert [m.text for m in history] == ["message 2", "message 3", "message 4"]
+        assert history[-1].pk == result.message_id and history[-1].direction == "in"
+        assert history[0].engine == ""  # a field the read leaves out is still there when asked for

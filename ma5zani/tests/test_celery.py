@@ -42,3 +42,32 @@ def test_a_task_sent_in_a_seller_schema_carries_it_and_runs_in_it(shop_a, monkey
     # Run in the worker's way (eagerly, with the same headers): it looks in that schema.
     result = catalog_import_task.apply(args=[999_999], headers={"_schema_name": "s_alpha"})
     assert result.successful() and result.result is None  # no such import in s_alpha: returns quietly
+
+
+def test_the_broker_channel_shares_one_client_and_still_carries_messages():
+    """kombu's Redis transport with one client per pool: messages go through, in order, and the
+    channel keeps one client instead of making one per command."""
+    import uuid
+
+    from kombu import Exchange
+    from kombu import Queue as KombuQueue
+
+    from ma5zani.broker import Channel
+
+    name = f"test-broker-{uuid.uuid4().hex[:8]}"
+    queue = KombuQueue(name, Exchange(name, type="direct"), routing_key=name)
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        assert isinstance(channel, Channel)
+        with connection.Producer() as producer:
+            for number in range(3):
+                producer.publish({"n": number}, exchange=queue.exchange, routing_key=name, declare=[queue])
+        assert channel._create_client() is channel._create_client()
+        received = []
+        with connection.SimpleQueue(queue) as simple:
+            for _ in range(3):
+                message = simple.get(timeout=5)
+                received.append(message.payload["n"])
+                message.ack()
+        assert received == [0, 1, 2]
+        queue(channel).delete()
