@@ -116,6 +116,8 @@
   var shown = {};        // server ids already on screen
   var pending = {};      // client_id -> {text, node}
   var lastId = 0;
+  var catchUpTimer = null;
+  var catchUpTries = 0;
   var socket = null;
   var delay = 1000;
   var polling = null;
@@ -150,9 +152,10 @@
   }
 
   function show(message) {
-    if (!message || shown[message.id]) return;
-    shown[message.id] = true;
+    if (!message) return;
     lastId = Math.max(lastId, message.id);
+    if (shown[message.id]) return;
+    shown[message.id] = true;
     if (message.client_id && pending[message.client_id]) {
       pending[message.client_id].node.classList.remove("pending");
       delete pending[message.client_id];
@@ -166,8 +169,26 @@
     if (message.author !== "customer") {
       typing.classList.remove("on");
       renderQuick(message.quick_replies);
+      stopCatchUp();
     }
     scroll();
+  }
+
+  // A pushed answer can be lost on the way (the database keeps it): while an answer is awaited,
+  // ask for what came after the last message received, after 5 s, then less and less often.
+  function catchUp() {
+    catchUpTries += 1;
+    if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: "history", after: lastId }));
+    else poll();
+    if (catchUpTries < 8) catchUpTimer = setTimeout(catchUp, Math.min(5000 * Math.pow(2, catchUpTries), 60000));
+  }
+  function startCatchUp() {
+    stopCatchUp();
+    catchUpTimer = setTimeout(catchUp, 5000);
+  }
+  function stopCatchUp() {
+    if (catchUpTimer) { clearTimeout(catchUpTimer); catchUpTimer = null; }
+    catchUpTries = 0;
   }
 
   function handle(frame) {
@@ -177,8 +198,9 @@
     else if (frame.type === "ack") {
       var item = pending[frame.client_id];
       if (item) { item.node.classList.remove("pending"); delete pending[frame.client_id]; }
+      // Shown already; `lastId` moves only with what the server sent, so nothing before is skipped.
       shown[frame.id] = true;
-      lastId = Math.max(lastId, frame.id);
+      startCatchUp();
     }
   }
 

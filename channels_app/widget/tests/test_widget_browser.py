@@ -113,6 +113,19 @@ def test_a_full_widget_chat_with_the_seller_answering(live_stack, monkeypatch, s
                 message="the seller's thread to show the new message without a reload",
             )
 
+            # An answer whose push is lost on the way (stored, never pushed) still reaches the
+            # customer: the widget, awaiting an answer since its last message, asks for it.
+            with schema(seller):
+                Message.objects.create(
+                    conversation=conversation,
+                    direction=Message.Direction.OUT,
+                    author=Message.Author.SELLER,
+                    channel="widget",
+                    text="Votre colis part demain.",
+                    status=Message.Status.SENT,
+                )
+            wait_widget(shop, lambda texts: "Votre colis part demain." in texts)
+
             # Reloading the shop restores the whole conversation from the server.
             shop.reload()
             shop.locator("[data-ma5zani-widget] .bubble-btn").click()
@@ -127,7 +140,7 @@ def test_a_full_widget_chat_with_the_seller_answering(live_stack, monkeypatch, s
         assert conversation.mode == Conversation.Mode.HUMAN
         # greeting, price, the odd one, and "I'm passing you to someone"
         assert Message.objects.filter(author="bot", status="sent").count() == 4
-        assert Message.objects.filter(author="seller", status="sent").count() == 1
+        assert Message.objects.filter(author="seller", status="sent").count() == 2
 
 
 def schema(seller):
