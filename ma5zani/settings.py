@@ -177,10 +177,14 @@ CACHES = {
 
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Redis pub/sub: a group message is one PUBLISH, read by one task per process. The list-based
+        # layer (channels_redis.core) cost several round trips per message and lost a message for
+        # one consumer when another consumer of the process disconnected at that moment
+        # (django/channels#1683). Delivery is at most once either way: the database holds every
+        # message, and the widget and the inbox read what they missed.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # redis-py 8 times socket reads out after 5 s by default, the very time channels-redis
-            # blocks waiting for a message: every idle websocket would break. Read longer.
+            # redis-py 8 times socket reads out after 5 s by default; read longer.
             "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
             "prefix": "ma5zani:asgi",
         },
