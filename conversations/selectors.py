@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 
 from conversations import statements as sql
 from conversations.models import Conversation, Customer, Message
+from ma5zani.db import fetch_one
 
 HISTORY_LIMIT = 20
 
@@ -91,31 +91,25 @@ class ReplySlot:
 
     mode: str
     latest_inbound_id: int | None
-    latest_inbound_at: Any
+    latest_inbound_at: dt.datetime | None
     answered: bool  # the bot answered that message already
 
 
 def reply_slot_locked(conversation_id: int) -> ReplySlot | None:
     """Lock the conversation (until the transaction ends) and read its latest customer message."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.REPLY_SLOT_SQL, [Message.Author.BOT, Message.Direction.IN, conversation_id])
-        row = cursor.fetchone()
+    row = fetch_one(sql.REPLY_SLOT_SQL, [Message.Author.BOT, Message.Direction.IN, conversation_id])
     return None if row is None else ReplySlot(*row)
 
 
 def message_lock_queued(message_id: int) -> bool:
     """Lock a message to send it (until the transaction ends): False when it is no longer
     queued, or when another worker holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.MESSAGE_LOCK_QUEUED_SQL, [message_id, Message.Status.QUEUED])
-        return cursor.fetchone() is not None
+    return fetch_one(sql.MESSAGE_LOCK_QUEUED_SQL, [message_id, Message.Status.QUEUED]) is not None
 
 
 def stored_message(channel: str, external_id: str) -> tuple[int, int] | None:
     """(id, conversation id) of a message already stored under the channel's id."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.STORED_MESSAGE_SQL, [channel, external_id])
-        row = cursor.fetchone()
+    row = fetch_one(sql.STORED_MESSAGE_SQL, [channel, external_id])
     return None if row is None else (row[0], row[1])
 
 

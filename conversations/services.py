@@ -49,7 +49,7 @@ from conversations.selectors import (
 )
 from ma5zani.backoff import backoff_seconds
 from ma5zani.celery import enqueue
-from ma5zani.db import insert
+from ma5zani.db import execute, insert
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
@@ -154,7 +154,7 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
         message = _customer_message(conversation, inbound)
         insert(message)
         language = detect_language(inbound.text, conversation.language) if inbound.text else conversation.language
-        _execute(statements.INBOUND_COUNTS_SQL, [now, now, language or conversation.language, conversation.pk])
+        execute(statements.INBOUND_COUNTS_SQL, [now, now, language or conversation.language, conversation.pk])
         if last_seen < now - dt.timedelta(minutes=1):  # a burst needs one write
             Customer.objects.filter(pk=conversation.customer_id).update(last_seen_at=now)
         conversation.unread_count += 1
@@ -250,20 +250,16 @@ def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[I
 
 def _update_counts(conversations: list[Conversation], now: dt.datetime) -> None:
     """One UPDATE for the unread counts and languages of many (locked) conversations."""
-    from django.db import connection
-
     rows = ", ".join(["(%s, %s, %s)"] * len(conversations))
     params: list[Any] = []
     for conversation in conversations:
         params += [conversation.pk, conversation.unread_count, conversation.language]
-    table = connection.ops.quote_name(Conversation._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS c SET unread_count = v.unread, language = v.language, "  # noqa: S608 - our table
-            "last_inbound_at = %s, last_message_at = %s "
-            f"FROM (VALUES {rows}) AS v(id, unread, language) WHERE c.id = v.id",
-            [now, now, *params],
-        )
+    execute(
+        f"UPDATE {statements.CONVERSATION} AS c SET unread_count = v.unread, language = v.language, "  # noqa: S608
+        "last_inbound_at = %s, last_message_at = %s "
+        f"FROM (VALUES {rows}) AS v(id, unread, language) WHERE c.id = v.id",
+        [now, now, *params],
+    )
 
 
 def _grouped(items: list[InboundMessage], key: Any, value: Any) -> dict[Any, list[str]]:
@@ -472,6 +468,7 @@ def _store_reply(target: ReplyTarget, inbound_id: int, reply: EngineReply) -> Me
             return None  # the seller took over, or a newer message arrived: the draft is dropped
         if slot.answered:
             return None  # another run stored the answer first
+        assert slot.latest_inbound_at is not None  # the message found above
         # The lock and the check above make a second answer impossible here (and the unique
         # constraint on reply_to would refuse it).
         now = timezone.now()
@@ -493,7 +490,7 @@ def _store_reply(target: ReplyTarget, inbound_id: int, reply: EngineReply) -> Me
             cost_usd=reply.cost_usd,
         )
         insert(message)
-        _execute(statements.OUTBOUND_AT_SQL, [now, now, conversation_id])
+        execute(statements.OUTBOUND_AT_SQL, [now, now, conversation_id])
         if reply.handoff:
             conversation = Conversation.objects.get(pk=conversation_id)
             conversation_hand_off(conversation=conversation, reason=reply.handoff_reason or "engine")
@@ -508,9 +505,10 @@ def deliver_now(message: Message, target: ReplyTarget) -> None:
     schema = current_schema()
     try:
         with transaction.atomic():
-            if not message_lock_queued(message.pk):
-                return  # a delivery task took it meanwhile (it tells the inbox)
-            outcome = _attempt(message, target.conversation.channel_account_id, target.recipient_id, number=1)
+            if message_lock_queued(message.pk):
+                outcome = _attempt(message, target.conversation.channel_account_id, target.recipient_id, number=1)
+            else:  # a delivery task took it meanwhile
+                outcome = DeliveryOutcome("skipped")
     except Exception:
         logger.exception("Immediate delivery of message %s failed; queued instead", message.pk)
         outcome = DeliveryOutcome("retry")
@@ -605,20 +603,13 @@ def _attempt(message: Message, account_id: int, recipient_id: str, *, number: in
 
 def _record_attempt(message: Message, *, number: int, started_at: dt.datetime, succeeded: bool) -> None:
     """The attempt and the message's state after it (status, sent time, channel id, error)."""
-    _execute(
+    execute(
         statements.RECORD_ATTEMPT_SQL,
         [
             *(message.pk, number, started_at, succeeded, message.error),  # the attempt
             *(message.status, message.sent_at, message.external_id, message.error, message.pk),
         ],
     )
-
-
-def _execute(sql: str, params: list[Any]) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 # --- Handoff and the seller's messages ---------------------------------------------------

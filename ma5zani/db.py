@@ -1,4 +1,4 @@
-"""Writes for the hot paths: a model's INSERT built once per process.
+"""The hot paths' statements: a model's INSERT built once per process, and SQL run as is.
 
 `Model.save()` compiles its INSERT on every call, which costs more CPU than running it; the
 message path stores a message for every customer message and every answer. `insert` does what
@@ -8,9 +8,11 @@ value; the model signals) with a statement made once per model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
-from django.db import connections, router
+from django.db import connection, connections, router
 from django.db.models import Field, Model, signals
 
 
@@ -40,3 +42,17 @@ def insert(instance: Model) -> None:
     instance._state.adding = False
     instance._state.db = using
     signals.post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False, using=using)
+
+
+def execute(sql: str, params: Sequence[Any]) -> None:
+    """Run one statement on the default connection (in the current schema)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of one query on the default connection, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else tuple(row)
