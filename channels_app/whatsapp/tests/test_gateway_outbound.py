@@ -273,7 +273,12 @@ def test_a_pairing_not_scanned_in_time_expires_and_releases(run_gateway, shop_a,
     settings.WHATSAPP_LOGIN_TIMEOUT_SECONDS = 0.5
     session = session_connect(session_ensure(shop_a.seller))
     gw = run_gateway()
-    wait_for(lambda: session_row(session).state == State.PAIRING_EXPIRED, 15, message="the login timeout")
+    # The runner halts (one write), then gives its lease back (another): wait for both.
+    wait_for(
+        lambda: (row := session_row(session)).state == State.PAIRING_EXPIRED and row.lease_owner == "",
+        15,
+        message="the login timeout",
+    )
     row = session_row(session)
     assert row.qr == "" and row.lease_owner == ""
     assert session.pk not in gw.gateway.runners
