@@ -329,8 +329,8 @@ class SessionRunner:
 
     def start(self) -> None:
         """Create a client and run it on its own thread (called by the gateway's starter)."""
-        if self.halted or self.gateway.stopping.is_set():
-            return
+        if self.halted or self.state == State.BANNED or self.gateway.stopping.is_set():
+            return  # a ban ends in `supervise`, which moves the state on before a start is queued
         self.generation += 1
         generation = self.generation
         self.connected.clear()
@@ -579,6 +579,7 @@ class SessionRunner:
     def _on_TemporaryBan(self, event: Any) -> None:
         expires = timezone.now() + dt.timedelta(seconds=max(60, int(event.Expire or 0)))
         self.spec = replace(self.spec, ban_expires_at=expires)
+        self.state = State.BANNED  # before the client stops: the supervisor must not start another
         self.stop_client()
         self.set_state(State.BANNED, ban_expires_at=expires, last_error=f"Temporary ban ({event.Code}).")
 

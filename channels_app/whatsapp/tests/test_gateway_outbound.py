@@ -192,6 +192,12 @@ def test_stream_replaced_and_temporary_ban_get_their_own_states(run_gateway, sho
     gw.event(session, StreamReplaced())
     assert session_row(session).state == State.REPLACED
 
+    class SlowToStop(FakeSessionClient):
+        def stop(self) -> None:  # a real disconnect takes a while: the supervisor ticks meanwhile
+            super().stop()
+            time.sleep(1.0)
+
+    gw.gateway.client_factory = SlowToStop
     shop_b = make_shop("bravo")
     banned = linked_session(shop_b, jid="213661000222@s.whatsapp.net")
     wait_for(lambda: banned.pk in gw.gateway.runners, 15)
