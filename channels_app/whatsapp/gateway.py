@@ -579,9 +579,9 @@ class SessionRunner:
     def _on_TemporaryBan(self, event: Any) -> None:
         expires = timezone.now() + dt.timedelta(seconds=max(60, int(event.Expire or 0)))
         self.spec = replace(self.spec, ban_expires_at=expires)
-        self.state = State.BANNED  # before the client stops: the supervisor must not start another
-        self.stop_client()
+        # Banned before the client stops: a supervisor tick in between must not start another.
         self.set_state(State.BANNED, ban_expires_at=expires, last_error=f"Temporary ban ({event.Code}).")
+        self.stop_client()
 
     def _on_ConnectFailure(self, event: Any) -> None:
         state = CONNECT_FAILURE_STATES.get(int(event.Reason))
