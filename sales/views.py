@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -25,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django.views.static import serve
 
+from ma5zani.media import media_is_public, media_path_parts, media_serve
 from sales.forms import BotSettingsForm, CatalogImportForm, ProductForm, VariantFormSet
 from sales.models import CatalogImport, Product
 from sales.selectors import bot_settings, delivery_table, product_list
@@ -253,19 +251,22 @@ def delivery_settings(request: HttpRequest) -> HttpResponse:
 
 def tenant_media(request: HttpRequest, schema: str, path: str) -> HttpResponse | FileResponse:
     """Serve the seller's uploaded files on its domain: product images to anyone (customers
-    see them in the chat), everything else (imports, conversation media) to members only."""
+    see them in the chat), everything else (imports, conversation media) to members only.
+    The rule is decided on the canonical path (ma5zani.media)."""
     seller = getattr(request, "seller", None)
     if seller is None or schema != seller.schema_name:
         raise Http404
-    if not path.startswith("products/") and not user_can_access_seller(request.user, seller):
+    parts = media_path_parts(path)
+    if not media_is_public(parts) and not user_can_access_seller(request.user, seller):
         raise Http404
-    return serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / schema))
+    return media_serve(request, schema=schema, parts=parts)
 
 
 def product_image(request: HttpRequest, schema: str, path: str) -> HttpResponse | FileResponse:
     """Product images on the public site, where the widget (on the seller's own site) finds them."""
     from sellers.selectors import sellers_real
 
+    parts = ("products", *media_path_parts(path))
     if not sellers_real().filter(schema_name=schema, is_active=True).exists():
         raise Http404
-    return serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / schema / "products"))
+    return media_serve(request, schema=schema, parts=parts)
