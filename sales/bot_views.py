@@ -79,5 +79,6 @@ def usage(request: HttpRequest) -> HttpResponse:
             "budget": budget,
             "budget_percent": min(100, int(100 * spent / budget)) if budget else 100,
             "has_key": bool(openrouter_key()),
+            "key_unreadable": row.openrouter_key_unreadable,
         },
     )

@@ -349,9 +349,22 @@ class BotSettings(models.Model):
 
     @property
     def openrouter_key(self) -> str:
+        """The seller's key, or "" when none is stored. SecretUnreadable when the stored value
+        cannot be decrypted (keys rotated, a damaged value): see `openrouter_key_unreadable`."""
         from ma5zani.crypto import decrypt
 
         return decrypt(self.openrouter_key_encrypted) if self.openrouter_key_encrypted else ""
+
+    @property
+    def openrouter_key_unreadable(self) -> bool:
+        """A key is stored but cannot be decrypted with this server's keys: it must be entered again."""
+        from ma5zani.crypto import SecretUnreadable
+
+        try:
+            self.openrouter_key  # noqa: B018
+        except SecretUnreadable:
+            return True
+        return False
 
     @openrouter_key.setter
     def openrouter_key(self, value: str) -> None:

@@ -192,7 +192,11 @@ def bot_settings_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Bot settings saved."))
                 return redirect("settings:bot")
-    return render(request, "sales/bot_settings.html", {"form": form, "has_key": bool(row.openrouter_key_encrypted)})
+    return render(
+        request,
+        "sales/bot_settings.html",
+        {"form": form, "has_key": bool(row.openrouter_key_encrypted), "key_unreadable": row.openrouter_key_unreadable},
+    )
 
 
 @require_POST

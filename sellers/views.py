@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from knox.models import AuthToken
 
 from channels_app.selectors import channel_accounts_for_seller
-from sales.selectors import catalog_status
+from sales.selectors import bot_settings, catalog_status
 from sellers.forms import MemberAddForm
 from sellers.handoff import handoff_consume, handoff_url
 from sellers.middleware import require_owner
@@ -79,6 +79,7 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
         {
             "status": catalog_status(),
             "channels": channel_accounts_for_seller(seller),
+            "key_unreadable": bot_settings().openrouter_key_unreadable,
         },
     )
 

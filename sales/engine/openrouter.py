@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
 
+from ma5zani.crypto import SecretUnreadable
 from ma5zani.tenancy import current_schema
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.builtin import match_products, product_card
@@ -104,7 +105,17 @@ def month_spend(now: dt.datetime | None = None) -> Decimal:
 
 
 def openrouter_key() -> str:
-    return bot_settings_cached().openrouter_key or settings.OPENROUTER_API_KEY
+    """The seller's own key, else the platform's. A stored key that cannot be decrypted gives
+    "" (the built-in engine answers, the settings page asks for the key again): the platform's
+    key is not used in its place, the seller chose to pay for their own."""
+    row = bot_settings_cached()
+    try:
+        return row.openrouter_key or settings.OPENROUTER_API_KEY
+    except SecretUnreadable:
+        logger.warning(
+            "The stored OpenRouter key of %s cannot be decrypted; the built-in engine answers", current_schema()
+        )
+        return ""
 
 
 def openrouter_ready() -> bool:

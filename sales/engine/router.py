@@ -22,9 +22,13 @@ class RoutingEngine:
     def reply(self, context: EngineContext) -> EngineReply:
         from sales.engine.openrouter import EngineUnavailable, OpenRouterEngine, openrouter_ready
 
-        if openrouter_ready():
-            try:
+        # Whatever the seller's settings hold (an unreadable key, a bad model id) or the provider
+        # does, the customer gets an answer: the built-in engine's.
+        try:
+            if openrouter_ready():
                 return OpenRouterEngine().reply(context)
-            except EngineUnavailable as exc:
-                logger.warning("OpenRouter unavailable (%s); the built-in engine answers", exc)
+        except EngineUnavailable as exc:
+            logger.warning("OpenRouter unavailable (%s); the built-in engine answers", exc)
+        except Exception:
+            logger.exception("The OpenRouter engine failed; the built-in engine answers")
         return self.builtin.reply(context)

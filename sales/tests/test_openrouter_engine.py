@@ -195,3 +195,38 @@ def test_the_answer_follows_the_sellers_languages(server, chat):
     server.script(text_turn("Elles sont à 5 900 DA."))
     chat.say("How much are the running sneakers?")
     assert "Réponds en français" in server.requests[0]["body"]["messages"][0]["content"]
+
+
+@pytest.mark.parametrize("stored", ["garbage", "rotated"])
+def test_a_stored_key_that_cannot_be_decrypted_never_stops_the_bot(server, chat, stored):
+    from cryptography.fernet import Fernet
+
+    from ma5zani.crypto import SecretUnreadable
+    from sales.models import BotSettings
+    from sales.selectors import bot_settings_forget
+
+    if stored == "rotated":  # encrypted with a key the server no longer has
+        stored = Fernet(Fernet.generate_key()).encrypt(b"sk-or-old-key").decode()
+    BotSettings.objects.filter(pk=1).update(openrouter_key_encrypted=stored)
+    bot_settings_forget()
+    with pytest.raises(SecretUnreadable):
+        BotSettings.objects.get().openrouter_key  # noqa: B018
+    # The customer is answered by the built-in engine, every time; the model is never asked
+    # (not even with the platform key: the seller chose to pay for their own).
+    for text in ("Bonjour, combien coûtent les baskets ?", "Je prends la 41"):
+        reply = chat.say(text)
+        assert reply.engine == "builtin" and reply.text.strip()
+    assert server.requests == []
+    # The seller is told on the home page, the bot settings and the usage page.
+    client = chat.shop.client()
+    for url in ("/dashboard/", "/dashboard/settings/bot/", "/dashboard/settings/usage/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"data-key-unreadable" in response.content, url
+    # Entering the key again puts the model back.
+    from sales.services.settings import bot_settings_set_openrouter_key
+
+    bot_settings_set_openrouter_key(key="sk-or-v1-new-key-0123456789")
+    bot_settings_forget()
+    assert not BotSettings.objects.get().openrouter_key_unreadable
+    assert b"data-key-unreadable" not in client.get("/dashboard/settings/bot/").content
