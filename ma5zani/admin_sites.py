@@ -1,21 +1,78 @@
 """Two admin sites: the platform's (public site, staff only) and each seller's own.
 
 The seller admin at <slug>.BASE_DOMAIN/admin/ shows that seller's data only (the schema is
-the seller's) and is open to the seller's members and to platform staff.
+the seller's) and is open to the seller's members and to platform staff, with the dashboard's
+roles: agents work in the catalog, owners (and staff) alone change the shop's settings.
+
+On both sites, a model field that holds a secret (a name ending in `_encrypted`) is never part of
+a form, a read-only field, a list or a search, even encrypted: `register` adds that rule to every
+model admin, and inlines get it from `SecretsHidden`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from sellers.middleware import request_is_owner
 from sellers.selectors import user_can_access_seller
 
 
-class PlatformAdminSite(admin.AdminSite):
+def secret_field_names(model: type[Model]) -> frozenset[str]:
+    """The model's fields that hold secrets (encrypted at rest by ma5zani.crypto)."""
+    return frozenset(f.name for f in model._meta.get_fields() if f.name.endswith("_encrypted") and not f.is_relation)
+
+
+def _without(names: Iterable[Any], secrets: frozenset[str]) -> list[Any]:
+    return [name for name in names if not (isinstance(name, str) and name in secrets)]
+
+
+class SecretsHidden:
+    """Keeps secret fields out of every form, read-only field, list and search of an admin."""
+
+    model: type[Model]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        exclude = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
+        return exclude + sorted(secret_field_names(self.model) - set(exclude))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+        return _without(super().get_fields(request, obj), secret_field_names(self.model))  # type: ignore[misc]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        secrets = secret_field_names(self.model)
+        return [
+            (name, {**options, "fields": _without(options.get("fields", ()), secrets)})
+            for name, options in super().get_fieldsets(request, obj)  # type: ignore[misc]
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        return _without(super().get_readonly_fields(request, obj), secret_field_names(self.model))  # type: ignore[misc]
+
+    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+        return _without(super().get_list_display(request), secret_field_names(self.model))  # type: ignore[misc]
+
+    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
+        secrets = secret_field_names(self.model)
+        return [f for f in super().get_search_fields(request) if f.lstrip("^=@").split("__")[0] not in secrets]  # type: ignore[misc]
+
+
+class ProjectAdminSite(admin.AdminSite):
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, SecretsHidden):
+            admin_class = type(
+                admin_class.__name__, (SecretsHidden, admin_class), {"__module__": admin_class.__module__}
+            )
+        super().register(model_or_iterable, admin_class, **options)
+
+
+class PlatformAdminSite(ProjectAdminSite):
     site_header = _("ma5zani platform")
     site_title = _("ma5zani platform")
     index_title = _("Platform administration")
@@ -24,7 +81,7 @@ class PlatformAdminSite(admin.AdminSite):
         return getattr(request, "seller", None) is None and super().has_permission(request)
 
 
-class SellerAdminSite(admin.AdminSite):
+class SellerAdminSite(ProjectAdminSite):
     index_title = _("Shop administration")
 
     def has_permission(self, request: HttpRequest) -> bool:
@@ -42,11 +99,17 @@ platform_admin = PlatformAdminSite(name="platform_admin")
 seller_admin = SellerAdminSite(name="seller_admin")
 
 
-class SellerModelAdmin(admin.ModelAdmin):
-    """Members of the seller (and staff) may view and change its data in its admin."""
+class SellerModelAdmin(SecretsHidden, admin.ModelAdmin):
+    """Members of the seller (and staff) may view its data in its admin and change it, but for
+    `owner_only` models (the shop's settings), which only owners and staff may change."""
+
+    owner_only = False
 
     def _allowed(self, request: HttpRequest) -> bool:
         return self.admin_site.has_permission(request)
+
+    def _may_write(self, request: HttpRequest) -> bool:
+        return self._allowed(request) and (not self.owner_only or request_is_owner(request))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request)
@@ -55,24 +118,29 @@ class SellerModelAdmin(admin.ModelAdmin):
         return self._allowed(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
+        return self._may_write(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
+        return self._may_write(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
+        return self._may_write(request)
 
 
-class SellerInline(admin.TabularInline):
+class SellerInline(SecretsHidden, admin.TabularInline):
+    owner_only = False
+
+    def _may_write(self, request: HttpRequest) -> bool:
+        return seller_admin.has_permission(request) and (not self.owner_only or request_is_owner(request))
+
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return seller_admin.has_permission(request)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return seller_admin.has_permission(request)
+        return self._may_write(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return seller_admin.has_permission(request)
+        return self._may_write(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return seller_admin.has_permission(request)
+        return self._may_write(request)

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +17,14 @@ from sales.forms import CatalogImportForm
 from sales.models import BotSettings, CatalogImport, Category, DeliveryRate, Product, ProductImage, Variant
 from sales.services.catalog import product_archive, product_restore
 from sales.services.catalog_csv import catalog_export_stream, catalog_import_create
+from sales.services.settings import (
+    BOT_SETTINGS_FIELDS,
+    RateData,
+    bot_settings_set_openrouter_key,
+    bot_settings_update,
+    delivery_rates_update,
+    validate_business_hours,
+)
 
 
 class VariantInline(SellerInline):
@@ -90,12 +100,49 @@ class CategoryAdmin(SellerModelAdmin):
 
 @admin.register(DeliveryRate, site=seller_admin)
 class DeliveryRateAdmin(SellerModelAdmin):
+    owner_only = True  # a shop setting, as on the dashboard
     list_display = ["wilaya", "is_served", "home_fee", "desk_fee"]
     list_editable = ["is_served", "home_fee", "desk_fee"]
+
+    def save_model(self, request: HttpRequest, obj: DeliveryRate, form: Any, change: bool) -> None:
+        # The dashboard's rules (known wilaya, fees in range, a served wilaya has a fee).
+        delivery_rates_update(
+            rates=[RateData(wilaya=obj.wilaya, is_served=obj.is_served, home_fee=obj.home_fee, desk_fee=obj.desk_fee,
+                            days=obj.days)]
+        )  # fmt: skip
+        obj.refresh_from_db()
+
+
+class BotSettingsAdminForm(forms.ModelForm):
+    """The bot settings with the key write-only: never shown, not even encrypted."""
+
+    new_openrouter_key = forms.CharField(
+        label=_("OpenRouter API key"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the current key."),
+    )
+    forget_openrouter_key = forms.BooleanField(label=_("Remove the stored key"), required=False)
+
+    class Meta:
+        model = BotSettings
+        fields = list(BOT_SETTINGS_FIELDS)
+
+    def clean_business_hours(self) -> Any:
+        return validate_business_hours(self.cleaned_data.get("business_hours"))
+
+    def clean_new_openrouter_key(self) -> str:
+        key = str(self.cleaned_data.get("new_openrouter_key") or "").strip()
+        if key and any(ch.isspace() for ch in key):
+            raise ValidationError(_("This does not look like an API key."))
+        return key
 
 
 @admin.register(BotSettings, site=seller_admin)
 class BotSettingsAdmin(SellerModelAdmin):
+    owner_only = True  # persona, discounts, the model and its key: the owner's, as on the dashboard
+    form = BotSettingsAdminForm
     list_display = ["persona_name", "is_enabled", "intensity", "max_discount_percent"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -103,6 +150,16 @@ class BotSettingsAdmin(SellerModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: BotSettings, form: Any, change: bool) -> None:
+        """Through the dashboard's services: the same checks, cache and live event."""
+        values = {name: getattr(obj, name) for name in BOT_SETTINGS_FIELDS}
+        with transaction.atomic():
+            bot_settings_update(**values)
+            key = form.cleaned_data.get("new_openrouter_key", "")
+            if key or form.cleaned_data.get("forget_openrouter_key"):
+                bot_settings_set_openrouter_key(key=key)
+        obj.refresh_from_db()
 
 
 @admin.register(CatalogImport, site=seller_admin)

@@ -78,3 +78,96 @@ def test_the_seller_admin_log_stays_in_the_seller_schema(shop_a, shop_b):
         assert LogEntry.objects.filter(object_repr__contains="Bol bleu").count() == 1
     with shop_b.schema():
         assert LogEntry.objects.count() == 0
+
+
+def _bot_settings_post(row, **changes):
+    import json
+
+    data = {
+        "is_enabled": "on" if row.is_enabled else "",
+        "intensity": row.intensity,
+        "max_discount_percent": row.max_discount_percent,
+        "languages": row.languages,
+        "persona_name": row.persona_name,
+        "greeting": row.greeting,
+        "handoff_keywords": ",".join(row.handoff_keywords),
+        "business_hours": json.dumps(row.business_hours),
+        "timezone": row.timezone,
+        "bot_resume_after_minutes": row.bot_resume_after_minutes,
+        "ai_model": row.ai_model,
+        "monthly_budget_usd": str(row.monthly_budget_usd),
+        "draft_reminder_minutes": row.draft_reminder_minutes,
+        "_save": "Save",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v != ""}
+
+
+def test_agents_cannot_change_owner_only_settings_in_the_seller_admin(shop_a, add_member):
+    from sales.models import BotSettings, DeliveryRate
+    from sales.selectors import bot_settings
+    from sales.services.settings import bot_settings_set_openrouter_key
+
+    agent = add_member(shop_a, "agent@alpha.test")
+    with shop_a.schema():
+        row = bot_settings()
+        bot_settings_set_openrouter_key(key="sk-or-v1-owner-key-123")
+        DeliveryRate.objects.create(wilaya=16, is_served=True, home_fee=500, desk_fee=300)
+        rate = DeliveryRate.objects.get(wilaya=16)
+        row = BotSettings.objects.get()
+    client = shop_a.client(agent)
+    url = f"/admin/sales/botsettings/{row.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200  # agents may read the settings, as on the dashboard
+    assert b'name="max_discount_percent"' not in page.content and b'name="persona_name"' not in page.content
+    for attempt in (
+        _bot_settings_post(row, max_discount_percent=90, persona_name="Evil"),
+        _bot_settings_post(row, new_openrouter_key="sk-or-v1-agent-key"),
+        _bot_settings_post(row, openrouter_key_encrypted="gAAAA-forged"),
+    ):
+        assert client.post(url, attempt).status_code == 403
+    assert (
+        client.post(
+            f"/admin/sales/deliveryrate/{rate.pk}/change/",
+            {"wilaya": 16, "is_served": "on", "home_fee": 1, "desk_fee": 1},
+        ).status_code
+        == 403
+    )
+    with shop_a.schema():
+        after = BotSettings.objects.get()
+        assert (after.max_discount_percent, after.persona_name) == (row.max_discount_percent, row.persona_name)
+        assert after.openrouter_key == "sk-or-v1-owner-key-123"
+        assert DeliveryRate.objects.get(wilaya=16).home_fee == 500
+
+
+def test_the_key_never_appears_in_the_admin_and_owners_change_settings_through_the_services(shop_a):
+    from sales.models import BotSettings
+    from sales.selectors import bot_settings
+    from sales.services.settings import bot_settings_set_openrouter_key
+
+    with shop_a.schema():
+        bot_settings()
+        bot_settings_set_openrouter_key(key="sk-or-v1-owner-key-123")
+        row = BotSettings.objects.get()
+    client = shop_a.client()
+    url = f"/admin/sales/botsettings/{row.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "openrouter_key_encrypted" not in page
+    assert row.openrouter_key_encrypted not in page and "sk-or-v1-owner-key-123" not in page
+    assert 'name="new_openrouter_key"' in page and 'type="password"' in page
+    # A forged encrypted value is ignored; a new key is stored encrypted; the rules apply.
+    response = client.post(
+        url,
+        _bot_settings_post(
+            row, max_discount_percent=15, new_openrouter_key="sk-or-v1-new-456", openrouter_key_encrypted="forged"
+        ),
+    )
+    assert response.status_code == 302
+    with shop_a.schema():
+        after = BotSettings.objects.get()
+        assert after.max_discount_percent == 15
+        assert after.openrouter_key == "sk-or-v1-new-456"
+    refused = client.post(url, _bot_settings_post(row, max_discount_percent=95))
+    assert refused.status_code == 200 and b"errornote" in refused.content
+    with shop_a.schema():
+        assert BotSettings.objects.get().max_discount_percent == 15
