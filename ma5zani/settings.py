@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL in a path, query string, form field or file name: 400 before any view (ma5zani.inputs).
+    "ma5zani.inputs.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -262,6 +264,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sellers.permissions.IsSellerMember"],
+    # JSON of bounded size and depth, with no NUL, lone surrogate or non-finite number (ma5zani.inputs).
+    "DEFAULT_PARSER_CLASSES": [
+        "ma5zani.inputs.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -406,7 +414,11 @@ PRODUCT_IMAGE_MAX_BYTES: int = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 10
 
 # --- Security -----------------------------------------------------------------------------
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses (or networks) of the proxies in front of the web process, e.g. 127.0.0.1 for an nginx
+# on the same machine: only their X-Forwarded-For / X-Forwarded-Proto are believed (ma5zani.asgi).
+# Empty: none, the connection's peer is the client. HTTPS then comes from the ASGI scope's scheme,
+# never from a header anyone can send (so no SECURE_PROXY_SSL_HEADER).
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -8,6 +8,10 @@ be one of the seller's allowed origins. Frames are JSON:
   in   {"type": "ping"}                                            → {"type": "pong"}
   out  {"type": "message", "message": {...}}  {"type": "typing", "on": true}
   out  {"type": "error", "code": "...", "detail": "..."}  (a malformed frame stores nothing)
+
+A refused connection is accepted, then closed with its code (4404 unknown key, 4403 origin not
+allowed, 4400 bad visitor id): a close before the accept reaches the browser as a failed
+handshake (HTTP 403, close code 1006), and the widget could not tell it from a network fault.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from channels_app.widget.adapter import visitor_group
 from channels_app.widget.inbound import WidgetInputError, clean_visitor, inbound_from
 from channels_app.widget.services import origin_allowed, widget_account_for_key, widget_history
 from conversations.services import ingest
+from ma5zani.inputs import InputError, json_loads, strict_int
 from ma5zani.tenancy import run_in_tenant
 
 CLOSE_UNKNOWN_KEY = 4404
@@ -43,9 +48,8 @@ def header(scope: dict[str, Any], name: bytes) -> str:
 
 
 def client_ip(scope: dict[str, Any]) -> str:
-    forwarded = header(scope, b"x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
+    """The client's address: the connection's peer, or what a trusted proxy said (ma5zani.asgi
+    resolved X-Forwarded-For before the consumer runs; the header itself is never read here)."""
     client = scope.get("client") or ("", 0)
     return str(client[0])
 
@@ -60,21 +64,23 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         account = await database_sync_to_async(widget_account_for_key)((query.get("key") or [""])[0])
         if account is None:
-            await self.close(code=CLOSE_UNKNOWN_KEY)
-            return
+            return await self._refuse(CLOSE_UNKNOWN_KEY)
         if not origin_allowed(account, header(self.scope, b"origin")):
-            await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
-            return
+            return await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
         try:
             self.visitor = clean_visitor((query.get("visitor") or [""])[0])
         except WidgetInputError:
-            await self.close(code=CLOSE_BAD_REQUEST)
-            return
+            return await self._refuse(CLOSE_BAD_REQUEST)
         self.account, self.schema = account, account.seller.schema_name
         self.group = visitor_group(self.schema, account.pk, self.visitor)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self._send_history(after=0)
+
+    async def _refuse(self, code: int) -> None:
+        """Accept, then close with the code: only a close after the accept reaches the page."""
+        await self.accept()
+        await self.close(code=code)
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -87,8 +93,10 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             if kind == "ping":
                 await self._send({"type": "pong"})
             elif kind == "history":
-                after = frame.get("after", 0)
-                await self._send_history(after=after if isinstance(after, int) and after >= 0 else 0)
+                after = strict_int(frame.get("after", 0))
+                if after is None:
+                    raise WidgetInputError("bad_after", "after must be a message id (a whole number, 0 or more).")
+                await self._send_history(after=after)
             elif kind == "message":
                 await self._receive_message(frame)
             else:
@@ -99,12 +107,12 @@ class WidgetConsumer(AsyncWebsocketConsumer):
     def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         if text_data is None or bytes_data is not None:
             raise WidgetInputError("malformed", "Frames are JSON text.")
-        if len(text_data.encode()) > MAX_FRAME_BYTES:
+        if len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
             raise WidgetInputError("too_long", "The frame is too large.")
         try:
-            frame = json.loads(text_data)
-        except ValueError as exc:
-            raise WidgetInputError("malformed", "The frame is not JSON.") from exc
+            frame = json_loads(text_data)
+        except InputError as exc:
+            raise WidgetInputError(exc.code, exc.detail) from exc
         if not isinstance(frame, dict):
             raise WidgetInputError("malformed", "A frame is a JSON object.")
         return frame
