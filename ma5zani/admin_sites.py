@@ -15,10 +15,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from sellers.login_throttle import (
+    LoginThrottled,
+    login_device_remember,
+    login_throttle_check,
+    login_throttle_failed,
+    login_throttle_succeeded,
+)
 from sellers.middleware import request_is_owner
 from sellers.selectors import user_can_access_seller
 
@@ -62,7 +71,35 @@ class SecretsHidden:
         return [f for f in super().get_search_fields(request) if f.lstrip("^=@").split("__")[0] not in secrets]  # type: ignore[misc]
 
 
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's sign-in, throttled like every other (sellers.login_throttle)."""
+
+    def clean(self) -> dict[str, Any]:
+        account = str(self.cleaned_data.get("username") or "")
+        if self.request is not None:
+            try:
+                login_throttle_check(self.request, account)
+            except LoginThrottled:
+                raise ValidationError(
+                    _("Too many failed sign-in attempts. Try again later."), code="throttled"
+                ) from None
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if self.request is not None:
+                login_throttle_failed(self.request, account)
+            raise
+        if self.request is not None:
+            login_throttle_succeeded(self.request, account)
+        return cleaned
+
+
 class ProjectAdminSite(admin.AdminSite):
+    login_form = ThrottledAdminAuthenticationForm
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return login_device_remember(request, super().login(request, extra_context))  # type: ignore[return-value]
+
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, SecretsHidden):

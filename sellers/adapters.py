@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
-from django.http import HttpRequest
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+
+from sellers.login_throttle import (
+    LoginThrottled,
+    login_device_remember,
+    login_throttle_check,
+    login_throttle_failed,
+    login_throttle_succeeded,
+)
 
 
 def _on_seller_domain(request: HttpRequest) -> bool:
@@ -22,3 +33,23 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         return self.get_login_redirect_url(request)
+
+    # Failed sign-ins are throttled by sellers.login_throttle (per address and account, per
+    # address, per account from unknown browsers), not by allauth's per-account lock-out.
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        try:
+            login_throttle_check(request, str(credentials.get("email") or ""))
+        except LoginThrottled:
+            raise self.validation_error("too_many_login_attempts") from None
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        login_throttle_failed(request, str(credentials.get("email") or ""))
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            login_throttle_succeeded(request, str(credentials.get("email") or ""))
+        return user
+
+    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
+        return login_device_remember(request, super().post_login(request, user, **kwargs))  # type: ignore[return-value]

@@ -184,7 +184,8 @@ def test_api_token_is_shown_once_stored_as_digest_and_works_for_own_seller_only(
 
 
 def test_repeated_failed_sign_ins_are_rate_limited(shop_a, settings):
-    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,3/5m/key", "signup": "2/h/ip"}
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "2/h/ip"}
+    settings.LOGIN_FAILURES_PER_ADDRESS_ACCOUNT = "3/5 minutes"  # sellers.login_throttle
     client = Client(HTTP_HOST=PUBLIC, HTTP_ACCEPT_LANGUAGE="en")
     pages = [
         client.post("/accounts/login/", {"login": shop_a.owner.email, "password": "wrong"}).content.decode()
