@@ -72,6 +72,8 @@ app.conf.beat_schedule = {}
 
 
 def enqueue(task: Any, *args: Any, schema: str, countdown: float | None = None) -> bool:
+# Workers write a heartbeat that /health/ reads (ma5zani.heartbeat).
+app.steps["consumer"].add("ma5zani.heartbeat:WorkerHeartbeat")
     """Send `task` to run in `schema`. A broker outage is logged, not raised: what is sent after
     a commit must not turn a stored change into an error, and the sweepers send it again."""
     from django_tenants.utils import schema_context

@@ -1,15 +1,19 @@
-"""/health/ on the public site: database, Redis and a Celery worker, as JSON.
+"""/health/ on the public site: database, Redis and the Celery workers, as JSON (readiness).
 
 200 when every part answers; 503 naming the failing part(s) otherwise. Built on
-django-health-check's checks; only the response shape is ours. It also counts WhatsApp
-sessions by state and the live gateways (a seller's session never makes the platform
+django-health-check's checks; only the response shape is ours. The workers are read from their
+heartbeats (ma5zani.heartbeat: one Redis read, every queue consumed by a worker seen in the last
+WORKER_HEARTBEAT_STALE_SECONDS), never pinged, so the answer comes in milliseconds. It also counts
+WhatsApp sessions by state and the live gateways (a seller's session never makes the platform
 unhealthy); `?details=1` with `Authorization: Bearer <HEALTH_TOKEN>` lists every session.
+
+/health/live/ (liveness) answers 200 as long as the process serves requests, touching nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import dataclasses
 from collections.abc import Generator
 from typing import Any
 
@@ -18,25 +22,54 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from health_check.base import HealthCheck
 from health_check.checks import Database
-from health_check.contrib.celery import Ping
 from health_check.contrib.redis import Redis
+from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import RedisError
 
-from ma5zani.celery import app as celery_app
-
-CHECK_NAMES = {Database: "database", Redis: "redis", Ping: "celery"}
+from ma5zani.celery import Queue
+from ma5zani.heartbeat import heartbeat_key, workers_alive
 
 
 def _redis_client() -> AsyncRedis:
-    return AsyncRedis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    timeout = settings.HEALTH_REDIS_TIMEOUT_SECONDS
+    return AsyncRedis.from_url(settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+
+@dataclasses.dataclass
+class Workers(HealthCheck):
+    """Every queue is consumed by a worker whose heartbeat is recent."""
+
+    async def run(self) -> None:
+        client = _redis_client()
+        try:
+            beats = await client.hgetall(heartbeat_key())  # type: ignore[misc]
+        except RedisError as exc:
+            raise ServiceUnavailable("Unable to read the workers' heartbeats") from exc
+        finally:
+            await client.aclose()
+        alive = workers_alive(beats)
+        if not alive:
+            raise ServiceUnavailable(f"No worker heartbeat in the last {settings.WORKER_HEARTBEAT_STALE_SECONDS:g} s")
+        missing = sorted({q.value for q in Queue} - {q for queues in alive.values() for q in queues})
+        if missing:
+            raise ServiceUnavailable(f"No live worker consumes {', '.join(missing)}")
+
+
+CHECK_NAMES = {Database: "database", Redis: "redis", Workers: "celery"}
+
+
+def live(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Readiness (what it depends on) is /health/."""
+    return JsonResponse({"status": "ok"})
 
 
 class HealthView(HealthCheckView):
     def get_checks(self) -> Generator[HealthCheck, None, None]:
         yield Database()
         yield Redis(client_factory=_redis_client)
-        yield Ping(app=celery_app, timeout=dt.timedelta(seconds=2))
+        yield Workers()
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         with self.get_executor() as executor:

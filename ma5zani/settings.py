@@ -398,6 +398,10 @@ TRANSCRIPTION_TIMEOUT_SECONDS: float = env.float("TRANSCRIPTION_TIMEOUT_SECONDS"
 # --- Sales engine -------------------------------------------------------------------------
 
 OPENROUTER_BASE_URL: str = env.str("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1")
+# /health/ reads the workers' heartbeats (ma5zani.heartbeat): written this often, stale after that.
+WORKER_HEARTBEAT_SECONDS: float = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
+WORKER_HEARTBEAT_STALE_SECONDS: float = env.float("WORKER_HEARTBEAT_STALE_SECONDS", default=20.0)
+HEALTH_REDIS_TIMEOUT_SECONDS: float = env.float("HEALTH_REDIS_TIMEOUT_SECONDS", default=0.5)
 # A platform key used for sellers who have not set their own (empty: only sellers' own keys).
 OPENROUTER_API_KEY: str = env.str("OPENROUTER_API_KEY", default="")
 OPENROUTER_TIMEOUT_SECONDS: float = env.float("OPENROUTER_TIMEOUT_SECONDS", default=20.0)
@@ -436,7 +440,7 @@ SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # The load balancer probes /health/ over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^health/live/$"]
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 
 from channels_app.widget.views import WidgetAPIView, demo_shop
 from ma5zani.admin_sites import platform_admin
-from ma5zani.health import HealthView
+from ma5zani.health import HealthView, live
 from sales.views import product_image
 from sellers import views as seller_views
 
@@ -57,5 +57,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", platform_admin.urls),
     path("health/", HealthView.as_view(), name="health"),
+    path("health/live/", live, name="health-live"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -40,6 +40,45 @@ def test_health_is_503_naming_celery_when_no_worker_answers(drop_new_sellers):
     assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
 
 
+def test_health_names_celery_when_a_queue_has_no_live_worker(drop_new_sellers):
+    import json
+    import time
+
+    import redis
+    from django.conf import settings
+
+    from ma5zani.heartbeat import heartbeat_key
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        # A worker that consumes only the replies queue, and one whose heartbeat is old.
+        client.hset(heartbeat_key(), "replies-only@test", json.dumps({"at": time.time(), "queues": ["replies"]}))
+        client.hset(heartbeat_key(), "gone@test", json.dumps({"at": time.time() - 3600, "queues": ["default"]}))
+        status, body = health()
+        assert status == 503 and body["failing"] == ["celery"]
+        assert "default" in body["checks"]["celery"] and "delivery" in body["checks"]["celery"]
+    finally:
+        client.delete(heartbeat_key())
+
+
+def test_readiness_waits_on_nothing_and_liveness_touches_nothing(drop_new_sellers, settings):
+    # With no worker at all, the answer does not wait out a ping: the heartbeats are read once.
+    # (Timing is the benchmark's business; here: no ping is ever sent.)
+    from ma5zani.celery import app
+
+    sent = []
+    original = app.control.ping
+    app.control.ping = lambda *a, **k: sent.append(1) or original(*a, **k)
+    try:
+        status, _ = health()
+    finally:
+        app.control.ping = original
+    assert status == 503 and sent == []
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    response = Client(HTTP_HOST="localhost").get("/health/live/")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
 def test_health_is_503_naming_redis_when_redis_is_unreachable(drop_new_sellers, settings):
     settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
     status, body = health()
