@@ -22,8 +22,10 @@ def session_cookie(shop, user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-async def connect(host: str, cookie: str = ""):
-    headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
+async def connect(host: str, cookie: str = "", origin: str | None = None):
+    headers = [(b"host", host.encode())]
+    if origin != "":
+        headers.append((b"origin", (origin or f"http://{host}").encode()))
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(application, "/ws/dashboard/", headers=headers)
@@ -71,6 +73,21 @@ def test_a_user_of_another_seller_and_anonymous_visitors_are_refused(drop_new_se
         assert not connected and code == 4403
         _communicator, connected, code = await connect("nobody.localhost", cookie_b)
         assert not connected
+
+    async_to_sync(scenario)()
+
+
+def test_a_page_of_another_host_cannot_open_a_members_socket(drop_new_sellers, shop_a, shop_b):
+    # The member's cookie, sent by a page on another shop's subdomain (or anywhere else).
+    cookie = session_cookie(shop_a, shop_a.owner)
+
+    async def scenario():
+        for origin in (f"http://{shop_b.host}", f"http://{settings.BASE_DOMAIN}", "https://evil.example", "null", ""):
+            _communicator, connected, _code = await connect(shop_a.host, cookie, origin=origin)
+            assert not connected, origin
+        communicator, connected, _ = await connect(shop_a.host, cookie, origin=f"https://{shop_a.host}")
+        assert connected
+        await communicator.disconnect()
 
     async_to_sync(scenario)()
 
