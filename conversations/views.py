@@ -19,6 +19,7 @@ from conversations.services import (
     conversation_take_over,
     message_send_by_seller,
 )
+from ma5zani.inputs import strict_int
 
 
 def conversations_page(request: HttpRequest) -> HttpResponse:
@@ -41,8 +42,10 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def conversation_messages(request: HttpRequest, pk: int) -> JsonResponse:
     conversation = get_object_or_404(Conversation, pk=pk)
-    after = request.GET.get("after", "0")
-    items = thread_messages(conversation, after=int(after) if after.isdigit() else 0)
+    after = strict_int(request.GET.get("after", "0"))
+    if after is None:
+        return JsonResponse({"error": _("after must be a message id.")}, status=400)
+    items = thread_messages(conversation, after=after)
     if conversation.unread_count:
         conversation_mark_read(conversation=conversation)
     return JsonResponse({"mode": conversation.mode, "messages": [message_payload(message) for message in items]})

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from learning.models import KnowledgeEntry, question_key
 from learning.services import knowledge_create_manual
 from ma5zani.csvio import csv_stream, undefuse
+from ma5zani.inputs import text_is_clean
 
 HEADER = ["question", "answer", "language", "status", "origin", "count", "times_used"]
 MAX_ROWS = 5_000
@@ -47,10 +48,21 @@ def knowledge_import(data: bytes, *, reviewer_id: int | None) -> ImportResult:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(_("The file is not UTF-8 text.")) from exc
+    if not text_is_clean(text):  # a NUL: most often UTF-16 text, and no row could store it
+        raise ValidationError(_("The file is not UTF-8 text."))
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"question", "answer", "language"} <= set(reader.fieldnames):
-        raise ValidationError(_("The first line must name the columns question, answer and language."))
     result = ImportResult()
+    try:
+        if not reader.fieldnames or not {"question", "answer", "language"} <= set(reader.fieldnames):
+            raise ValidationError(_("The first line must name the columns question, answer and language."))
+        _import_rows(reader, result, reviewer_id=reviewer_id)
+    except csv.Error:  # a field over the csv module's limit (128 KB): the rest is not read
+        unreadable = _("This line cannot be read as CSV; the rest of the file was not read.")
+        result.errors.append((reader.line_num, unreadable))
+    return result
+
+
+def _import_rows(reader: csv.DictReader[str], result: ImportResult, *, reviewer_id: int | None) -> None:
     for number, row in enumerate(reader, start=2):
         if number - 1 > MAX_ROWS:
             result.errors.append((number, _("More than %(max)s lines: the rest was not read.") % {"max": MAX_ROWS}))
@@ -73,4 +85,3 @@ def knowledge_import(data: bytes, *, reviewer_id: int | None) -> ImportResult:
                     result.created += 1
         except ValidationError as exc:
             result.errors.append((number, " ".join(exc.messages)))
-    return result

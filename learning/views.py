@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from learning.csv_io import MAX_BYTES, knowledge_csv_rows, knowledge_import
 from learning.models import KnowledgeEntry
 from learning.services import knowledge_create_manual, knowledge_edit, knowledge_review
+from ma5zani.inputs import strict_int
 
 LANGUAGES = [("ar", "العربية / الدارجة"), ("arabizi", "Darija (Arabizi)"), ("fr", "Français"), ("en", "English")]
 
@@ -47,14 +48,15 @@ def knowledge_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def knowledge_bulk(request: HttpRequest) -> HttpResponse:
-    ids = [int(value) for value in request.POST.getlist("entry") if value.isdigit()]
+    ids = [pk for pk in map(strict_int, request.POST.getlist("entry")) if pk is not None]
     action = request.POST.get("action", "")
     for one, status in (
         ("approve_one", KnowledgeEntry.Status.APPROVED),
         ("dismiss_one", KnowledgeEntry.Status.DISMISSED),
     ):
-        if request.POST.get(one, "").isdigit():  # the button of one entry
-            ids, action = [int(request.POST[one])], status
+        pk = strict_int(request.POST.get(one, ""))
+        if pk is not None:  # the button of one entry
+            ids, action = [pk], status
     try:
         changed = knowledge_review(
             entries=KnowledgeEntry.objects.filter(pk__in=ids), status=action, reviewer_id=int(request.user.pk or 0)

@@ -33,8 +33,11 @@ def hostname_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
 
 def seller_for_hostname(hostname: str) -> Seller | None:
     """The active seller whose domain is `hostname`, looked up in the public schema."""
+    from ma5zani.inputs import text_is_clean
     from sellers.models import Domain
 
+    if not text_is_clean(hostname):  # a NUL is no host name, and PostgreSQL refuses it
+        return None
     with schema_context(get_public_schema_name()):
         domain = Domain.objects.select_related("tenant").filter(domain=hostname.removeprefix("www.")).first()
     if domain is None:

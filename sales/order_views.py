@@ -3,6 +3,8 @@ taken by the seller, CSV export. Thin: parse, call the order services, render.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -45,8 +47,16 @@ def _orders(filters: dict[str, str]) -> QuerySet[Order]:
         channel=filters["channel"],
         created_by=filters["created_by"],
         query=filters["query"],
-        since=parse_date(filters["since"]) if filters["since"] else None,
+        since=_date(filters["since"]),
     )
+
+
+def _date(value: str) -> dt.date | None:
+    """A date filter as the date input sends it; a date that does not exist filters nothing."""
+    try:
+        return parse_date(value) if value else None
+    except ValueError:  # well formed, but no such day (2026-13-45)
+        return None
 
 
 def orders_page(request: HttpRequest) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from channels_app.base import InboundMessage
 from channels_app.models import ChannelAccount
 from channels_app.widget.adapter import VISITOR_PATTERN
+from ma5zani.inputs import text_is_clean
 
 
 class WidgetInputError(Exception):
@@ -27,7 +28,7 @@ class WidgetInputError(Exception):
 
 def clean_visitor(value: Any) -> str:
     visitor = str(value or "").lower()
-    if not VISITOR_PATTERN.match(visitor):
+    if not VISITOR_PATTERN.fullmatch(visitor):
         raise WidgetInputError("bad_visitor", "visitor must be a UUID.")
     return visitor
 
@@ -41,12 +42,14 @@ def inbound_from(data: Any, *, account: ChannelAccount, visitor: str) -> Inbound
         raise WidgetInputError("empty", "text must be a non-empty string.")
     if len(text) > settings.MESSAGE_MAX_CHARS:
         raise WidgetInputError("too_long", f"text is limited to {settings.MESSAGE_MAX_CHARS} characters.")
+    name = data.get("name")
+    name = name if isinstance(name, str) else ""
+    if not (text_is_clean(text) and text_is_clean(name)):
+        raise WidgetInputError("bad_text", "text holds a NUL character or a broken Unicode sequence.")
     try:
         client_id = str(uuid.UUID(str(data.get("client_id", ""))))
     except ValueError as exc:
         raise WidgetInputError("bad_client_id", "client_id must be a UUID.") from exc
-    name = data.get("name")
-    name = name if isinstance(name, str) else ""
     return InboundMessage(
         channel=ChannelAccount.Channel.WIDGET,
         channel_account_id=account.pk,

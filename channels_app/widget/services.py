@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,9 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from channels_app.models import ChannelAccount
 from sellers.models import Seller
+
+# new_widget_key's form: "wk_" and URL-safe base64; anything else is no key, never a query.
+KEY_PATTERN = re.compile(r"wk_[A-Za-z0-9_-]{1,61}")
 
 
 def new_widget_key() -> str:
@@ -37,7 +41,7 @@ def widget_account_ensure(seller: Seller) -> ChannelAccount:
 
 def widget_account_for_key(key: str) -> ChannelAccount | None:
     """The routing index for widgets: the key's account and its active seller."""
-    if not isinstance(key, str) or not key.startswith("wk_") or len(key) > 64:
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
         return None
     with schema_context(get_public_schema_name()):
         account = (

@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ from channels_app.widget.services import (
     widget_settings_update,
 )
 from conversations.services import ingest
+from ma5zani.inputs import strict_int
 from sellers.middleware import require_owner
 from sellers.models import Seller
 
@@ -86,6 +88,14 @@ class WidgetAPIView(APIView):
         except WidgetInputError as error:
             return _error(error.code, error.detail, status.HTTP_400_BAD_REQUEST)
 
+    def handle_exception(self, exc: Exception) -> Response:
+        """A body that is not JSON (or too deep, or holds a NUL): the widget's error shape."""
+        if isinstance(exc, ParseError):
+            code = exc.get_codes()
+            code = code if isinstance(code, str) and code != ParseError.default_code else "malformed"
+            return _error(code, str(exc.detail), status.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
+
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -104,8 +114,9 @@ class WidgetAPIView(APIView):
         if isinstance(checked, Response):
             return checked
         account, visitor = checked
-        after = request.query_params.get("after", "0")
-        after_id = int(after) if after.isdigit() else 0
+        after_id = strict_int(request.query_params.get("after", "0"))
+        if after_id is None:
+            return _error("bad_after", "after must be a message id (ASCII digits).", status.HTTP_400_BAD_REQUEST)
         with schema_context(account.seller.schema_name):
             history = widget_history(account, visitor, after=after_id)
         return Response({"messages": history})

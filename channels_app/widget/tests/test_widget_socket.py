@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import quote
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -130,15 +131,22 @@ def test_malformed_frames_get_an_error_frame_and_store_nothing(widget, shop_a, f
     ("key", "visitor", "origin", "code"),
     [
         ("wk_unknown", VISITOR, SHOP_SITE, 4404),
+        ("wk_\x00", VISITOR, SHOP_SITE, 4404),
         (None, VISITOR, "https://evil.example", 4403),
         (None, "not-a-uuid", SHOP_SITE, 4400),
+        (None, VISITOR + "\n", SHOP_SITE, 4400),
     ],
 )
-def test_refused_connections(widget, key, visitor, origin, code):
+def test_refused_connections_are_accepted_then_closed_with_their_code(widget, key, visitor, origin, code):
+    """A close before the accept is a refused handshake (HTTP 403): the browser sees 1006 and
+    cannot tell a revoked key from a network fault. After the accept, the code reaches it."""
+
     async def scenario():
-        socket = communicator(key or widget.external_id, visitor=visitor, origin=origin)
-        connected, close_code = await socket.connect(timeout=5)
-        assert not connected and close_code == code
+        socket = communicator(quote(key or widget.external_id), visitor=quote(visitor), origin=origin)
+        connected, _ = await socket.connect(timeout=5)
+        assert connected
+        assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": code}
+        assert await socket.receive_nothing()  # no history, nothing else
 
     run(scenario)
 
