@@ -62,26 +62,40 @@ app.conf.update(
     # The seller row behind a task's schema header is read once a minute, not for every task.
     task_tenant_cache_seconds=60,
     broker_connection_retry_on_startup=True,
+    # A publish that fails is tried once more (a connection broken by a Redis restart is opened
+    # again), then given up: the sweepers send it later. With the broker's socket timeouts
+    # (settings.CELERY_BROKER_TRANSPORT_OPTIONS) a hanging Redis holds a publish for two
+    # timeouts at most.
+    task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
     timezone="Africa/Algiers",
     enable_utc=True,
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+# Workers write a heartbeat that /health/ reads (ma5zani.heartbeat).
+app.steps["consumer"].add("ma5zani.heartbeat:WorkerHeartbeat")
 # Periodic work is declared in one module.
 app.conf.beat_schedule = {}
 
 
 def enqueue(task: Any, *args: Any, schema: str, countdown: float | None = None) -> bool:
-# Workers write a heartbeat that /health/ reads (ma5zani.heartbeat).
-app.steps["consumer"].add("ma5zani.heartbeat:WorkerHeartbeat")
     """Send `task` to run in `schema`. A broker outage is logged, not raised: what is sent after
-    a commit must not turn a stored change into an error, and the sweepers send it again."""
+    a commit must not turn a stored change into an error, and the sweepers send it again. A
+    broker that timed out a moment ago is not tried again yet (`ma5zani.redis_guard`), so a
+    hanging Redis costs one request its timeout, not every request."""
     from django_tenants.utils import schema_context
 
+    from ma5zani import redis_guard
+
+    broker = str(app.conf.broker_url or "")
+    if redis_guard.paused(broker):
+        logger.warning("Broker paused after a timeout; %s%r for %s left to the sweepers", task.name, args, schema)
+        return False
     try:
         with schema_context(schema):  # the task header carries the schema
             task.apply_async(args, countdown=countdown)
-    except Exception:
+    except Exception as error:
+        redis_guard.failed(broker, error)
         logger.warning("Could not enqueue %s%r for %s", task.name, args, schema, exc_info=True)
         return False
     return True

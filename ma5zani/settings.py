@@ -165,11 +165,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if "REDIS_URL" not in env:
     raise ImproperlyConfigured("REDIS_URL is not set (see DATABASE_URL above).")
 REDIS_URL: str = env.str("REDIS_URL")
+# Redis holds hints only (cache, rate-limit counters, queue, live events): every client on a
+# request path connects and reads with this timeout, and a Redis that timed out is skipped by
+# this process for REDIS_PAUSE_SECONDS (ma5zani.redis_guard), so a hanging Redis holds no request.
+REDIS_TIMEOUT_SECONDS: float = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
+REDIS_PAUSE_SECONDS: float = env.float("REDIS_PAUSE_SECONDS", default=5.0)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache where an unavailable Redis is a miss (reads find nothing, writes
+        # are dropped): nothing may rely on the cache for a decision that must fail closed.
+        "BACKEND": "ma5zani.redis_guard.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS},
         # Keys carry the tenant schema, so one seller's cache entries never serve another.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
@@ -193,7 +201,9 @@ CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     }
 }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database only: a Redis outage must not sign sellers out, and a sign-out
+# whose cache delete failed must not leave the session alive in the cache (cached_db would).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Celery -------------------------------------------------------------------------------
 
@@ -209,6 +219,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     # How often workers look for such tasks.
     "unacked_restore_interval": env.int("CELERY_RESTORE_EVERY_SECONDS", default=10),
     "unacked_restore_throttle": 1,
+    # Publishes (after a commit, on request paths) wait this long for a hanging Redis, not forever
+    # (kombu's default); the consuming connection runs in the event loop, which has its own checks.
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
 }
 # How often beat sweeps for unanswered messages and stuck deliveries.
 SWEEP_EVERY_SECONDS: float = env.float("SWEEP_EVERY_SECONDS", default=15.0)

@@ -148,3 +148,15 @@ class Membership(models.Model):
     @property
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER
+
+
+class HandoffNonce(models.Model):
+    """The nonce of a sign-in hand-off token that was used (`sellers.handoff`): a replay of the
+    token finds it here. In the database, not the cache, so that no Redis outage can let a
+    token in twice; rows older than the tokens' lifetime are deleted as new ones arrive."""
+
+    nonce = models.CharField(max_length=64, primary_key=True)
+    used_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.nonce

