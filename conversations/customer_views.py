@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from conversations.customers import customers_merge
 from conversations.models import Customer
 from conversations.selectors import customer_list
+from ma5zani.inputs import strict_int
 
 
 def customers_page(request: HttpRequest) -> HttpResponse:
@@ -38,8 +39,8 @@ def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def customer_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
     keep = get_object_or_404(Customer, pk=pk)
-    other = request.POST.get("other", "")
-    merge = Customer.objects.filter(pk=int(other)).first() if other.isdigit() else None
+    other = strict_int(request.POST.get("other", ""))
+    merge = Customer.objects.filter(pk=other).first() if other is not None else None
     if merge is None:
         messages.error(request, _("Choose the customer to merge into this one."))
         return redirect("customers:detail", pk=pk)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from ma5zani.celery import enqueue
 from ma5zani.csvio import csv_stream, undefuse
+from ma5zani.inputs import text_is_clean
 from ma5zani.tenancy import current_schema
 from sales.models import CatalogImport, Product, Variant
 from sales.services.catalog import PRODUCT_FIELDS, catalog_changed, category_for_name
@@ -123,12 +124,18 @@ class ImportSummary:
 
 
 def decode_csv(raw: bytes) -> str:
-    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
-        return raw.decode("utf-16")
+    """The file's text; CatalogFileError for text that is not UTF-8 (or UTF-16 with its BOM), or
+    that holds a NUL (most often UTF-16 without its BOM), which no row could store."""
     try:
-        return raw.decode("utf-8-sig")
+        if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+            text = raw.decode("utf-16")
+        else:
+            text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CatalogFileError(_('The file is not in UTF-8. Save it as "CSV UTF-8" and try again.')) from exc
+    if not text_is_clean(text):
+        raise CatalogFileError(_('The file is not in UTF-8. Save it as "CSV UTF-8" and try again.'))
+    return text
 
 
 def open_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -143,6 +150,8 @@ def open_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
         raw_header = next(reader)
     except StopIteration as exc:
         raise CatalogFileError(_("The file is empty.")) from exc
+    except csv.Error as exc:  # a field over the csv module's limit (128 KB)
+        raise CatalogFileError(_("Line %(line)d cannot be read as CSV.") % {"line": reader.line_num}) from exc
     header = [HEADER_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in raw_header]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
@@ -151,11 +160,14 @@ def open_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]
         )
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            row = {name: undefuse(values[i].strip()) if i < len(values) else "" for i, name in enumerate(header)}
-            yield reader.line_num, row
+        try:
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue
+                row = {name: undefuse(values[i].strip()) if i < len(values) else "" for i, name in enumerate(header)}
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise CatalogFileError(_("Line %(line)d cannot be read as CSV.") % {"line": reader.line_num}) from exc
 
     return header, rows()
 
