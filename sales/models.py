@@ -249,6 +249,11 @@ def default_business_hours() -> dict[str, list[list[str]]]:
     return hours
 
 
+def default_languages() -> list[str]:
+    """A new shop answers in every language it knows (the form then shows them all ticked)."""
+    return ["darija", "ar", "fr", "en"]
+
+
 def default_handoff_keywords() -> list[str]:
     return [
         "نحب نهدر مع واحد",
@@ -288,7 +293,7 @@ class BotSettings(models.Model):
     )
     languages = ArrayField(
         models.CharField(max_length=8, choices=Language.choices),
-        default=list,
+        default=default_languages,
         blank=True,
         verbose_name=_("languages"),
     )

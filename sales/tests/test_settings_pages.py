@@ -154,3 +154,15 @@ def test_invalid_business_hours_are_refused(hours):
 def test_unknown_settings_are_refused(shop_a):
     with shop_a.schema(), pytest.raises(ValidationError):
         bot_settings_update(discount_everything=True)
+
+
+def test_a_new_shop_saves_its_bot_settings_without_ticking_languages_first(shop_a):
+    client = shop_a.client()
+    form = client.get("/dashboard/settings/bot/").context["form"]
+    languages = form["languages"].value()
+    assert sorted(languages) == ["ar", "darija", "en", "fr"]  # every language, ticked
+    response = client.post("/dashboard/settings/bot/", bot_post(languages=languages, persona_name="Nour"))
+    assert response.status_code == 302, response.context["form"].errors
+    with shop_a.schema():
+        assert BotSettings.objects.get().persona_name == "Nour"
+
