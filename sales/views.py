@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ma5zani.inputs import strict_int
 from ma5zani.media import media_is_public, media_path_parts, media_serve
 from sales.forms import BotSettingsForm, CatalogImportForm, ProductForm, VariantFormSet
 from sales.models import CatalogImport, Product
@@ -92,7 +93,7 @@ def product_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             variants=variants,
             delete_variant_ids=deleted,
             new_images=new_images,
-            delete_image_ids=[int(i) for i in request.POST.getlist("delete_image") if i.isdigit()],
+            delete_image_ids=[pk for pk in map(strict_int, request.POST.getlist("delete_image")) if pk is not None],
         )
         try:
             saved = product_save(product=product, changes=changes)

@@ -32,6 +32,7 @@ from conversations.models import ChannelIdentity, Conversation, Customer, Messag
 from learning.models import KnowledgeEntry
 from ma5zani.testing import committed_db
 from sales.models import CatalogImport, Order, Product
+from sales.tests.test_catalog_pages import product_post
 from sellers.models import Seller, User
 
 SITE = "https://alpha-boutique.dz"
@@ -371,10 +372,13 @@ FORMS = {
 @pytest.mark.django_db
 @settings(FUZZ, max_examples=60)
 @given(path=st.sampled_from(sorted(FORMS)), data=st.data())
-@example(path="/dashboard/conversations/{conversation}/reply/", data=None)
+@example(path="/dashboard/conversations/{conversation}/reply/", data="text=Bonjour%00")
+@example(path="/dashboard/catalog/new/", data=urlencode(product_post(delete_image="²")))
+@example(path="/dashboard/knowledge/review/", data="approve_one=%C2%B2")
+@example(path="/dashboard/customers/{customer}/merge/", data="other=%C2%B2")
 def test_dashboard_forms(shop_a, conversation, path, data):
-    # None: the explicit example, the reply box with a NUL.
-    body = "text=Bonjour%00" if data is None else data.draw(query_string(FORMS[path]), label="body")
+    # A string: an explicit example's body.
+    body = data if isinstance(data, str) else data.draw(query_string(FORMS[path]), label="body")
     schema = shop_a.seller.schema_name
     before = counts(schema)
     url = path.format(**conversation)
