@@ -90,6 +90,8 @@ TENANT_LIMIT_SET_CALLS = True
 TENANT_MULTIPROCESSING_MAX_PROCESSES: int = env.int("MIGRATE_PROCESSES", default=2)
 
 MIDDLEWARE = [
+    # With DEBUG on, public endpoints still answer errors without the debug pages.
+    "ma5zani.public_errors.PublicErrorsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
