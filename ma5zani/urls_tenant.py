@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/knowledge/", include(knowledge_patterns)),
     path("dashboard/customers/", include(customer_patterns)),
     path("accounts/handoff/", seller_views.handoff, name="seller_handoff"),
+    path("accounts/invitation/<str:token>/", seller_views.invitation_page, name="seller_invitation"),
     path("accounts/", include("allauth.urls")),
     path("admin/", seller_admin.urls),
     path("api/v1/", include("sales.api.urls")),

@@ -34,6 +34,19 @@ class SellerSignupForm(SignupForm):
         return user
 
 
+class InvitationPasswordForm(forms.Form):
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_("Password (again)"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        if cleaned.get("password1") != cleaned.get("password2"):
+            raise forms.ValidationError(_("The two passwords differ."))
+        return cleaned
+
+
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial="agent")

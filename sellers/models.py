@@ -160,3 +160,41 @@ class HandoffNonce(models.Model):
 
     def __str__(self) -> str:
         return self.nonce
+
+
+class Invitation(models.Model):
+    """An owner asked someone to join the shop. Nobody becomes a member until they accept, signed
+    in as the invited address (or by choosing a password for it, through the e-mailed link)."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=16, choices=Membership.Role.choices, default=Membership.Role.AGENT)
+    # Only a digest of the e-mailed token is kept.
+    token_digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "email"],
+                condition=models.Q(accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.seller} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        from django.utils import timezone
+
+        ended = self.accepted_at or self.declined_at or self.revoked_at
+        return ended is None and self.expires_at > timezone.now()

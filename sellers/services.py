@@ -109,27 +109,6 @@ def seller_sign_up(*, email: str, password: str, shop_name: str, slug: str) -> t
 
 
 @transaction.atomic
-def membership_add(*, seller: Seller, email: str, role: str) -> tuple[Membership, bool]:
-    """Give the user with `email` a role in `seller`, creating the account if needed.
-
-    Returns the membership and whether a new account was created (it has no usable password
-    until its owner sets one through the password-reset e-mail).
-    """
-    if role not in Membership.Role.values:
-        raise ValidationError(_("Unknown role."), code="invalid_role")
-    email = User.objects.normalize_email(email).strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
-    created = user is None
-    if user is None:
-        user = User.objects.create_user(email=email, password=None)
-        EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-    if Membership.objects.filter(user=user, seller=seller).exists():
-        raise ValidationError(_("This person is already a member."), code="already_member")
-    membership = Membership.objects.create(user=user, seller=seller, role=role)
-    return membership, created
-
-
-@transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
     """Remove a member; a seller always keeps at least one owner."""
     if membership.is_owner and not (

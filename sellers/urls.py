@@ -11,6 +11,7 @@ dashboard_patterns = (
         path("", views.dashboard_home, name="home"),
         path("team/", views.team, name="team"),
         path("team/<int:pk>/remove/", views.team_remove, name="team_remove"),
+        path("team/invitations/<int:pk>/revoke/", views.team_invitation_revoke, name="team_invitation_revoke"),
         path("api/", views.api_access, name="api_access"),
         path("channels/widget/", widget_settings, name="widget"),
         path("channels/whatsapp/", whatsapp_settings, name="whatsapp"),

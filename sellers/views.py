@@ -15,12 +15,22 @@ from knox.models import AuthToken
 
 from channels_app.selectors import channel_accounts_for_seller
 from sales.selectors import bot_settings, catalog_status
-from sellers.forms import MemberAddForm
+from sellers.forms import InvitationPasswordForm, MemberAddForm
 from sellers.handoff import handoff_consume, handoff_url
+from sellers.invitations import (
+    account_exists,
+    invitation_accept,
+    invitation_accept_with_password,
+    invitation_create,
+    invitation_decline,
+    invitation_for_token,
+    invitation_revoke,
+    invitation_send,
+)
 from sellers.middleware import require_owner
-from sellers.models import Membership, Seller, User
+from sellers.models import Invitation, Membership, Seller, User
 from sellers.selectors import memberships_for_user
-from sellers.services import membership_add, membership_remove
+from sellers.services import membership_remove
 
 
 def _seller(request: HttpRequest) -> Seller:
@@ -91,27 +101,84 @@ def team(request: HttpRequest) -> HttpResponse:
         require_owner(request)
         if form.is_valid():
             try:
-                membership, created = membership_add(
-                    seller=seller, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                invitation, token = invitation_create(
+                    seller=seller,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    invited_by=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
                 )
             except ValidationError as exc:
                 form.add_error("email", exc)
             else:
-                if created:
-                    _send_invitation(request, membership.user)
-                messages.success(request, _("%(email)s was added.") % {"email": membership.user.email})
+                link = request.build_absolute_uri(reverse("seller_invitation", args=[token]))
+                invitation_send(invitation=invitation, link=link)
+                messages.success(request, _("An invitation was sent to %(email)s.") % {"email": invitation.email})
                 return redirect("dashboard:team")
     members = Membership.objects.filter(seller=seller).select_related("user").order_by("role", "user__email")
-    return render(request, "dashboard/team.html", {"form": form, "members": members})
+    invitations = [
+        invitation
+        for invitation in Invitation.objects.filter(
+            seller=seller, accepted_at=None, declined_at=None, revoked_at=None
+        ).order_by("-created_at")
+        if invitation.is_open
+    ]
+    return render(request, "dashboard/team.html", {"form": form, "members": members, "invitations": invitations})
 
 
-def _send_invitation(request: HttpRequest, user: User) -> None:
-    """A new member sets their password through the password-reset e-mail."""
-    from allauth.account.forms import ResetPasswordForm
+@require_POST
+def team_invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    seller = _seller(request)
+    require_owner(request)
+    invitation_revoke(invitation=get_object_or_404(Invitation, pk=pk, seller=seller))
+    messages.success(request, _("The invitation was withdrawn."))
+    return redirect("dashboard:team")
 
-    form = ResetPasswordForm(data={"email": user.email})
-    if form.is_valid():
-        form.save(request)
+
+def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The invited person's page (on the shop's domain, open to anyone with the link)."""
+    seller = _seller(request)
+    invitation = invitation_for_token(seller=seller, token=token)
+    if invitation is None:
+        return render(request, "dashboard/invitation.html", {"invalid": True}, status=404)
+    has_account = account_exists(invitation.email)
+    form = InvitationPasswordForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "decline":
+            invitation_decline(invitation=invitation)
+            messages.info(request, _("You declined the invitation."))
+            return redirect("account_login")
+        if action == "accept":
+            try:
+                if request.user.is_authenticated:
+                    invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+                elif not has_account and form.is_valid():
+                    user, _membership = invitation_accept_with_password(
+                        invitation=invitation, password=form.cleaned_data["password1"]
+                    )
+                    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                else:
+                    raise ValidationError(_("Choose a password to accept."), code="password_needed")
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("Welcome to %(shop)s.") % {"shop": seller.name})
+                return redirect("dashboard:home")
+    signed_in_as = request.user.email if request.user.is_authenticated else ""  # type: ignore[union-attr]
+    return render(
+        request,
+        "dashboard/invitation.html",
+        {
+            "invitation": invitation,
+            "has_account": has_account,
+            "signed_in_as": signed_in_as,
+            "is_invited_account": bool(signed_in_as) and signed_in_as.lower() == invitation.email,
+            "form": form,
+            "error": error,
+            "login_url": f"{reverse('account_login')}?next={request.path}",
+        },
+    )
 
 
 @require_POST
