@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -117,17 +117,13 @@ def json_loads(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
 class JSONParser(parsers.JSONParser):
     """The REST framework's JSON parser on `json_loads`, with the size limit of form bodies."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if stream is not None else b""
         if limit is not None and len(raw) > limit:
             raise ParseError(_("The request body is too large."), code="too_large")
         try:
-            text = raw.decode(parsers.get_encoding(parser_context or {}))
-        except UnicodeDecodeError as exc:
-            raise ParseError("The body is not valid text in its encoding.", code="malformed") from exc
-        try:
-            return json_loads(text)
+            return json_loads(raw)  # JSON is UTF-8 (RFC 8259); bytes that are not: malformed
         except InputError as exc:
             raise ParseError(exc.detail, code=exc.code) from exc
 
