@@ -35,8 +35,10 @@ class InboundMessage:
     text: str
     timestamp: dt.datetime
     sender_name: str = ""
-    # The sender's number in E.164 when the channel knows it (WhatsApp): a new identity of a
-    # known number joins that customer.
+    # The sender's number in E.164, set only by a channel that vouches for it (its adapter's
+    # `vouches_for_sender_phone`: WhatsApp, whose servers give the sender's number): a new
+    # identity of that number joins the customer WhatsApp gave it for. Ingest ignores it from any
+    # other channel; a number the customer types is a claim (conversations.customers).
     sender_phone: str = ""
     # A second id of the same sender on this channel (WhatsApp: the LID beside the phone JID).
     sender_alt_id: str = ""
@@ -95,6 +97,10 @@ class DeliveryError(Exception):
 class ChannelAdapter(abc.ABC):
     channel: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # The channel itself vouches for the sender's phone number (`InboundMessage.sender_phone`),
+    # so that number is an identity, not a claim. Only WhatsApp: a widget visitor, an Instagram
+    # or Messenger sender has no number the channel gives.
+    vouches_for_sender_phone: ClassVar[bool] = False
 
     @abc.abstractmethod
     def send(self, *, account: ChannelAccount, schema: str, message: OutboundMessage) -> SendResult:
@@ -122,3 +128,9 @@ def adapter_for(channel: str) -> ChannelAdapter:
         return _registry[channel]
     except KeyError as exc:
         raise LookupError(f"No adapter for channel {channel!r}") from exc
+
+
+def channel_vouches_for_phone(channel: str) -> bool:
+    """Whether a sender's number given by this channel is theirs (see `vouches_for_sender_phone`)."""
+    adapter = _registry.get(channel)
+    return adapter is not None and adapter.vouches_for_sender_phone

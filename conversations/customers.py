@@ -1,21 +1,34 @@
-"""Returning customers: one customer across channels, recognized by phone number, channel
-identity (a WhatsApp number, a Messenger id) and widget visitor id; merging two customers.
+"""Returning customers: one customer across channels, recognized by channel identity (a WhatsApp
+number, a Messenger id, a widget visitor id); merging two customers; merge suggestions.
+
+Identity rule: a number the channel vouches for (WhatsApp's sender) joins the customer whose
+number it is. A number a customer gives in a chat or an order is a claim: it is kept on the
+order, and on the customer's own record only while no other customer has it; it never merges
+two customers and never brings another customer's history into the bot's context. When it
+matches another customer, the seller is offered the merge (`MergeSuggestion`) and decides.
+
 The reads (customer_by_phone, customer_list, customer_summary) are in conversations.selectors."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from conversations.models import ChannelIdentity, Conversation, Customer
+from conversations.models import ChannelIdentity, Conversation, Customer, MergeSuggestion
 from conversations.selectors import customer_by_phone
+
+Suggestion = MergeSuggestion
 
 
 @transaction.atomic
-def customers_merge(*, keep: Customer, merge: Customer) -> Customer:
+def customers_merge(*, keep: Customer, merge: Customer, member_id: int | None = None) -> Customer:
     """Move everything of `merge` (identities, conversations, orders, notes, tags) to `keep`
-    and delete `merge`. The older first-seen date and any missing detail are kept."""
+    and delete `merge`. The older first-seen date and any missing detail are kept; a number
+    the channel vouched for wins over a given one. Suggestions to merge the two are marked
+    merged (by `member_id`); `merge`'s other suggestions move to `keep`."""
     from sales.models import Order
 
     if keep.pk == merge.pk:
@@ -25,28 +38,143 @@ def customers_merge(*, keep: Customer, merge: Customer) -> Customer:
     ChannelIdentity.objects.filter(customer=merge).update(customer=keep)
     Conversation.objects.filter(customer=merge).update(customer=keep)
     Order.objects.filter(customer=merge).update(customer=keep)
+    _move_suggestions(keep=keep, merge=merge, member_id=member_id)
     keep.name = keep.name or merge.name
-    keep.phone = keep.phone or merge.phone
+    if merge.phone and (not keep.phone or (merge.phone_verified and not keep.phone_verified)):
+        keep.phone, keep.phone_verified = merge.phone, merge.phone_verified
     keep.language = keep.language or merge.language
     keep.notes = "\n".join(part for part in (keep.notes, merge.notes) if part)
     keep.tags = list(dict.fromkeys([*keep.tags, *merge.tags]))
     keep.first_seen_at = min(keep.first_seen_at, merge.first_seen_at)
     keep.last_seen_at = max(keep.last_seen_at, merge.last_seen_at)
+    merge.delete()  # first: one customer per number
     keep.save()
-    merge.delete()
     return keep
 
 
+def _move_suggestions(*, keep: Customer, merge: Customer, member_id: int | None) -> None:
+    """Before `merge` goes: its suggestions with `keep` are done (merged), the others are
+    `keep`'s now (unless `keep` has the same one already)."""
+    now = timezone.now()
+    rows = Suggestion.objects.select_for_update().filter(Q(customer=merge) | Q(other=merge)).order_by("pk")
+    for suggestion in rows:
+        first = keep.pk if suggestion.customer_id == merge.pk else suggestion.customer_id
+        second = keep.pk if suggestion.other_id == merge.pk else suggestion.other_id
+        if second is None or first == second:  # the pair is one customer now
+            suggestion.customer_id, suggestion.other_id = keep.pk, None
+            if suggestion.status == Suggestion.Status.PENDING:
+                suggestion.status, suggestion.decided_at, suggestion.decided_by_id = (
+                    Suggestion.Status.ACCEPTED, now, member_id,
+                )  # fmt: skip
+            suggestion.save()
+            continue
+        low, high = sorted((first, second))
+        twins = Suggestion.objects.filter(customer_id=low, other_id=high).exclude(pk=suggestion.pk)
+        said = Q(status=suggestion.status)  # keep's own twin says it already
+        if suggestion.status == Suggestion.Status.PENDING:  # or the seller told them apart
+            said |= Q(status=Suggestion.Status.DISMISSED, reason=suggestion.reason)
+        if twins.filter(said).exists():
+            suggestion.delete()
+            continue
+        suggestion.customer_id, suggestion.other_id = low, high
+        suggestion.save(update_fields=["customer", "other"])
+
+
+def merge_suggestion_offer(
+    *, customer: Customer, other: Customer, reason: str, phone: str = "", order_id: int | None = None
+) -> MergeSuggestion | None:
+    """Offer the seller to merge two customers. One pending suggestion per pair; a pair the
+    seller dismissed for this reason is not offered again. None when nothing is offered."""
+    if customer.pk == other.pk:
+        return None
+    low, high = sorted((customer.pk, other.pk))
+    pair = Suggestion.objects.filter(customer_id=low, other_id=high)
+    pending = pair.filter(status=Suggestion.Status.PENDING).first()
+    if pending is not None:
+        return pending
+    if pair.filter(status=Suggestion.Status.DISMISSED, reason=reason).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return Suggestion.objects.create(
+                customer_id=low, other_id=high, reason=reason, phone=phone, order_id=order_id
+            )
+    except IntegrityError:  # offered meanwhile by another transaction
+        return pair.filter(status=Suggestion.Status.PENDING).first()
+
+
 @transaction.atomic
-def customer_recognize(*, customer_id: int, phone: str, name: str = "") -> Customer:
-    """A customer gave their number (and name): if another customer has the number, they are the
-    same person (the older record is kept); otherwise the number is remembered."""
+def customer_phone_given(*, customer_id: int, phone: str, name: str = "", order_id: int | None = None) -> Customer:
+    """A customer gave their number (and name) in an order: a claim. Kept on their own record
+    while no other customer has it; when another has it, the seller is offered the merge and
+    the two stay apart (the number stays on the order)."""
     customer = Customer.objects.select_for_update().get(pk=customer_id)
-    known = customer_by_phone(phone, exclude=customer.pk)
-    if known is not None:
-        older, newer = sorted((known, customer), key=lambda c: (c.first_seen_at, c.pk))
-        customer = customers_merge(keep=older, merge=newer)
-    customer.phone = customer.phone or phone
     customer.name = customer.name or name[:200]
-    customer.save(update_fields=["phone", "name"])
+    customer.save(update_fields=["name"])
+    if str(customer.phone) == phone:
+        return customer
+    holder = customer_by_phone(phone, exclude=customer.pk)
+    if holder is None and not customer.phone:
+        try:
+            with transaction.atomic():
+                Customer.objects.filter(pk=customer.pk).update(phone=phone, phone_verified=False)
+            customer.phone, customer.phone_verified = phone, False
+            return customer
+        except IntegrityError:  # another customer took the number meanwhile
+            holder = customer_by_phone(phone, exclude=customer.pk)
+    if holder is not None:
+        merge_suggestion_offer(
+            customer=customer, other=holder, reason=Suggestion.Reason.SAME_PHONE, phone=phone, order_id=order_id
+        )
     return customer
+
+
+def customer_for_channel_phone(*, phone: str, name: str = "") -> Customer:
+    """The customer of a number the channel vouches for (a new WhatsApp identity): the one
+    whose number the channel vouched for before, else a new customer. A customer who only
+    gave that number in an order is not them until the seller says so: the number becomes the
+    new customer's and the seller is offered the merge. Runs in the caller's transaction."""
+    holder = Customer.objects.select_for_update().filter(phone=phone).first()
+    if holder is not None and holder.phone_verified:
+        return holder
+    if holder is not None:  # a claim only: the number is its owner's from now on
+        Customer.objects.filter(pk=holder.pk).update(phone="", phone_verified=False)
+    customer = Customer.objects.create(name=name[:200], phone=phone, phone_verified=True)
+    if holder is not None:
+        from sales.models import Order
+
+        order_id = (
+            Order.objects.filter(customer=holder, phone=phone)
+            .order_by("-created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        merge_suggestion_offer(
+            customer=customer, other=holder, reason=Suggestion.Reason.SAME_PHONE, phone=phone, order_id=order_id
+        )
+    return customer
+
+
+@transaction.atomic
+def merge_suggestion_accept(*, suggestion_id: int, member_id: int | None) -> Customer:
+    """The seller confirms: the two customers are merged (the older one is kept)."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion_id)
+    if suggestion.status != Suggestion.Status.PENDING or suggestion.other_id is None:
+        raise ValidationError(_("This suggestion was already decided."))
+    pair = list(Customer.objects.filter(pk__in=[suggestion.customer_id, suggestion.other_id]))
+    older, newer = sorted(pair, key=lambda c: (c.first_seen_at, c.pk))
+    return customers_merge(keep=older, merge=newer, member_id=member_id)
+
+
+@transaction.atomic
+def merge_suggestion_dismiss(*, suggestion_id: int, member_id: int | None) -> MergeSuggestion:
+    """The seller says the two are different people: they stay apart, and the same reason
+    never suggests this pair again."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion_id)
+    if suggestion.status != Suggestion.Status.PENDING:
+        raise ValidationError(_("This suggestion was already decided."))
+    suggestion.status, suggestion.decided_at, suggestion.decided_by_id = (
+        Suggestion.Status.DISMISSED, timezone.now(), member_id,
+    )  # fmt: skip
+    suggestion.save(update_fields=["status", "decided_at", "decided_by_id"])
+    return suggestion

@@ -21,8 +21,15 @@ Channel = ChannelAccount.Channel
 
 
 class Customer(models.Model):
+    """One person across channels. `phone` is theirs alone (one customer per number): a number
+    the channel vouches for (WhatsApp's sender, `phone_verified`) or one the customer gave in an
+    order while nobody else had it. A number given in a chat is a claim: it never merges two
+    customers by itself (conversations.customers)."""
+
     name = models.CharField(_("name"), max_length=200, blank=True)
     phone = PhoneNumberField(_("phone"), blank=True, region="DZ")
+    # The channel vouched for the number (the WhatsApp sender's own); False: the customer gave it.
+    phone_verified = models.BooleanField(_("number confirmed by the channel"), default=False)
     language = models.CharField(_("language"), max_length=16, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True, verbose_name=_("tags"))
@@ -33,10 +40,58 @@ class Customer(models.Model):
         ordering = ["-last_seen_at"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["phone"], name="customer_phone")]
+        constraints = [
+            # customer_by_phone finds one customer per number.
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="unique_customer_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.name or str(self.phone) or f"#{self.pk}"
+
+
+class MergeSuggestion(models.Model):
+    """Two customers who may be one person, for the seller to confirm (merge) or dismiss. The
+    pair is stored lower id first; a dismissed pair is not suggested again for the same reason;
+    once merged, `other` is empty (the merged customer is gone) and `customer` is the one kept."""
+
+    class Reason(models.TextChoices):
+        SAME_PHONE = "same_phone", _("Same phone number")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To review")
+        ACCEPTED = "accepted", _("Merged")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    # The evidence: the number and the order it was given in (sales.Order's id, kept plain).
+    phone = PhoneNumberField(blank=True, region="DZ")
+    order_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by_id = models.BigIntegerField(null=True, blank=True)  # the member (a public user's id)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("merge suggestion")
+        verbose_name_plural = _("merge suggestions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(other__isnull=True) | Q(customer__lt=models.F("other")), name="merge_suggestion_pair_order"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "other"], condition=Q(status="pending"), name="one_pending_merge_suggestion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} ~ {self.other_id} ({self.reason}, {self.status})"
+
+    @property
+    def order_reference(self) -> str:
+        return f"#{self.order_id:05d}" if self.order_id else ""  # as sales.Order.reference
 
 
 class ChannelIdentity(models.Model):

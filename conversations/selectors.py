@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from conversations import statements as sql
-from conversations.models import Conversation, Customer, Message
+from conversations.models import Conversation, Customer, MergeSuggestion, Message
 from ma5zani.db import fetch_one
 
 HISTORY_LIMIT = 20
@@ -130,12 +130,24 @@ def customer_by_phone(phone: str, *, exclude: int | None = None) -> Customer | N
     return customers.order_by("first_seen_at", "pk").first()
 
 
-def customer_list(*, query: str = "") -> QuerySet[Customer]:
+def customer_list(*, query: str = "", suggested: bool = False) -> QuerySet[Customer]:
+    """Customers, most recently seen first; `suggested`: only those with a merge to review."""
     customers = Customer.objects.exclude(conversations__is_sandbox=True).prefetch_related("identities")
+    if suggested:
+        pending = MergeSuggestion.objects.filter(status=MergeSuggestion.Status.PENDING)
+        customers = customers.filter(Q(pk__in=pending.values("customer_id")) | Q(pk__in=pending.values("other_id")))
     query = " ".join(query.split())[:100]
     if query:
         customers = customers.filter(Q(name__icontains=query) | Q(phone__icontains=query.replace(" ", "")))
     return customers.order_by("-last_seen_at", "-pk")
+
+
+def merge_suggestions_pending(*, customer_id: int | None = None) -> QuerySet[MergeSuggestion]:
+    """Merges for the seller to review (of one customer when `customer_id` is given)."""
+    suggestions = MergeSuggestion.objects.filter(status=MergeSuggestion.Status.PENDING, other__isnull=False)
+    if customer_id is not None:
+        suggestions = suggestions.filter(Q(customer_id=customer_id) | Q(other_id=customer_id))
+    return suggestions.select_related("customer", "other").order_by("-created_at", "-pk")
 
 
 def customer_summary(customer_id: int | None, limit: int = 3) -> dict[str, object]:

@@ -29,15 +29,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from channels_app.base import DeliveryError, InboundMessage, OutboundMessage, adapter_for
+from channels_app.base import (
+    DeliveryError,
+    InboundMessage,
+    OutboundMessage,
+    adapter_for,
+    channel_vouches_for_phone,
+)
 from channels_app.selectors import channel_account_cached
 from conversations import statements
+from conversations.customers import customer_for_channel_phone
 from conversations.handoff import wants_a_person
 from conversations.models import ChannelIdentity, Conversation, Customer, Message
 from conversations.selectors import (
     ReplyTarget,
     conversation_payload,
-    customer_by_phone,
     customer_summary,
     message_lock_queued,
     message_payload,
@@ -100,19 +106,25 @@ def _identity_for(inbound: InboundMessage) -> ChannelIdentity:
     identity = ChannelIdentity.objects.select_related("customer").filter(**lookup).first()
     if identity is not None:
         return identity
-    try:
-        with transaction.atomic():
-            customer = customer_by_phone(inbound.sender_phone) or Customer.objects.create(
-                name=inbound.sender_name[:200], phone=inbound.sender_phone
-            )
-            return ChannelIdentity.objects.create(
-                customer=customer,
-                display_name=inbound.sender_name[:200],
-                alt_id=inbound.sender_alt_id[:255],
-                **lookup,
-            )
-    except IntegrityError:  # created meanwhile by a concurrent delivery
-        return ChannelIdentity.objects.select_related("customer").get(**lookup)
+    # Only a number the channel vouches for (WhatsApp's sender) joins a customer; a sender
+    # phone from any other channel is ignored (conversations.customers: the identity rule).
+    phone = inbound.sender_phone if channel_vouches_for_phone(inbound.channel) else ""
+    name = inbound.sender_name[:200]
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                customer = customer_for_channel_phone(phone=phone, name=name) if phone else None
+                return ChannelIdentity.objects.create(
+                    customer=customer or Customer.objects.create(name=name),
+                    display_name=name,
+                    alt_id=inbound.sender_alt_id[:255],
+                    **lookup,
+                )
+        except IntegrityError:  # the identity (or the number's customer) was made meanwhile
+            identity = ChannelIdentity.objects.select_related("customer").filter(**lookup).first()
+            if identity is not None:
+                return identity
+    return ChannelIdentity.objects.select_related("customer").get(**lookup)
 
 
 def _conversation_for(identity: ChannelIdentity) -> Conversation:
@@ -369,7 +381,8 @@ def _engine_context(
     from django.db import connection
 
     conversation = target.conversation
-    known = bool(target.customer_phone)
+    # Only a customer who gave a number, or this conversation, has confirmed orders.
+    known = bool(target.customer_phone) or conversation.sales_stage == Conversation.Stage.ORDERED
     return EngineContext(
         conversation_id=conversation.pk,
         channel=conversation.channel,
@@ -385,7 +398,7 @@ def _engine_context(
         max_discount_percent=row.max_discount_percent,
         customer_id=conversation.customer_id,
         languages=tuple(row.languages),
-        # Only a customer who gave a number has confirmed orders (confirmation records it).
+        # This customer's own orders only: a number given in a chat never merges customers.
         customer_summary=customer_summary(conversation.customer_id) if known else {},
     )
 

@@ -14,6 +14,9 @@ class WhatsAppAdapter(ChannelAdapter):
     capabilities = Capabilities(
         quick_replies=False, product_cards=False, typing=True, read_receipts=True, max_text_length=4096
     )
+    # The sender's number comes from WhatsApp (the phone-number JID of who wrote), never from
+    # what they typed: a new identity of a known number is the same customer.
+    vouches_for_sender_phone = True
 
     def send(self, *, account: ChannelAccount, schema: str, message: OutboundMessage) -> SendResult:
         try:

@@ -365,11 +365,12 @@ def order_confirm(*, order: Order, by: str = By.CUSTOMER, member_id: int | None 
 
         Conversation.objects.filter(pk=locked.conversation_id).update(sales_stage=Conversation.Stage.ORDERED)
     if locked.customer_id and locked.phone and not locked.is_test:
-        from conversations.customers import customer_recognize
+        from conversations.customers import customer_phone_given
 
-        # The same number on another channel: the same customer from now on.
-        locked.customer = customer_recognize(
-            customer_id=locked.customer_id, phone=str(locked.phone), name=locked.customer_name
+        # A number given in an order is a claim: kept on the customer while nobody else has it;
+        # another customer's number makes a merge suggestion for the seller, never a merge.
+        locked.customer = customer_phone_given(
+            customer_id=locked.customer_id, phone=str(locked.phone), name=locked.customer_name, order_id=locked.pk
         )
     if locked.conversation_id and not locked.is_test:  # a conversation that sold: learn from it
         from learning.tasks import enqueue_extraction
