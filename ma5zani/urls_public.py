@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from channels_app.widget.views import WidgetAPIView, demo_shop
@@ -46,7 +46,7 @@ urlpatterns = [
     ),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="public-api-schema", permission_classes=[AllowAny]),
+        SpectacularSwaggerSplitView.as_view(url_name="public-api-schema", permission_classes=[AllowAny]),
         name="public-api-docs",
     ),
     path("demo-shop/", demo_shop, name="demo_shop"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from conversations.customer_urls import customer_patterns
 from conversations.urls import conversation_patterns
@@ -30,7 +30,7 @@ urlpatterns = [
     path("admin/", seller_admin.urls),
     path("api/v1/", include("sales.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<str:schema>/<path:path>", sales_views.tenant_media, name="tenant_media"),
 ]
