@@ -25,12 +25,17 @@ from the seller's allowed origins.
 * server → client: `{"type": "history", "messages": [...]}` (on connect and on request),
   `{"type": "ack", "client_id", "id", "duplicate"}`, `{"type": "message", "message": {...}}`,
   `{"type": "typing", "on": true}`, `{"type": "pong"}`,
-  `{"type": "error", "code", "detail"}` (malformed, too_long, empty, bad_client_id,
-  unknown_type, rate_limited; nothing is stored).
+  `{"type": "error", "code", "detail"}` (malformed, too_deep, bad_text for a NUL or a lone
+  surrogate, too_long, empty, bad_client_id, bad_after, unknown_type, rate_limited; nothing is
+  stored and the connection stays open).
 
-Close codes: 4404 unknown key, 4403 origin not allowed, 4400 bad visitor id.
+Close codes, sent after the handshake is accepted so that they reach the page: 4404 unknown key,
+4403 origin not allowed, 4400 bad visitor id. The widget stops on them for good (no reconnection,
+no polling).
 
-**HTTP fallback**, for clients without websockets: the operations below.
+**HTTP fallback**, for clients without websockets: the operations below. The widget stops polling
+on 404 `unknown_key`, 403 `forbidden_origin` and 400 `bad_visitor`; the first two are readable by
+any page (CORS; they hold no data).
 """
 
 urlpatterns = [

@@ -54,6 +54,12 @@ def _error(code: str, detail: str, status_code: int) -> Response:
     return Response({"code": code, "detail": detail}, status=status_code)
 
 
+def _final_code(response: Any) -> str:
+    """The code of a refusal that asking again cannot change (the widget stops on it)."""
+    data = getattr(response, "data", None)
+    return str(data.get("code", "")) if isinstance(data, dict) else ""
+
+
 class WidgetAPIView(APIView):
     """Public, key-based: no session, no CSRF; CORS for the seller's allowed origins only."""
 
@@ -75,6 +81,9 @@ class WidgetAPIView(APIView):
             response["Access-Control-Allow-Headers"] = "Content-Type"
             response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             response["Access-Control-Max-Age"] = "600"
+        elif origin and _final_code(response) in ("unknown_key", "forbidden_origin"):
+            # Any page may read why it is refused (it holds no data), so that the widget stops.
+            response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
         return response
 

@@ -1,7 +1,12 @@
 /* ma5zani Bot web chat widget. One tag on any page:
  *   <script src="https://<platform>/static/widget/widget.js" data-key="wk_..." async></script>
  * Plain JavaScript, no framework. The chat lives in a shadow root so the shop's styles do not
- * reach it. Every text from the server or the customer is shown with textContent. */
+ * reach it. Every text from the server or the customer is shown with textContent.
+ * A final answer (unknown key, site not allowed, bad visitor id: websocket close 4404 / 4403 /
+ * 4400, HTTP 404 / 403 / 400 with that code) stops it for good: no reconnection, no polling.
+ * Its host element tells its state in data-state (connecting, open, polling, stopped),
+ * data-stop-reason and data-timers (pending timers); data-retry-ms and data-poll-ms on the tag
+ * change the first reconnection delay (1 s) and the polling period (3 s), which tests shorten. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -13,10 +18,19 @@
   var LANG = (script.getAttribute("data-lang") || document.documentElement.lang || navigator.language || "fr").slice(0, 2).toLowerCase();
   if (["ar", "fr", "en"].indexOf(LANG) < 0) LANG = "fr";
   var RTL = LANG === "ar";
+  function delayAttr(name, fallback) {
+    var value = parseInt(script.getAttribute(name), 10);
+    return value > 0 ? Math.max(100, value) : fallback;
+  }
+  var RETRY_MS = delayAttr("data-retry-ms", 1000);
+  var POLL_MS = delayAttr("data-poll-ms", 3000);
+  // Answers after which asking again can only get the same answer.
+  var STOP_CLOSE_CODES = { 4400: "bad_visitor", 4403: "forbidden_origin", 4404: "unknown_key" };
+  var STOP_HTTP_STATUS = { bad_visitor: 400, forbidden_origin: 403, unknown_key: 404 };
   var TEXT = {
-    ar: { title: "تحدث معنا", placeholder: "اكتب رسالتك…", send: "إرسال", open: "افتح الدردشة", close: "أغلق", typing: "يكتب…", offline: "جاري إعادة الاتصال…", error: "لم تُرسل الرسالة، نعيد المحاولة" },
-    fr: { title: "Discutons", placeholder: "Écrivez votre message…", send: "Envoyer", open: "Ouvrir le chat", close: "Fermer", typing: "écrit…", offline: "Reconnexion…", error: "Message non envoyé, nouvel essai" },
-    en: { title: "Chat with us", placeholder: "Type your message…", send: "Send", open: "Open chat", close: "Close", typing: "typing…", offline: "Reconnecting…", error: "Not sent yet, retrying" }
+    ar: { title: "تحدث معنا", placeholder: "اكتب رسالتك…", send: "إرسال", open: "افتح الدردشة", close: "أغلق", typing: "يكتب…", offline: "جاري إعادة الاتصال…", error: "لم تُرسل الرسالة، نعيد المحاولة", unavailable: "الدردشة غير متاحة حاليًا" },
+    fr: { title: "Discutons", placeholder: "Écrivez votre message…", send: "Envoyer", open: "Ouvrir le chat", close: "Fermer", typing: "écrit…", offline: "Reconnexion…", error: "Message non envoyé, nouvel essai", unavailable: "Discussion indisponible pour le moment" },
+    en: { title: "Chat with us", placeholder: "Type your message…", send: "Send", open: "Open chat", close: "Close", typing: "typing…", offline: "Reconnecting…", error: "Not sent yet, retrying", unavailable: "Chat unavailable for now" }
   }[LANG];
 
   function uuid() {
@@ -119,9 +133,29 @@
   var catchUpTimer = null;
   var catchUpTries = 0;
   var socket = null;
-  var delay = 1000;
+  var delay = RETRY_MS;
   var polling = null;
+  var reconnectTimer = null;
   var failures = 0;
+  var stopped = false;
+  var timers = {};       // pending setTimeout ids, counted in data-timers
+
+  function report(stateName, reason) {
+    var count = Object.keys(timers).length + (polling ? 1 : 0);
+    if (stateName) host.setAttribute("data-state", stateName);
+    if (reason) host.setAttribute("data-stop-reason", reason);
+    host.setAttribute("data-timers", String(count));
+  }
+  function later(fn, ms) {
+    var id = setTimeout(function () { delete timers[id]; report(); fn(); }, ms);
+    timers[id] = true;
+    report();
+    return id;
+  }
+  function cancel(id) {
+    if (id) { clearTimeout(id); delete timers[id]; report(); }
+    return null;
+  }
 
   function scroll() { log.scrollTop = log.scrollHeight; }
 
@@ -180,15 +214,38 @@
     catchUpTries += 1;
     if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: "history", after: lastId }));
     else poll();
-    if (catchUpTries < 8) catchUpTimer = setTimeout(catchUp, Math.min(5000 * Math.pow(2, catchUpTries), 60000));
+    if (catchUpTries < 8 && !stopped) catchUpTimer = later(catchUp, Math.min(5000 * Math.pow(2, catchUpTries), 60000));
   }
   function startCatchUp() {
     stopCatchUp();
-    catchUpTimer = setTimeout(catchUp, 5000);
+    if (!stopped) catchUpTimer = later(catchUp, 5000);
   }
   function stopCatchUp() {
-    if (catchUpTimer) { clearTimeout(catchUpTimer); catchUpTimer = null; }
+    catchUpTimer = cancel(catchUpTimer);
     catchUpTries = 0;
+  }
+
+  // A final answer: stop for good. The bubble goes away; an open chat says it is unavailable.
+  function stop(reason) {
+    if (stopped) return;
+    stopped = true;
+    stopPolling();
+    stopCatchUp();
+    reconnectTimer = cancel(reconnectTimer);
+    if (socket) { socket.onclose = null; try { socket.close(); } catch (e) { /* closed already */ } socket = null; }
+    // A visitor id the server refuses is of no use: the next page gets a new one.
+    if (reason === "bad_visitor") { try { localStorage.removeItem("m5z_visitor"); } catch (e) { /* no storage */ } }
+    typing.classList.remove("on");
+    renderQuick([]);
+    state.textContent = TEXT.unavailable;
+    state.classList.add("on");
+    input.disabled = true;
+    sendBtn.disabled = true;
+    if (!panel.classList.contains("open")) host.style.display = "none";
+    report("stopped", reason);
+  }
+  function finalAnswer(status, data) {
+    return !!(data && STOP_HTTP_STATUS[data.code] === status) && data.code;
   }
 
   function handle(frame) {
@@ -217,13 +274,17 @@
   }
 
   function connect() {
+    reconnectTimer = null;
+    if (stopped) return;
     if (!window.WebSocket) return startPolling();
+    report(polling ? "polling" : "connecting");
     socket = new WebSocket(wsUrl());
     socket.onopen = function () {
-      delay = 1000;
+      delay = RETRY_MS;
       failures = 0;
       state.classList.remove("on");
       stopPolling();
+      report("open");
       flushPending();
     };
     socket.onmessage = function (event) {
@@ -231,31 +292,47 @@
     };
     socket.onclose = function (event) {
       socket = null;
-      if (event.code === 4403 || event.code === 4404) return;  // not allowed here: stay quiet
+      if (STOP_CLOSE_CODES[event.code]) return stop(STOP_CLOSE_CODES[event.code]);
       state.classList.add("on");
       failures += 1;
       if (failures >= 3) startPolling();
-      setTimeout(connect, delay + Math.random() * 500);
+      reconnectTimer = later(connect, delay + Math.random() * RETRY_MS / 2);
       delay = Math.min(delay * 2, 30000);
+      report(polling ? "polling" : "connecting");
     };
   }
 
+  // An HTTP answer as {status, data}; a body that is not JSON is no data.
+  function answer(response) {
+    return response.json().then(
+      function (data) { return { status: response.status, data: data || {} }; },
+      function () { return { status: response.status, data: {} }; }
+    );
+  }
+
   function poll() {
+    if (stopped) return;
     fetch(apiUrl("&visitor=" + VISITOR + "&after=" + lastId))
-      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
-      .then(function (data) { (data.messages || []).forEach(show); })
+      .then(answer)
+      .then(function (result) {
+        var reason = finalAnswer(result.status, result.data);
+        if (reason) return stop(reason);
+        if (result.status === 200) (result.data.messages || []).forEach(show);
+      })
       .catch(function () {});
   }
   function startPolling() {
-    if (polling) return;
+    if (polling || stopped) return;
     poll();
-    polling = setInterval(poll, 3000);
+    polling = setInterval(poll, POLL_MS);
+    report("polling");
   }
   function stopPolling() {
-    if (polling) { clearInterval(polling); polling = null; }
+    if (polling) { clearInterval(polling); polling = null; report(); }
   }
 
   function transmit(clientId, text) {
+    if (stopped) return;
     if (socket && socket.readyState === 1) {
       socket.send(JSON.stringify({ type: "message", text: text, client_id: clientId }));
       return;
@@ -264,14 +341,18 @@
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ key: KEY, visitor: VISITOR, client_id: clientId, text: text })
-    }).then(function (response) { return response.json(); })
-      .then(function (ack) { if (ack && ack.id) handle({ type: "ack", client_id: clientId, id: ack.id }); })
+    }).then(answer)
+      .then(function (result) {
+        var reason = finalAnswer(result.status, result.data);
+        if (reason) return stop(reason);
+        if (result.data.id) handle({ type: "ack", client_id: clientId, id: result.data.id });
+      })
       .catch(function () { /* kept pending: sent again on reconnect (same client_id, stored once) */ });
   }
 
   function send(text) {
     text = (text || "").trim();
-    if (!text) return;
+    if (!text || stopped) return;
     var clientId = uuid();
     var node = el("div", "msg customer pending", text);
     node.setAttribute("dir", "auto");
@@ -294,10 +375,14 @@
     panel.classList.toggle("open");
     if (panel.classList.contains("open")) { input.focus(); scroll(); }
   });
-  closeBtn.addEventListener("click", function () { panel.classList.remove("open"); });
+  closeBtn.addEventListener("click", function () {
+    panel.classList.remove("open");
+    if (stopped) host.style.display = "none";
+  });
 
   function start() {
     document.body.appendChild(host);
+    report("connecting");
     connect();
   }
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);

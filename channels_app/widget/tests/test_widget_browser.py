@@ -3,9 +3,15 @@ the seller answers from the dashboard, and script-like customer text stays text 
 
 from __future__ import annotations
 
+import contextlib
+import html
+import http.server
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -147,3 +153,116 @@ def schema(seller):
     from django_tenants.utils import schema_context
 
     return schema_context(seller.schema_name)
+
+
+SHOP_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Boutique</title></head>
+<body><h1>Boutique</h1><script src="{server}/static/widget/widget.js" data-key="{key}" async></script></body></html>"""
+
+
+# Every websocket opened and every request made by the page, counted in the page: a handshake
+# that fails and a fetch that CORS blocks are attempts too.
+COUNT_ATTEMPTS = """
+window.__attempts = {sockets: 0, fetches: 0};
+const RealSocket = window.WebSocket;
+if (RealSocket) {
+  window.WebSocket = function (url, protocols) {
+    window.__attempts.sockets += 1;
+    return new RealSocket(url, protocols);
+  };
+  window.WebSocket.prototype = RealSocket.prototype;
+}
+const realFetch = window.fetch;
+window.fetch = function (input, init) { window.__attempts.fetches += 1; return realFetch.call(this, input, init); };
+"""
+
+
+def stopped_state(page) -> dict[str, str] | None:
+    """The widget host's data attributes once it says it stopped (polled from here: the page's
+    own timers are Playwright's fake clock)."""
+    state = page.evaluate(
+        "() => { const host = document.querySelector('[data-ma5zani-widget]'); return host && {...host.dataset}; }"
+    )
+    return state if state and state.get("state") == "stopped" else None
+
+
+@contextlib.contextmanager
+def shop_site(server: str) -> Iterator[int]:
+    """A shop's own site on loopback (another origin than the platform's): /shop/?key=… is a page
+    with the widget's tag for that key. Yields its port."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            key = parse_qs(urlsplit(self.path).query).get("key", [""])[0]
+            body = SHOP_PAGE.format(server=server, key=html.escape(key)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site.server_address[1]
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_the_widget_stops_for_good_on_a_final_answer(live_stack, shop_a):
+    """An unknown (revoked) key, a site that is not allowed and a bad visitor id are answers that
+    asking again cannot change: over the websocket (close 4404 / 4403 / 4400 after the accept)
+    and over the HTTP fallback (404 / 403 / 400), the widget makes one attempt, stops, and shows
+    nothing broken. The page runs on Playwright's clock, so a minute of would-be retries and polls
+    (reconnect after 1 s and more, a poll every 3 s) passes at once, with no sleep in the test."""
+    from playwright.sync_api import sync_playwright
+
+    stack = live_stack()
+    stack.start_web()
+    stack.wait_web()
+    server = stack.url("").rstrip("/")
+    site = contextlib.ExitStack()
+    port = site.enter_context(shop_site(server))
+    allowed, foreign = f"http://127.0.0.1:{port}", f"http://localhost:{port}"  # the same page, two sites
+    account = widget_settings_update(account=widget_account_ensure(shop_a.seller), origins=[allowed])
+    cases = [  # (page's site, key, a stored visitor id, websockets?, the reason it stops)
+        (allowed, "wk_revoked0123456789", None, True, "unknown_key"),
+        (foreign, account.external_id, None, True, "forbidden_origin"),
+        (allowed, account.external_id, "not-a-uuid", True, "bad_visitor"),
+        (allowed, "wk_revoked0123456789", None, False, "unknown_key"),
+        (foreign, account.external_id, None, False, "forbidden_origin"),
+        (allowed, account.external_id, "not-a-uuid", False, "bad_visitor"),
+    ]
+    with site, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for origin, key, visitor, websockets, reason in cases:
+                context = browser.new_context(locale="fr-FR")
+                page = context.new_page()
+                page.set_default_timeout(20_000)
+                if visitor:
+                    page.add_init_script(f"localStorage.setItem('m5z_visitor', {visitor!r})")
+                if not websockets:
+                    page.add_init_script("window.WebSocket = undefined")
+                page.add_init_script(COUNT_ATTEMPTS)
+                page.clock.install()
+                page.goto(f"{origin}/shop/?{urlencode({'key': key})}")
+
+                state = wait_for(lambda page=page: stopped_state(page), 20, message=f"the widget to stop ({reason})")
+                assert state["stopReason"] == reason, (origin, key, state)
+                assert state["timers"] == "0"  # no reconnection, no poll, no catch-up scheduled
+                # A minute of the page's time: every retry and poll that was due would run now.
+                page.clock.run_for(60_000)
+                attempts = page.evaluate("() => window.__attempts")
+                assert attempts == {"sockets": 1 if websockets else 0, "fetches": 0 if websockets else 1}, reason
+                # Nothing broken is shown: the bubble is gone.
+                assert page.locator("[data-ma5zani-widget] .bubble-btn").is_hidden()
+                if reason == "bad_visitor":  # the next page starts with a new visitor id
+                    assert page.evaluate("() => localStorage.getItem('m5z_visitor')") is None
+                context.close()
+        finally:
+            browser.close()

@@ -69,6 +69,20 @@ def test_a_foreign_origin_and_an_unknown_key_are_refused(shop_a, widget):
 
 
 @pytest.mark.parametrize(
+    ("key", "origin", "status", "code"),
+    [("wk_revoked", SHOP_SITE, 404, "unknown_key"), (None, "https://evil.example", 403, "forbidden_origin")],
+)
+def test_the_final_refusals_are_readable_by_the_page_so_the_widget_stops(widget, key, origin, status, code):
+    """A poll from a page reads these answers only with CORS: without it the browser reports a
+    network error, and the widget would poll forever. They hold no data."""
+    reader = Client(HTTP_HOST="localhost", HTTP_ORIGIN=origin)
+    response = reader.get("/widget/v1/messages", {"key": key or widget.external_id, "visitor": VISITOR})
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert response["Access-Control-Allow-Origin"] == origin
+    assert "Access-Control-Allow-Methods" not in response  # no preflight is answered for it
+
+
+@pytest.mark.parametrize(
     ("body", "code"),
     [
         ({"text": ""}, "empty"),
