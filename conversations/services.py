@@ -262,6 +262,8 @@ def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[I
 
 def _update_counts(conversations: list[Conversation], now: dt.datetime) -> None:
     """One UPDATE for the unread counts and languages of many (locked) conversations."""
+    if not conversations:  # a batch of repeated deliveries only: nothing changed
+        return
     rows = ", ".join(["(%s, %s, %s)"] * len(conversations))
     params: list[Any] = []
     for conversation in conversations:

@@ -114,6 +114,24 @@ def test_an_attachment_is_stored_in_the_seller_storage(shop_a, queued, django_ca
         assert "/s_alpha/" in message.media.path and message.media.read() == b"OggS\x00voice"
 
 
+def test_a_batch_of_repeated_deliveries_only_stores_nothing_and_does_not_fail(
+    shop_a, queued, django_capture_on_commit_callbacks
+):
+    from conversations.services import ingest_many
+
+    known = widget_inbound(shop_a, "Bonjour", visitor="00000000-0000-4000-8000-0000000000a9")
+    with shop_a.schema():
+        with django_capture_on_commit_callbacks(execute=True):
+            first = ingest(known)
+        queued.replies.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            results = ingest_many([known, known])
+        assert [(r.created, r.message_id) for r in results] == [(False, first.message_id)] * 2
+        assert Message.objects.filter(direction="in").count() == 1
+        assert Conversation.objects.get(pk=first.conversation_id).unread_count == 1
+        assert queued.replies == []
+
+
 def test_a_batch_is_stored_like_one_message_at_a_time(shop_a, queued, django_capture_on_commit_callbacks, monkeypatch):
     from conversations.services import ingest_many
 
