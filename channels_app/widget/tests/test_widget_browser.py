@@ -4,6 +4,7 @@ the seller answers from the dashboard, and script-like customer text stays text 
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import http.server
 import os
@@ -252,7 +253,8 @@ def test_the_widget_stops_for_good_on_a_final_answer(live_stack, shop_a):
                 page.clock.install()
                 page.goto(f"{origin}/shop/?{urlencode({'key': key})}")
 
-                state = wait_for(lambda page=page: stopped_state(page), 20, message=f"the widget to stop ({reason})")
+                state = wait_for(functools.partial(stopped_state, page), 20, message=f"the widget to stop ({reason})")
+                assert state is not None
                 assert state["stopReason"] == reason, (origin, key, state)
                 assert state["timers"] == "0"  # no reconnection, no poll, no catch-up scheduled
                 # A minute of the page's time: every retry and poll that was due would run now.
