@@ -25,11 +25,15 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         seller = self.scope.get("tenant")
         user = self.scope.get("user")
+        # A refusal is accepted, then closed with its code: only a close after the accept reaches
+        # the page (before it, the browser sees a failed handshake and would try again forever).
         if seller is None or user is None:
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         allowed = await database_sync_to_async(user_can_access_seller)(user, seller)
         if not allowed:
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group = seller_group(seller.schema_name)
