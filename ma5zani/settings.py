@@ -406,6 +406,10 @@ WHATSAPP_RATE_PER_DAY: str = env.str("WHATSAPP_RATE_PER_DAY", default="1000/day"
 WHATSAPP_RATE_PER_CHAT: str = env.str("WHATSAPP_RATE_PER_CHAT", default="8/minute")
 WHATSAPP_CHAT_GAP_SECONDS: float = env.float("WHATSAPP_CHAT_GAP_SECONDS", default=2.0)
 WHATSAPP_JITTER_SECONDS: float = env.float("WHATSAPP_JITTER_SECONDS", default=0.8)
+# /health/ reads the workers' heartbeats (ma5zani.heartbeat): written this often, stale after that.
+WORKER_HEARTBEAT_SECONDS: float = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
+WORKER_HEARTBEAT_STALE_SECONDS: float = env.float("WORKER_HEARTBEAT_STALE_SECONDS", default=20.0)
+HEALTH_REDIS_TIMEOUT_SECONDS: float = env.float("HEALTH_REDIS_TIMEOUT_SECONDS", default=0.5)
 # Bearer token that unlocks /health/?details=1 (per-seller WhatsApp sessions); empty: never.
 HEALTH_TOKEN: str = env.str("HEALTH_TOKEN", default="")
 # Redis keys of the gateway (outbound streams); carries the test run in the tests.
@@ -420,10 +424,6 @@ TRANSCRIPTION_TIMEOUT_SECONDS: float = env.float("TRANSCRIPTION_TIMEOUT_SECONDS"
 # --- Sales engine -------------------------------------------------------------------------
 
 OPENROUTER_BASE_URL: str = env.str("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1")
-# /health/ reads the workers' heartbeats (ma5zani.heartbeat): written this often, stale after that.
-WORKER_HEARTBEAT_SECONDS: float = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
-WORKER_HEARTBEAT_STALE_SECONDS: float = env.float("WORKER_HEARTBEAT_STALE_SECONDS", default=20.0)
-HEALTH_REDIS_TIMEOUT_SECONDS: float = env.float("HEALTH_REDIS_TIMEOUT_SECONDS", default=0.5)
 # A platform key used for sellers who have not set their own (empty: only sellers' own keys).
 OPENROUTER_API_KEY: str = env.str("OPENROUTER_API_KEY", default="")
 OPENROUTER_TIMEOUT_SECONDS: float = env.float("OPENROUTER_TIMEOUT_SECONDS", default=20.0)
@@ -452,9 +452,6 @@ PRODUCT_IMAGE_MAX_BYTES: int = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 10
 # never from a header anyone can send (so no SECURE_PROXY_SSL_HEADER).
 TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
 # Scripts run only from our own files or with the response's nonce (`request.csp_nonce` on each
 # <script>): an injected script, inline or from another site, never runs. Styles may be inline
 # (Django's admin and the API docs use style attributes; the widget styles its shadow root).
@@ -472,6 +469,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE: bool = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE
