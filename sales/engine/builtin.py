@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from channels_app.base import ProductCard
+from sales.engine.amounts import requested_percent
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.language import normalize, search_terms
-from sales.engine.lexicon import intents_of, quantity_in, requested_percent
+from sales.engine.lexicon import intents_of, quantity_in
 from sales.engine.texts import money, say
 from sales.geo import (
     commune_in_text,

@@ -1,6 +1,22 @@
-"""Rules in code, applied to every reply whatever the engine: no percentage above the seller's
-maximum discount, and no price in the text that the catalog, the seller's delivery fees or the
-open order do not give (a catalog price times a quantity, with at most the maximum discount).
+"""Rules in code, applied to every reply whatever the engine: no discount above the seller's
+maximum, and no amount that the catalog, the seller's delivery fees or the conversation's order
+do not give.
+
+Every amount and every percentage or fraction in the reply is found by `sales.engine.amounts`
+(digits with any separator, number words in French, English, Arabic and Darija in both scripts,
+Arabic-Indic digits, look-alike letters, "moitié prix", "نص الثمن", "b nos"...). A reply breaks
+the rules when it states:
+- a percentage, or a fraction ("half price" is 50 %), above the maximum discount;
+- an amount that is none of: an amount of the conversation's order (subtotal, discount, fee,
+  total, a line), a delivery fee of the seller, a price of a product being discussed (the
+  reply's cards, products named in the reply, in the customer's message or in the last turns,
+  the order's) times 1-10 with at most the maximum discount and with or without a delivery fee,
+  its compare-at price, or an amount the seller wrote in an approved answer. With no product in
+  the discussion, any live catalog price stands in. An amount written as a reduction ("-590 DA",
+  "500 DA de remise") may be at most the maximum discount of such a price. "3800 seulement" for
+  a 5000 DA product is an implied discount above 10 %, and is caught as an amount the catalog
+  does not give;
+- an amount in a foreign currency (the shop sells in dinars).
 
 A reply that breaks a rule never reaches the customer: the built-in engine's answer replaces it,
 and if even that fails the checks, a neutral answer hands the conversation to the seller.
@@ -10,17 +26,22 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
+from sales.engine.amounts import Currency, Kind, Mention, find_mentions, spellings
 from sales.engine.base import Engine, EngineContext, EngineReply
-from sales.models import DeliveryRate, Order, Product, Variant
+from sales.models import DeliveryRate, Order, OrderItem, Product, Variant
+
+if TYPE_CHECKING:
+    from sales.models import Product as ProductModel
 
 logger = logging.getLogger(__name__)
 
-PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s*(?:%|٪|pour ?cent|percent|بالمية|فالمية)", re.IGNORECASE)
-PRICE = re.compile(r"(\d{1,3}(?:[  .,]\d{3})+|\d+)\s*(?:DA|DZD|dinars?|دج|دينار|da)(?![a-z])", re.IGNORECASE)
 MAX_QUANTITY = 10
 # The model writes product names between « and » (its prompt says so): each must be a live
 # catalog product's name; the marks are removed before the customer sees the text.
@@ -29,12 +50,52 @@ PRODUCT_MARK = re.compile(r"«\s*([^«»\n]{2,120}?)\s*»")
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # discount, price
+    kind: str  # discount, price, product
     detail: str
 
 
-def _amount(text: str) -> int:
-    return int(re.sub(r"[  .,]", "", text))
+@dataclass
+class _Allowed:
+    """What a reply may state, computed once per reply and only when it states an amount."""
+
+    max_discount: int
+    exact: set[int] = field(default_factory=set)  # order amounts and delivery fees
+    fees: set[int] = field(default_factory=set)
+    prices: set[int] = field(default_factory=set)  # prices of the products discussed
+    was: set[int] = field(default_factory=set)  # their compare-at prices
+    savings: set[int] = field(default_factory=set)  # compare-at less price
+    discussed: bool = False
+
+    def within_discount(self, total: int, value: int) -> bool:
+        """`value` is `total` less at most the maximum discount (whatever the rounding)."""
+        return 0 <= total - value <= -(-total * self.max_discount // 100)
+
+    def price(self, value: int) -> bool:
+        if value in self.exact:
+            return True
+        if not self.discussed:
+            return _catalog_allows(value, self.max_discount, self.fees)
+        for fee in (0, *self.fees):
+            rest = value - fee
+            if rest <= 0:
+                continue
+            for quantity in range(1, MAX_QUANTITY + 1):
+                if any(self.within_discount(base * quantity, rest) for base in self.prices):
+                    return True
+                if any(base * quantity == rest for base in self.was):
+                    return True
+        return False
+
+    def reduction(self, value: int) -> bool:
+        """An amount off: the order's discount, a promotion's saving, or at most the maximum
+        discount of one discussed product (the order's discount covers several)."""
+        if value in self.exact:
+            return True
+        if not self.discussed:
+            return _catalog_allows_reduction(value, self.max_discount)
+        if any(value <= -(-base * self.max_discount // 100) for base in self.prices):
+            return True
+        return any(value == saving * quantity for saving in self.savings for quantity in range(1, MAX_QUANTITY + 1))
 
 
 def _order_amounts(order: Order) -> set[int]:
@@ -44,25 +105,51 @@ def _order_amounts(order: Order) -> set[int]:
     return amounts
 
 
-def _catalog_allows(value: int, max_discount: int) -> bool:
-    """Whether `value` is a live catalog price times 1-10, less at most the maximum discount."""
-    candidates: set[int] = set()
-    for quantity in range(1, MAX_QUANTITY + 1):
-        for percent in range(0, max_discount + 1):
-            exact = value * 100 / ((100 - percent) * quantity)
-            for base in (int(exact), int(exact) + 1):
-                total = base * quantity
-                if total - total * percent // 100 == value:
-                    candidates.add(base)
-    if not candidates:
+def _catalog_allows(value: int, max_discount: int, fees: Iterable[int] = ()) -> bool:
+    """Whether `value` is a live catalog price times 1-10 (with or without a delivery fee), less
+    at most the maximum discount, or a compare-at price times 1-10."""
+    ranges: list[tuple[int, int]] = []
+    exact: set[int] = set()
+    for fee in {0, *fees}:
+        rest = value - fee
+        if rest <= 0:
+            continue
+        for quantity in range(1, MAX_QUANTITY + 1):
+            # From the full price to the price that the maximum discount brings down to `rest`.
+            low = -(-rest // quantity)
+            high = rest * 100 // (quantity * (100 - max_discount)) + 1 if max_discount < 100 else rest
+            ranges.append((low, high))
+            if rest % quantity == 0:
+                exact.add(rest // quantity)
+    if not ranges:
         return False
-    live = Product.objects.live()
-    return (
-        live.filter(Q(price__in=candidates) | Q(compare_at_price__in=candidates)).exists()
-        or Variant.objects.filter(
-            price_override__in=candidates, product__is_active=True, product__archived_at=None
-        ).exists()
+    prices = Q(compare_at_price__in=exact)
+    overrides = Q()
+    for low, high in ranges:
+        prices |= Q(price__range=(low, high))
+        overrides |= Q(price_override__range=(low, high))
+    candidates = set(Product.objects.live().filter(prices).values_list("price", "compare_at_price"))
+    variant_prices = Variant.objects.filter(overrides, product__is_active=True, product__archived_at=None)
+    allowed = _Allowed(max_discount=max_discount, fees=set(fees), discussed=True)
+    overridden = variant_prices.values_list("price_override", flat=True)
+    allowed.prices = {price for price, _ in candidates} | {price for price in overridden if price is not None}
+    allowed.was = {was for _, was in candidates if was is not None}
+    return allowed.price(value)
+
+
+def _catalog_allows_reduction(value: int, max_discount: int) -> bool:
+    """Whether `value` can be at most the maximum discount of some live catalog price."""
+    if not max_discount:
+        return False
+    highest = Product.objects.live().order_by("-price").values_list("price", flat=True).first() or 0
+    overrides = (
+        Variant.objects.filter(product__is_active=True, product__archived_at=None, price_override__isnull=False)
+        .order_by("-price_override")
+        .values_list("price_override", flat=True)
+        .first()
+        or 0
     )
+    return value <= -(-max(highest, overrides) * max_discount // 100)
 
 
 def _is_catalog_name(name: str) -> bool:
@@ -82,9 +169,8 @@ def _seller_said(value: int) -> bool:
     """An amount the seller wrote in an approved answer (a free-delivery threshold...)."""
     from learning.models import KnowledgeEntry
 
-    spellings = {str(value), f"{value:,}".replace(",", " "), f"{value:,}".replace(",", "."), f"{value:,}"}
     query = Q()
-    for spelling in spellings:
+    for spelling in spellings(value):
         query |= Q(answer__contains=spelling)
     return KnowledgeEntry.objects.filter(query, status=KnowledgeEntry.Status.APPROVED).exists()
 
@@ -93,26 +179,91 @@ def unmark(text: str) -> str:
     return PRODUCT_MARK.sub(lambda match: match.group(1), text)
 
 
-def violations(text: str, *, max_discount: int, conversation_id: int) -> list[Violation]:
+def _discussed(
+    text: str, conversation_id: int, context: EngineContext | None, product_ids: Iterable[int]
+) -> list[ProductModel]:
+    """The products a reply can be speaking of: its cards, the products it names, those of the
+    customer's message and the last turns, and those of the conversation's orders."""
+    from sales.engine.builtin import match_products
+
+    found: dict[int, ProductModel] = {}
+    for match in match_products(unmark(text), 10):
+        found.setdefault(match.product.pk, match.product)
+    if context is not None:
+        from sales.engine.prompt import relevant_products
+
+        for product in relevant_products(context):
+            found.setdefault(product.pk, product)
+    wanted = set(product_ids) | set(
+        OrderItem.objects.filter(order__conversation_id=conversation_id, variant__isnull=False).values_list(
+            "variant__product_id", flat=True
+        )
+    )
+    wanted -= set(found)
+    if wanted:
+        for product in Product.objects.live().filter(pk__in=wanted).prefetch_related("variants"):
+            found.setdefault(product.pk, product)
+    return list(found.values())
+
+
+def _allowed(
+    text: str, *, max_discount: int, conversation_id: int, context: EngineContext | None, product_ids: Iterable[int]
+) -> _Allowed:
+    allowed = _Allowed(max_discount=max_discount)
+    # The open order (one at most) and the last confirmed one are the conversation's newest.
+    for order in Order.objects.filter(conversation_id=conversation_id).prefetch_related("items")[:2]:
+        allowed.exact |= _order_amounts(order)
+    fees = DeliveryRate.objects.filter(is_served=True).values_list("home_fee", "desk_fee")
+    allowed.fees = {fee for pair in fees for fee in pair if fee is not None}
+    allowed.exact |= allowed.fees
+    products = _discussed(text, conversation_id, context, product_ids)
+    allowed.discussed = bool(products)
+    for product in products:
+        allowed.prices.add(product.price)
+        allowed.prices |= {variant.price for variant in product.variants.all()}
+        if product.compare_at_price:
+            allowed.was.add(product.compare_at_price)
+            allowed.savings.add(product.compare_at_price - product.price)
+    return allowed
+
+
+def _placed(mention: Mention, allowed: _Allowed) -> bool:
+    """Whether one reading of an amount is one the shop can state."""
+    if mention.currency is Currency.FOREIGN:
+        return False
+    for reading in mention.readings:
+        if reading != reading.to_integral_value() or reading < 0:
+            continue
+        value = int(reading)
+        if (allowed.reduction(value) if mention.off else allowed.price(value)) or _seller_said(value):
+            return True
+    return False
+
+
+def violations(
+    text: str,
+    *,
+    max_discount: int,
+    conversation_id: int,
+    context: EngineContext | None = None,
+    product_ids: Iterable[int] = (),
+) -> list[Violation]:
     found = []
     for match in PRODUCT_MARK.finditer(text):
         if not _is_catalog_name(match.group(1)):
             found.append(Violation("product", match.group(1)))
-    for match in PERCENT.finditer(text):
-        percent = float(match.group(1).replace(",", "."))
-        if percent > max_discount:
-            found.append(Violation("discount", match.group(0)))
-    prices = [_amount(match.group(1)) for match in PRICE.finditer(text)]
-    if prices:
-        # The open order (one at most) and the last confirmed one are the conversation's newest.
-        allowed: set[int] = set()
-        for order in Order.objects.filter(conversation_id=conversation_id).prefetch_related("items")[:2]:
-            allowed |= _order_amounts(order)
-        fees = DeliveryRate.objects.filter(is_served=True).values_list("home_fee", "desk_fee")
-        allowed |= {fee for pair in fees for fee in pair if fee is not None}
-        for value in prices:
-            if value not in allowed and not _catalog_allows(value, max_discount) and not _seller_said(value):
-                found.append(Violation("price", str(value)))
+    mentions = find_mentions(unmark(text))
+    for mention in mentions:
+        if mention.kind in (Kind.PERCENT, Kind.FRACTION) and mention.discount_percent > Decimal(max_discount):
+            found.append(Violation("discount", mention.text))
+    amounts = [mention for mention in mentions if mention.kind is Kind.AMOUNT]
+    if amounts:
+        allowed = _allowed(
+            text, max_discount=max_discount, conversation_id=conversation_id, context=context, product_ids=product_ids
+        )
+        for mention in amounts:
+            if not _placed(mention, allowed):
+                found.append(Violation("price", mention.text))
     return found
 
 
@@ -123,7 +274,11 @@ def guarded_reply(engine: Engine, context: EngineContext) -> EngineReply:
 
     reply = engine.reply(context)
     problems = violations(
-        reply.text, max_discount=context.max_discount_percent, conversation_id=context.conversation_id
+        reply.text,
+        max_discount=context.max_discount_percent,
+        conversation_id=context.conversation_id,
+        context=context,
+        product_ids=[card.product_id for card in reply.cards],
     )
     if not problems:
         return replace(reply, text=unmark(reply.text)) if "«" in reply.text else reply
@@ -131,7 +286,11 @@ def guarded_reply(engine: Engine, context: EngineContext) -> EngineReply:
     if reply.engine != BuiltinEngine.name:
         fallback = BuiltinEngine().reply(context)
         if not violations(
-            fallback.text, max_discount=context.max_discount_percent, conversation_id=context.conversation_id
+            fallback.text,
+            max_discount=context.max_discount_percent,
+            conversation_id=context.conversation_id,
+            context=context,
+            product_ids=[card.product_id for card in fallback.cards],
         ):
             # The model's tokens were spent: keep them on the stored reply (budget and usage).
             return replace(

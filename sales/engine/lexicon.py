@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from sales.engine.amounts import discounts_in
 from sales.engine.language import normalize
 
 LEXICON: dict[str, tuple[str, ...]] = {
@@ -84,8 +85,6 @@ for _intent, _entries in LEXICON.items():
     _SINGLE[_intent] = frozenset(entry for entry in _normalized if " " not in entry)
     _PHRASES[_intent] = tuple(entry for entry in _normalized if " " in entry)
 
-PERCENT = re.compile(r"(\d{1,3})\s*(?:%|٪|pour ?cent|percent|بالمية|فالمية)")
-
 
 def intents_of(text: str) -> set[str]:
     """Every intent whose words appear in `text`."""
@@ -97,14 +96,9 @@ def intents_of(text: str) -> set[str]:
         for intent in LEXICON
         if words & _SINGLE[intent] or any(f" {phrase} " in padded for phrase in _PHRASES[intent])
     }
-    if "%" in text or "٪" in text:
+    if "discount" not in found and discounts_in(text):  # "40%", "khamsin fel miya", "b nos soum"
         found.add("discount")
     return found
-
-
-def requested_percent(text: str) -> int | None:
-    match = PERCENT.search(text.replace("٪", "%"))
-    return int(match.group(1)) if match else None
 
 
 QUANTITY_WORDS = {

@@ -30,6 +30,7 @@ from ma5zani.celery import enqueue
 from ma5zani.csvio import csv_stream, undefuse
 from ma5zani.inputs import text_is_clean
 from ma5zani.tenancy import current_schema
+from sales.engine.amounts import read_dzd
 from sales.models import CatalogImport, Product, Variant
 from sales.services.catalog import PRODUCT_FIELDS, catalog_changed, category_for_name
 
@@ -59,21 +60,9 @@ class CatalogFileError(Exception):
 
 
 def parse_dzd(value: str) -> int:
-    """A price in Algerian dinars: '2500', '2 500', '2.500,00 DA', '2500 دج' -> 2500."""
-    text = (value or "").strip().lower()
-    for unit in ("dzd", "da", "دج", "دينار"):
-        text = text.replace(unit, "")
-    text = re.sub(r"[\s\u00a0\u202f']", "", text)
-    if not text:
-        raise ValueError("empty")
-    # A decimal part is accepted only when it is zero: prices are whole dinars.
-    match = re.fullmatch(r"(\d{1,3}(?:[.,]\d{3})+|\d+)(?:[.,](\d{1,2}))?", text)
-    if not match:
-        raise ValueError(value)
-    whole, cents = match.group(1), match.group(2)
-    if cents and int(cents) != 0:
-        raise ValueError(value)
-    return int(re.sub(r"[.,]", "", whole))
+    """A price in Algerian dinars: '2500', '2 500', '2.500,00 DA', '2500 دج', '٢٥٠٠' -> 2500
+    (read by the one parser of amounts, `sales.engine.amounts`)."""
+    return read_dzd(value)
 
 
 def parse_bool(value: str) -> bool:

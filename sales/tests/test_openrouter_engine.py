@@ -230,3 +230,27 @@ def test_a_stored_key_that_cannot_be_decrypted_never_stops_the_bot(server, chat,
     bot_settings_forget()
     assert not BotSettings.objects.get().openrouter_key_unreadable
     assert b"data-key-unreadable" not in client.get("/dashboard/settings/bot/").content
+
+
+@pytest.mark.parametrize(
+    "model_text",
+    [
+        "Pour vous, les «Baskets de sport» à moitié prix !",
+        "Je vous fais cinquante pour cent sur les baskets.",
+        "Les baskets à trois mille huit cents dinars seulement.",
+        "Les baskets à 3800 seulement.",
+        "Promo : 5O% sur les baskets.",
+    ],
+)
+def test_a_promise_in_words_or_without_a_currency_never_reaches_the_customer(server, chat, model_text):
+    server.script(text_turn(model_text))
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert reply.engine == "openrouter:replaced" and "5 900 DA" in reply.text
+    assert not Message.objects.filter(text__in=[model_text, model_text.replace("«", "").replace("»", "")]).exists()
+
+
+def test_a_price_in_words_that_the_catalog_gives_reaches_the_customer(server, chat):
+    server.script(text_turn("Les «Baskets de sport» sont à cinq mille neuf cents dinars, livraison à Alger 600 DA."))
+    reply = chat.say("Combien coûtent les baskets ?")
+    assert reply.engine == "openrouter"
+    assert reply.text == "Les Baskets de sport sont à cinq mille neuf cents dinars, livraison à Alger 600 DA."
