@@ -98,3 +98,60 @@ def test_every_page_works_under_the_policy_and_injected_scripts_do_not_run(
     page.wait_for_function("window.__violations.length > 0")
     assert page.evaluate("window.__pwned === undefined")
     assert any(v.startswith("script-src") for v in page.evaluate("window.__violations"))
+
+
+def test_the_widget_works_on_a_shop_page_with_a_strict_nonce_policy(
+    live_server,
+    drop_new_sellers,
+    browser_page,  # noqa: F811
+    make_shop,
+):
+    """A seller's site whose policy allows scripts and styles by nonce only: the widget's styles
+    carry the nonce of its script tag, and it works there without a violation."""
+    import http.server
+    import threading
+
+    from channels_app.widget.services import widget_settings_update
+
+    shop = make_shop("strict-shop")
+    key = widget_account_ensure(shop.seller).external_id
+    server = live_server.url
+    policy = (
+        f"default-src 'none'; script-src 'nonce-n0nce42'; style-src 'nonce-n0nce42'; "
+        f"connect-src {server} {server.replace('http', 'ws')}; img-src {server} data:"
+    )
+    body = (
+        "<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>"
+        f'<script src="{server}/static/widget/widget.js" data-key="{key}" nonce="n0nce42" async></script>'
+        "</body></html>"
+    ).encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Security-Policy", policy)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        origin = f"http://127.0.0.1:{site.server_address[1]}"
+        widget_settings_update(account=widget_account_ensure(shop.seller), origins=[origin])
+        page = browser_page
+        page.add_init_script(WATCH)
+        page.goto(f"{origin}/")
+        page.wait_for_selector("[data-ma5zani-widget]", state="attached")  # no eval: the policy forbids it
+        # The widget's own styles apply inside its shadow root: its button is fixed to a corner.
+        position = page.evaluate(
+            "getComputedStyle(document.querySelector('[data-ma5zani-widget]').shadowRoot.querySelector('button'))"
+            ".position"
+        )
+        assert position == "fixed"
+        assert page.evaluate("window.__violations") == []
+    finally:
+        site.shutdown()

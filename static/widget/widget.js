@@ -90,6 +90,9 @@
     return node;
   }
   var style = el("style");
+  // A shop page whose Content-Security-Policy allows styles by nonce: ours carries the nonce of
+  // the script tag that loaded the widget (browsers expose it as the `nonce` property only).
+  if (script && script.nonce) style.nonce = script.nonce;
   style.textContent = CSS;
   var openBtn = el("button", "bubble-btn");
   var svgNS = "http://www.w3.org/2000/svg";
