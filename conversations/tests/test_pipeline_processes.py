@@ -7,6 +7,7 @@ database, and talk to them over HTTP like a widget does.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -289,6 +290,7 @@ def own_postgres(tmp_path):
     with contextlib.suppress(subprocess.CalledProcessError):
         own.pg_ctl("-m", "immediate", "stop")
     server.cleanup()
+    atexit.unregister(server._cleanup)  # stopped already (its exit hook would log to a closed stream)
 
 
 class Customers:
