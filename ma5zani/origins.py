@@ -13,16 +13,11 @@ from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 
-
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
+from ma5zani.tenancy import scope_header
 
 
 def same_origin(scope: dict[str, Any]) -> bool:
-    origin, host = _header(scope, b"origin"), _header(scope, b"host").strip().lower()
+    origin, host = scope_header(scope, b"origin"), scope_header(scope, b"host").strip().lower()
     if not origin or not host:
         return False
     try:

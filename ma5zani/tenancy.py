@@ -23,6 +23,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def scope_header(scope: dict[str, Any], name: bytes) -> str:
+    """A header of an ASGI scope (`name` in lower case), as text; "" when absent."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
 def hostname_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
     for name, value in headers:
         if name == b"host":

@@ -13,7 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from ma5zani.admin_sites import SellerInline, SellerModelAdmin, seller_admin
-from sales.forms import CatalogImportForm
+from sales.forms import CatalogImportForm, OpenRouterKeyFields
 from sales.models import BotSettings, CatalogImport, Category, DeliveryRate, Product, ProductImage, Variant
 from sales.services.catalog import product_archive, product_restore
 from sales.services.catalog_csv import catalog_export_stream, catalog_import_create
@@ -113,17 +113,8 @@ class DeliveryRateAdmin(SellerModelAdmin):
         obj.refresh_from_db()
 
 
-class BotSettingsAdminForm(forms.ModelForm):
+class BotSettingsAdminForm(forms.ModelForm, OpenRouterKeyFields):
     """The bot settings with the key write-only: never shown, not even encrypted."""
-
-    new_openrouter_key = forms.CharField(
-        label=_("OpenRouter API key"),
-        required=False,
-        max_length=200,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_("Stored encrypted and never shown again. Leave empty to keep the current key."),
-    )
-    forget_openrouter_key = forms.BooleanField(label=_("Remove the stored key"), required=False)
 
     class Meta:
         model = BotSettings
@@ -131,12 +122,6 @@ class BotSettingsAdminForm(forms.ModelForm):
 
     def clean_business_hours(self) -> Any:
         return validate_business_hours(self.cleaned_data.get("business_hours"))
-
-    def clean_new_openrouter_key(self) -> str:
-        key = str(self.cleaned_data.get("new_openrouter_key") or "").strip()
-        if key and any(ch.isspace() for ch in key):
-            raise ValidationError(_("This does not look like an API key."))
-        return key
 
 
 @admin.register(BotSettings, site=seller_admin)
@@ -156,7 +141,7 @@ class BotSettingsAdmin(SellerModelAdmin):
         values = {name: getattr(obj, name) for name in BOT_SETTINGS_FIELDS}
         with transaction.atomic():
             bot_settings_update(**values)
-            key = form.cleaned_data.get("new_openrouter_key", "")
+            key = form.cleaned_data.get("openrouter_key", "")
             if key or form.cleaned_data.get("forget_openrouter_key"):
                 bot_settings_set_openrouter_key(key=key)
         obj.refresh_from_db()

@@ -144,13 +144,10 @@ class CatalogImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
 
 
-class BotSettingsForm(forms.ModelForm):
-    languages = forms.MultipleChoiceField(
-        label=_("Languages"),
-        choices=BotSettings.Language.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=True,
-    )
+class OpenRouterKeyFields(forms.Form):
+    """The seller's OpenRouter key, write-only (the dashboard's and the admin's bot settings):
+    never rendered back, not even encrypted; empty keeps the stored key."""
+
     openrouter_key = forms.CharField(
         label=_("OpenRouter API key"),
         required=False,
@@ -159,6 +156,21 @@ class BotSettingsForm(forms.ModelForm):
         help_text=_("Stored encrypted and never shown again. Leave empty to keep the current key."),
     )
     forget_openrouter_key = forms.BooleanField(label=_("Remove the stored key"), required=False)
+
+    def clean_openrouter_key(self) -> str:
+        key = str(self.cleaned_data.get("openrouter_key") or "").strip()
+        if any(ch.isspace() for ch in key):
+            raise forms.ValidationError(_("This does not look like an API key."))
+        return key
+
+
+class BotSettingsForm(forms.ModelForm, OpenRouterKeyFields):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        choices=BotSettings.Language.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+    )
     handoff_keywords = forms.CharField(
         label=_("Handoff keywords"),
         required=False,

@@ -32,19 +32,12 @@ from channels_app.widget.inbound import WidgetInputError, clean_visitor, inbound
 from channels_app.widget.services import origin_allowed, widget_account_for_key, widget_history
 from conversations.services import ingest
 from ma5zani.inputs import InputError, json_loads, strict_int
-from ma5zani.tenancy import run_in_tenant
+from ma5zani.tenancy import run_in_tenant, scope_header
 
 CLOSE_UNKNOWN_KEY = 4404
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_BAD_REQUEST = 4400
 MAX_FRAME_BYTES = 16_384
-
-
-def header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
 
 
 def client_ip(scope: dict[str, Any]) -> str:
@@ -65,7 +58,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         account = await database_sync_to_async(widget_account_for_key)((query.get("key") or [""])[0])
         if account is None:
             return await self._refuse(CLOSE_UNKNOWN_KEY)
-        if not origin_allowed(account, header(self.scope, b"origin")):
+        if not origin_allowed(account, scope_header(self.scope, b"origin")):
             return await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
         try:
             self.visitor = clean_visitor((query.get("visitor") or [""])[0])

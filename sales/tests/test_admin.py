@@ -122,7 +122,7 @@ def test_agents_cannot_change_owner_only_settings_in_the_seller_admin(shop_a, ad
     assert b'name="max_discount_percent"' not in page.content and b'name="persona_name"' not in page.content
     for attempt in (
         _bot_settings_post(row, max_discount_percent=90, persona_name="Evil"),
-        _bot_settings_post(row, new_openrouter_key="sk-or-v1-agent-key"),
+        _bot_settings_post(row, openrouter_key="sk-or-v1-agent-key"),
         _bot_settings_post(row, openrouter_key_encrypted="gAAAA-forged"),
     ):
         assert client.post(url, attempt).status_code == 403
@@ -154,12 +154,12 @@ def test_the_key_never_appears_in_the_admin_and_owners_change_settings_through_t
     page = client.get(url).content.decode()
     assert "openrouter_key_encrypted" not in page
     assert row.openrouter_key_encrypted not in page and "sk-or-v1-owner-key-123" not in page
-    assert 'name="new_openrouter_key"' in page and 'type="password"' in page
+    assert 'name="openrouter_key"' in page and 'type="password"' in page
     # A forged encrypted value is ignored; a new key is stored encrypted; the rules apply.
     response = client.post(
         url,
         _bot_settings_post(
-            row, max_discount_percent=15, new_openrouter_key="sk-or-v1-new-456", openrouter_key_encrypted="forged"
+            row, max_discount_percent=15, openrouter_key="sk-or-v1-new-456", openrouter_key_encrypted="forged"
         ),
     )
     assert response.status_code == 302
