@@ -227,7 +227,7 @@ PERCENT_MARKERS: tuple[tuple[str, ...], ...] = tuple(
     sorted(
         {
             ("%",), ("٪",), ("pour", "cent"), ("pourcent",), ("pour", "cents"), ("pour", "-", "cent"),
-            ("percent",), ("per", "cent"), ("pct",), ("pc",),
+            ("percent",), ("per", "cent"), ("pct",),
             *((_folded(w),) for w in "بالمية بالمائة بالمئة فالمية فالمائة بالميا فالميا".split()),
             *((_folded("في"), _folded(w)) for w in "المية المائة المئة الميا".split()),
             *((first, miya) for first in ("fel", "fil", "bel", "bil", "fl", "bl") for miya in _MIYA),
@@ -267,7 +267,7 @@ PRICE_BEFORE = frozenset(
     """.split()
 )
 # Prepositions of price: money before a number only from 100 up, like every cue.
-PRICE_PREPOSITIONS = frozenset({"a", "at", "for", "pour", "b", "be", "bi", "ب", "de"})
+PRICE_PREPOSITIONS = frozenset({"a", "at", "for", "pour", "b", "be", "bi", "ب"})
 PRICE_AFTER = frozenset(
     _folded(w)
     for w in """
@@ -294,8 +294,10 @@ PRICE_WORDS = (PRICE_BEFORE | DISCOUNT_WORDS | {"tarif", "prix", "price", "cher"
     "que", "ghir", "غير", "فقط", "seulement", "only", "just", "juste", "soit", "lieu", "instead", "total",
     "totale", "moins", "less", "minus", "off",
 }  # fmt: skip
-FRACTION_PREPOSITIONS = frozenset({"a", "at", "b", "be", "bi", "ب", "بال", "f", "fi", "for"})
-FRACTION_AFTER_DISCOUNT = frozenset({"off", "de", "of"})
+# "à moitié", "at half", "b nos", "بالنص": a share of the price by itself ("a third party" is not).
+FRACTION_PREPOSITIONS = frozenset({"at", "b", "be", "bi", "ب", "بال", "f", "fi"})
+# The Darija words for the price after "nos" ("nos soum"); French "nos prix", "nos soldes" are "our".
+NOS_PRICE = frozenset({"soum", "souma", "essoum", "ssoum", "soumha", "soumtha", "soumto", "taman", "thaman", "ttaman"})
 # A number followed by these is a quantity, a time, a size or a count, not money.
 QUANTITY_AFTER = frozenset(
     _folded(w)
@@ -344,7 +346,7 @@ _MASKS = re.compile(
     | (?<![\d,.])0[1-9](?:[\s.-]?\d){7,8}(?![\d,.])                     # 0550 12 34 56, 021 23 45 67
     | (?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?![\d/.-])             # dates
     | (?<![\d-])\d{4}-\d{1,2}-\d{1,2}(?!\d)
-    | (?<!\d)\d{1,2}\s?[h:]\s?\d{2}(?!\d)                                # times: 14h30, 14:30
+    | (?<!\d)\d{1,2}[h:]\d{2}(?!\d)                                      # times: 14h30, 14:30
     | (?<!\d)\d{1,2}\s?[hj]?\s?/\s?\d{1,2}\s?[hj]?(?!\d)                 # 24h/24, 7j/7, 24/7, 41/42
     | \#\s?\d+ | (?<![a-z])n\s?[°º]\s?\d+                                 # references: #00012, n° 12
     | (?<![^\W\d_])[a-z]{1,6}[-_]\d+[a-z0-9-]* | (?<!\d)\d++[a-z]?[-_][a-z]{1,4}\d+   # codes: BS-41, MT-1
@@ -972,7 +974,7 @@ def _has_cue(tokens: list[_Token], number: _Number) -> bool:
         word = tokens[before].text
         if word in PRICE_BEFORE or word in DISCOUNT_WORDS:
             return True
-        if word in PRICE_PREPOSITIONS and word != "de":
+        if word in PRICE_PREPOSITIONS:
             return True
         # "au lieu de 7 500", "instead of 7500", "un prix de 3 800", "remise de 500"
         earlier = _word_before(tokens, before) if word in ("de", "of") else None
@@ -1078,8 +1080,10 @@ def _fraction_is_price(tokens: list[_Token], first: int, last: int) -> bool:
     if nxt is not None and tokens[nxt].text in QUANTITY_AFTER:
         return False
     # "à moitié", "b nos", "بالنص" say a price by themselves; "half off".
-    if before is not None and tokens[before].text in FRACTION_PREPOSITIONS and tokens[first].text not in ("tiers",):
-        return nxt is None or tokens[nxt].text not in QUANTITY_AFTER
+    if before is not None and tokens[first].text != "tiers":
+        word = tokens[before]
+        if word.text in FRACTION_PREPOSITIONS or word.raw == "à":
+            return True
     return nxt is not None and tokens[nxt].text in ("off",)
 
 
@@ -1097,7 +1101,7 @@ def _nos_is_half(tokens: list[_Token], first: int, last: int) -> bool:
     if before is not None and tokens[before].text in ("b", "be", "bi", "f", "fi", "l", "el", "ب"):
         return True
     nxt = _word_after(tokens, last)
-    return nxt is not None and tokens[nxt].text in PRICE_WORDS - {"prix", "price", "tarif", "cher"}
+    return nxt is not None and tokens[nxt].text in NOS_PRICE
 
 
 # --- Helpers for callers -------------------------------------------------------------------

@@ -13,9 +13,9 @@ the rules when it states:
   the order's) times 1-10 with at most the maximum discount and with or without a delivery fee,
   its compare-at price, or an amount the seller wrote in an approved answer. With no product in
   the discussion, any live catalog price stands in. An amount written as a reduction ("-590 DA",
-  "500 DA de remise") may be at most the maximum discount of such a price. "3800 seulement" for
-  a 5000 DA product is an implied discount above 10 %, and is caught as an amount the catalog
-  does not give;
+  "500 DA de remise") may be the order's discount, a promotion's saving (compare-at less price)
+  or at most the maximum discount of one such price. "3800 seulement" for a 5000 DA product is
+  an implied discount above 10 %, and is caught as an amount the catalog does not give;
 - an amount in a foreign currency (the shop sells in dinars).
 
 A reply that breaks a rule never reaches the customer: the built-in engine's answer replaces it,
@@ -29,16 +29,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
 from sales.engine.amounts import Currency, Kind, Mention, find_mentions, spellings
 from sales.engine.base import Engine, EngineContext, EngineReply
 from sales.models import DeliveryRate, Order, OrderItem, Product, Variant
-
-if TYPE_CHECKING:
-    from sales.models import Product as ProductModel
 
 logger = logging.getLogger(__name__)
 
@@ -179,21 +175,11 @@ def unmark(text: str) -> str:
     return PRODUCT_MARK.sub(lambda match: match.group(1), text)
 
 
-def _discussed(
-    text: str, conversation_id: int, context: EngineContext | None, product_ids: Iterable[int]
-) -> list[ProductModel]:
-    """The products a reply can be speaking of: its cards, the products it names, those of the
-    customer's message and the last turns, and those of the conversation's orders."""
+def _named(text: str, conversation_id: int, product_ids: Iterable[int]) -> list[Product]:
+    """The products a reply shows or names, and those of the conversation's orders."""
     from sales.engine.builtin import match_products
 
-    found: dict[int, ProductModel] = {}
-    for match in match_products(unmark(text), 10):
-        found.setdefault(match.product.pk, match.product)
-    if context is not None:
-        from sales.engine.prompt import relevant_products
-
-        for product in relevant_products(context):
-            found.setdefault(product.pk, product)
+    found: dict[int, Product] = {match.product.pk: match.product for match in match_products(unmark(text), 10)}
     wanted = set(product_ids) | set(
         OrderItem.objects.filter(order__conversation_id=conversation_id, variant__isnull=False).values_list(
             "variant__product_id", flat=True
@@ -202,13 +188,11 @@ def _discussed(
     wanted -= set(found)
     if wanted:
         for product in Product.objects.live().filter(pk__in=wanted).prefetch_related("variants"):
-            found.setdefault(product.pk, product)
+            found[product.pk] = product
     return list(found.values())
 
 
-def _allowed(
-    text: str, *, max_discount: int, conversation_id: int, context: EngineContext | None, product_ids: Iterable[int]
-) -> _Allowed:
+def _allowed(text: str, *, max_discount: int, conversation_id: int, product_ids: Iterable[int]) -> _Allowed:
     allowed = _Allowed(max_discount=max_discount)
     # The open order (one at most) and the last confirmed one are the conversation's newest.
     for order in Order.objects.filter(conversation_id=conversation_id).prefetch_related("items")[:2]:
@@ -216,18 +200,21 @@ def _allowed(
     fees = DeliveryRate.objects.filter(is_served=True).values_list("home_fee", "desk_fee")
     allowed.fees = {fee for pair in fees for fee in pair if fee is not None}
     allowed.exact |= allowed.fees
-    products = _discussed(text, conversation_id, context, product_ids)
-    allowed.discussed = bool(products)
+    _discuss(allowed, _named(text, conversation_id, product_ids))
+    return allowed
+
+
+def _discuss(allowed: _Allowed, products: Iterable[Product]) -> None:
     for product in products:
+        allowed.discussed = True
         allowed.prices.add(product.price)
         allowed.prices |= {variant.price for variant in product.variants.all()}
         if product.compare_at_price:
             allowed.was.add(product.compare_at_price)
             allowed.savings.add(product.compare_at_price - product.price)
-    return allowed
 
 
-def _placed(mention: Mention, allowed: _Allowed) -> bool:
+def _placed(mention: Mention, allowed: _Allowed, *, ask_seller: bool = True) -> bool:
     """Whether one reading of an amount is one the shop can state."""
     if mention.currency is Currency.FOREIGN:
         return False
@@ -235,7 +222,9 @@ def _placed(mention: Mention, allowed: _Allowed) -> bool:
         if reading != reading.to_integral_value() or reading < 0:
             continue
         value = int(reading)
-        if (allowed.reduction(value) if mention.off else allowed.price(value)) or _seller_said(value):
+        if allowed.reduction(value) if mention.off else allowed.price(value):
+            return True
+        if ask_seller and _seller_said(value):
             return True
     return False
 
@@ -257,13 +246,19 @@ def violations(
         if mention.kind in (Kind.PERCENT, Kind.FRACTION) and mention.discount_percent > Decimal(max_discount):
             found.append(Violation("discount", mention.text))
     amounts = [mention for mention in mentions if mention.kind is Kind.AMOUNT]
-    if amounts:
-        allowed = _allowed(
-            text, max_discount=max_discount, conversation_id=conversation_id, context=context, product_ids=product_ids
-        )
-        for mention in amounts:
-            if not _placed(mention, allowed):
-                found.append(Violation("price", mention.text))
+    if not amounts:
+        return found
+    allowed = _allowed(text, max_discount=max_discount, conversation_id=conversation_id, product_ids=product_ids)
+    # The products the reply names and the order's first; the chat's recent ones only when needed.
+    if allowed.discussed:
+        amounts = [mention for mention in amounts if not _placed(mention, allowed, ask_seller=False)]
+    if amounts and context is not None:
+        from sales.engine.prompt import relevant_products
+
+        _discuss(allowed, relevant_products(context))
+    for mention in amounts:
+        if not _placed(mention, allowed):
+            found.append(Violation("price", mention.text))
     return found
 
 
