@@ -11,7 +11,7 @@ model admin, and inlines get it from `SecretsHidden`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin
@@ -46,11 +46,11 @@ class SecretsHidden:
 
     model: type[Model]
 
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
         exclude = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
         return exclude + sorted(secret_field_names(self.model) - set(exclude))
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return _without(super().get_fields(request, obj), secret_field_names(self.model))  # type: ignore[misc]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
@@ -60,13 +60,13 @@ class SecretsHidden:
             for name, options in super().get_fieldsets(request, obj)  # type: ignore[misc]
         ]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return _without(super().get_readonly_fields(request, obj), secret_field_names(self.model))  # type: ignore[misc]
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         return _without(super().get_list_display(request), secret_field_names(self.model))  # type: ignore[misc]
 
-    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
         secrets = secret_field_names(self.model)
         return [f for f in super().get_search_fields(request) if f.lstrip("^=@").split("__")[0] not in secrets]  # type: ignore[misc]
 

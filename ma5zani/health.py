@@ -44,7 +44,7 @@ class Workers(HealthCheck):
     async def run(self) -> None:
         client = _redis_client()
         try:
-            beats = await client.hgetall(heartbeat_key())  # type: ignore[misc]
+            beats = await client.hgetall(heartbeat_key())
         except RedisError as exc:
             raise ServiceUnavailable("Unable to read the workers' heartbeats") from exc
         finally:

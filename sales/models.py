@@ -360,6 +360,12 @@ class BotSettings(models.Model):
 
         return decrypt(self.openrouter_key_encrypted) if self.openrouter_key_encrypted else ""
 
+    @openrouter_key.setter
+    def openrouter_key(self, value: str) -> None:
+        from ma5zani.crypto import encrypt
+
+        self.openrouter_key_encrypted = encrypt(value) if value else ""
+
     @property
     def openrouter_key_unreadable(self) -> bool:
         """A key is stored but cannot be decrypted with this server's keys: it must be entered again."""
@@ -370,12 +376,6 @@ class BotSettings(models.Model):
         except SecretUnreadable:
             return True
         return False
-
-    @openrouter_key.setter
-    def openrouter_key(self, value: str) -> None:
-        from ma5zani.crypto import encrypt
-
-        self.openrouter_key_encrypted = encrypt(value) if value else ""
 
     def is_open_at(self, moment: dt.datetime) -> bool:
         """Whether `moment` falls within business hours, in the seller's time zone."""

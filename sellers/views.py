@@ -105,7 +105,7 @@ def team(request: HttpRequest) -> HttpResponse:
                     seller=seller,
                     email=form.cleaned_data["email"],
                     role=form.cleaned_data["role"],
-                    invited_by=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                    invited_by=request.user if request.user.is_authenticated else None,
                 )
             except ValidationError as exc:
                 form.add_error("email", exc)
@@ -152,7 +152,7 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
         if action == "accept":
             try:
                 if request.user.is_authenticated:
-                    invitation_accept(invitation=invitation, user=request.user)  # type: ignore[arg-type]
+                    invitation_accept(invitation=invitation, user=request.user)
                 elif not has_account and form.is_valid():
                     user, _membership = invitation_accept_with_password(
                         invitation=invitation, password=form.cleaned_data["password1"]
@@ -165,7 +165,7 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 messages.success(request, _("Welcome to %(shop)s.") % {"shop": seller.name})
                 return redirect("dashboard:home")
-    signed_in_as = request.user.email if request.user.is_authenticated else ""  # type: ignore[union-attr]
+    signed_in_as = request.user.email if request.user.is_authenticated else ""
     return render(
         request,
         "dashboard/invitation.html",

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 def _staff_request(seller=None):
     request = RequestFactory().get("/admin/")
     request.user = User(email="staff@ma5zani.test", is_staff=True, is_superuser=True, is_active=True)
-    request.seller = seller
-    request._membership_cache = None
+    request.seller = seller  # type: ignore[attr-defined]
+    request._membership_cache = None  # type: ignore[attr-defined]
     return request
 
 

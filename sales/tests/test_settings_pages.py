@@ -165,4 +165,3 @@ def test_a_new_shop_saves_its_bot_settings_without_ticking_languages_first(shop_
     assert response.status_code == 302, response.context["form"].errors
     with shop_a.schema():
         assert BotSettings.objects.get().persona_name == "Nour"
-
