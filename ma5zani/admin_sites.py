@@ -37,37 +37,65 @@ def secret_field_names(model: type[Model]) -> frozenset[str]:
     return frozenset(f.name for f in model._meta.get_fields() if f.name.endswith("_encrypted") and not f.is_relation)
 
 
+def secret_names(model: type[Model]) -> frozenset[str]:
+    """The secret fields and the names that read them decrypted (`openrouter_key` beside
+    `openrouter_key_encrypted`): neither may ever be displayed."""
+    fields = secret_field_names(model)
+    return fields | {name.removesuffix("_encrypted") for name in fields}
+
+
 def _without(names: Iterable[Any], secrets: frozenset[str]) -> list[Any]:
     return [name for name in names if not (isinstance(name, str) and name in secrets)]
 
 
 class SecretsHidden:
-    """Keeps secret fields out of every form, read-only field, list and search of an admin."""
+    """Keeps secrets out of every form, read-only field, list and search of an admin.
+
+    The encrypted field is never a form field. Its decrypted name may be a write-only form field
+    (a password input that renders nothing) for someone who may change the object, and is left
+    out for anyone else: the admin would display it read-only, that is, decrypted."""
 
     model: type[Model]
 
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        exclude = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
-        return exclude + sorted(secret_field_names(self.model) - set(exclude))
+    def _shown(self, request: HttpRequest, obj: Any, names: Iterable[Any]) -> list[Any]:
+        if self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            return _without(names, secret_field_names(self.model))
+        # Read-only, a form's own fields (the write-only key, its "remove" box) would be displayed
+        # from the object's attributes: only model fields and declared read-only fields are shown.
+        allowed = {f.name for f in self.model._meta.get_fields()} | set(
+            super().get_readonly_fields(request, obj)  # type: ignore[misc]
+        )
+        return [
+            name for name in _without(names, secret_names(self.model)) if not isinstance(name, str) or name in allowed
+        ]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str] | None:
+        exclude = super().get_exclude(request, obj)  # type: ignore[misc]
+        secrets = secret_field_names(self.model)
+        if not secrets:
+            return exclude  # type: ignore[no-any-return]
+        return [*(exclude or []), *sorted(secrets - set(exclude or []))]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        return _without(super().get_fields(request, obj), secret_field_names(self.model))  # type: ignore[misc]
+        return self._shown(request, obj, super().get_fields(request, obj))  # type: ignore[misc]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        secrets = secret_field_names(self.model)
         return [
-            (name, {**options, "fields": _without(options.get("fields", ()), secrets)})
+            (name, {**options, "fields": self._shown(request, obj, options.get("fields", ()))})
             for name, options in super().get_fieldsets(request, obj)  # type: ignore[misc]
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return _without(super().get_readonly_fields(request, obj), secret_field_names(self.model))  # type: ignore[misc]
+        return _without(super().get_readonly_fields(request, obj), secret_names(self.model))  # type: ignore[misc]
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
-        return _without(super().get_list_display(request), secret_field_names(self.model))  # type: ignore[misc]
+        return _without(super().get_list_display(request), secret_names(self.model))  # type: ignore[misc]
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        return _without(super().get_list_filter(request), secret_names(self.model))  # type: ignore[misc]
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
-        secrets = secret_field_names(self.model)
+        secrets = secret_names(self.model)
         return [f for f in super().get_search_fields(request) if f.lstrip("^=@").split("__")[0] not in secrets]  # type: ignore[misc]
 
 
@@ -102,6 +130,14 @@ class ProjectAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         admin_class = admin_class or admin.ModelAdmin
+        inlines = [
+            inline if issubclass(inline, SecretsHidden) else type(inline.__name__, (SecretsHidden, inline), {})
+            for inline in getattr(admin_class, "inlines", [])
+        ]
+        if inlines:
+            admin_class = type(
+                admin_class.__name__, (admin_class,), {"__module__": admin_class.__module__, "inlines": inlines}
+            )
         if not issubclass(admin_class, SecretsHidden):
             admin_class = type(
                 admin_class.__name__, (SecretsHidden, admin_class), {"__module__": admin_class.__module__}

@@ -22,6 +22,7 @@ from sales.services.settings import (
     RateData,
     bot_settings_set_openrouter_key,
     bot_settings_update,
+    delivery_rate_problems,
     delivery_rates_update,
     validate_business_hours,
 )
@@ -98,19 +99,44 @@ class CategoryAdmin(SellerModelAdmin):
     search_fields = ["name"]
 
 
+class DeliveryRateAdminForm(forms.ModelForm):
+    class Meta:
+        model = DeliveryRate
+        fields = ["wilaya", "is_served", "home_fee", "desk_fee", "days"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        current = self.instance  # the list's inline edits carry only some of the fields
+        rate = RateData(
+            wilaya=cleaned.get("wilaya", current.wilaya) or 0,
+            is_served=bool(cleaned.get("is_served", current.is_served)),
+            home_fee=cleaned.get("home_fee", current.home_fee),
+            desk_fee=cleaned.get("desk_fee", current.desk_fee),
+            days=cleaned.get("days", current.days),
+        )
+        if problems := delivery_rate_problems(rate):
+            raise ValidationError(problems)
+        return cleaned
+
+
 @admin.register(DeliveryRate, site=seller_admin)
 class DeliveryRateAdmin(SellerModelAdmin):
     owner_only = True  # a shop setting, as on the dashboard
+    form = DeliveryRateAdminForm
     list_display = ["wilaya", "is_served", "home_fee", "desk_fee"]
     list_editable = ["is_served", "home_fee", "desk_fee"]
 
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        # The list's inline edits get the same checks as the change page.
+        return super().get_changelist_form(request, form=DeliveryRateAdminForm, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: DeliveryRate, form: Any, change: bool) -> None:
-        # The dashboard's rules (known wilaya, fees in range, a served wilaya has a fee).
+        # Through the dashboard's service (the form ran its checks already).
         delivery_rates_update(
             rates=[RateData(wilaya=obj.wilaya, is_served=obj.is_served, home_fee=obj.home_fee, desk_fee=obj.desk_fee,
                             days=obj.days)]
         )  # fmt: skip
-        obj.refresh_from_db()
+        obj.pk = DeliveryRate.objects.get(wilaya=obj.wilaya).pk
 
 
 class BotSettingsAdminForm(forms.ModelForm, OpenRouterKeyFields):

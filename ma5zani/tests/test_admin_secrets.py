@@ -38,6 +38,21 @@ def test_no_registered_admin_exposes_a_secret_field(site, shop_a):
     assert checked
 
 
+@pytest.mark.parametrize("site", [seller_admin, platform_admin], ids=["seller", "platform"])
+def test_nobody_who_may_only_read_sees_a_secret_even_decrypted(site, shop_a, monkeypatch):
+    from django.contrib.admin.utils import flatten_fieldsets
+
+    from ma5zani.admin_sites import secret_names
+
+    request = _staff_request(shop_a.seller if site is seller_admin else None)
+    with shop_a.schema():
+        for model, model_admin in site._registry.items():
+            for each in [model_admin, *model_admin.get_inline_instances(request)]:
+                monkeypatch.setattr(each, "has_change_permission", lambda request, obj=None: False)
+                shown = set(flatten_fieldsets(each.get_fieldsets(request))) | set(each.get_readonly_fields(request))
+                assert not secret_names(each.model) & shown, (model, each)
+
+
 def test_the_bot_settings_key_field_is_a_secret_field():
     from sales.models import BotSettings
 

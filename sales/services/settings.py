@@ -34,25 +34,29 @@ class RateData:
     days: int | None = None
 
 
+def delivery_rate_problems(rate: RateData) -> list[str]:
+    """What is wrong with one wilaya's fees (the dashboard's and the admin's rule)."""
+    problems = []
+    if rate.wilaya not in {place.number for place in wilayas()}:
+        problems.append(_("Unknown wilaya."))
+    for fee in (rate.home_fee, rate.desk_fee):
+        if fee is not None and not 0 <= fee <= 100_000:
+            problems.append(_("A fee must be between 0 and 100000 DZD."))
+    if rate.days is not None and not 0 < rate.days <= 60:
+        problems.append(_("The delivery time must be between 1 and 60 days."))
+    if rate.is_served and rate.home_fee is None and rate.desk_fee is None:
+        problems.append(_("A served wilaya needs a home or stop-desk fee."))
+    return problems
+
+
 @transaction.atomic
 def delivery_rates_update(*, rates: Iterable[RateData]) -> int:
     """Store the fees of the given wilayas; returns how many rows changed.
 
     A served wilaya needs at least one fee (home or stop-desk).
     """
-    valid = {place.number for place in wilayas()}
-    errors: dict[str, list[str]] = {}
     rows = list(rates)
-    for rate in rows:
-        if rate.wilaya not in valid:
-            errors.setdefault(str(rate.wilaya), []).append(_("Unknown wilaya."))
-        for fee in (rate.home_fee, rate.desk_fee):
-            if fee is not None and not 0 <= fee <= 100_000:
-                errors.setdefault(str(rate.wilaya), []).append(_("A fee must be between 0 and 100000 DZD."))
-        if rate.days is not None and not 0 < rate.days <= 60:
-            errors.setdefault(str(rate.wilaya), []).append(_("The delivery time must be between 1 and 60 days."))
-        if rate.is_served and rate.home_fee is None and rate.desk_fee is None:
-            errors.setdefault(str(rate.wilaya), []).append(_("A served wilaya needs a home or stop-desk fee."))
+    errors = {str(rate.wilaya): problems for rate in rows if (problems := delivery_rate_problems(rate))}
     if errors:
         raise ValidationError(errors)
     stored = {r.wilaya: r for r in DeliveryRate.objects.select_for_update().filter(wilaya__in=[r.wilaya for r in rows])}

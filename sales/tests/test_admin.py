@@ -120,6 +120,11 @@ def test_agents_cannot_change_owner_only_settings_in_the_seller_admin(shop_a, ad
     page = client.get(url)
     assert page.status_code == 200  # agents may read the settings, as on the dashboard
     assert b'name="max_discount_percent"' not in page.content and b'name="persona_name"' not in page.content
+    # ...but never the key: read-only, the admin would show it decrypted.
+    assert (
+        b"sk-or-v1-owner-key-123" not in page.content and b"openrouter_key" not in page.content
+    )  # nor its form fields
+    assert row.openrouter_key_encrypted.encode() not in page.content
     for attempt in (
         _bot_settings_post(row, max_discount_percent=90, persona_name="Evil"),
         _bot_settings_post(row, openrouter_key="sk-or-v1-agent-key"),
@@ -171,3 +176,33 @@ def test_the_key_never_appears_in_the_admin_and_owners_change_settings_through_t
     assert refused.status_code == 200 and b"errornote" in refused.content
     with shop_a.schema():
         assert BotSettings.objects.get().max_discount_percent == 15
+
+
+def test_owners_add_and_edit_delivery_fees_in_the_admin_with_the_dashboards_rules(shop_a):
+    from sales.models import DeliveryRate
+
+    client = shop_a.client()
+    added = client.post("/admin/sales/deliveryrate/add/", {"wilaya": 16, "is_served": "on", "home_fee": 600})
+    assert added.status_code == 302
+    # A served wilaya without any fee, a fee out of range: refused on the page, nothing stored.
+    for data in ({"wilaya": 31, "is_served": "on"}, {"wilaya": 31, "is_served": "on", "home_fee": 500_000}):
+        refused = client.post("/admin/sales/deliveryrate/add/", data)
+        assert refused.status_code == 200 and b"errornote" in refused.content
+    with shop_a.schema():
+        rate = DeliveryRate.objects.get(wilaya=16)
+        assert rate.home_fee == 600 and not DeliveryRate.objects.filter(wilaya=31).exists()
+    # The list's inline edits get the same checks.
+    form = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(rate.pk),
+        "form-0-is_served": "on",
+        "form-0-home_fee": "",
+        "form-0-desk_fee": "",
+        "_save": "Save",
+    }
+    assert client.post("/admin/sales/deliveryrate/", form).status_code == 200
+    edited = client.post("/admin/sales/deliveryrate/", {**form, "form-0-home_fee": "650"})
+    assert edited.status_code == 302
+    with shop_a.schema():
+        assert DeliveryRate.objects.get(wilaya=16).home_fee == 650
