@@ -27,6 +27,7 @@ from django.conf import settings
 
 from channels_app.models import ChannelAccount
 from channels_app.ratelimit import allow
+from channels_app.selectors import channel_account_cached
 from channels_app.widget.adapter import visitor_group
 from channels_app.widget.inbound import WidgetInputError, clean_visitor, inbound_from
 from channels_app.widget.services import origin_allowed, widget_account_for_key, widget_history
@@ -112,6 +113,15 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def _receive_message(self, frame: dict[str, Any]) -> None:
         inbound = inbound_from(frame, account=self.account, visitor=self.visitor)
+        # A key regenerated or a site removed since the socket opened ends it (the account is
+        # read again at most every few seconds per process).
+        current = await database_sync_to_async(channel_account_cached)(self.account.pk)
+        if current is None or current.external_id != self.account.external_id:
+            await self.close(code=CLOSE_UNKNOWN_KEY)
+            return
+        if not origin_allowed(current, scope_header(self.scope, b"origin")):
+            await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
+            return
         # Counting is Redis work: off the thread that runs the database calls.
         if not await sync_to_async(self._within_limits, thread_sensitive=False)():
             raise WidgetInputError("rate_limited", "Too many messages; wait a moment.")

@@ -187,3 +187,33 @@ def test_rate_limits_per_visitor(widget, shop_a, settings):
     run(scenario)
     with shop_a.schema():
         assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize("change", ["regenerate_key", "remove_origin"])
+def test_an_open_socket_ends_when_its_key_is_regenerated_or_its_site_removed(widget, shop_a, change):
+    from channels_app.selectors import channel_accounts_forget
+
+    async def scenario():
+        socket = communicator(widget.external_id)
+        connected, _ = await socket.connect(timeout=5)
+        assert connected
+        await socket.receive_json_from(timeout=5)
+
+        def update():
+            if change == "regenerate_key":
+                widget_settings_update(account=widget, origins=[SHOP_SITE], regenerate_key=True)
+            else:
+                widget_settings_update(account=widget, origins=["https://another-site.dz"])
+            channel_accounts_forget()  # what a few seconds do in every process
+
+        from channels.db import database_sync_to_async
+
+        await database_sync_to_async(update)()
+        await socket.send_json_to({"type": "message", "text": "Salam", "client_id": str(uuid.uuid4())})
+        closed = await socket.receive_output(timeout=5)
+        assert closed["type"] == "websocket.close"
+        assert closed["code"] == (4404 if change == "regenerate_key" else 4403)
+
+    run(scenario)
+    with shop_a.schema():
+        assert Message.objects.count() == 0
