@@ -24,8 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from sellers.login_throttle import (
     LoginThrottled,
     login_device_remember,
-    login_throttle_check,
-    login_throttle_failed,
+    login_throttle_attempt,
     login_throttle_succeeded,
 )
 from sellers.middleware import request_is_owner
@@ -73,7 +72,7 @@ class SecretsHidden:
         exclude = super().get_exclude(request, obj)  # type: ignore[misc]
         secrets = secret_field_names(self.model)
         if not secrets:
-            return exclude  # type: ignore[no-any-return]
+            return exclude
         return [*(exclude or []), *sorted(secrets - set(exclude or []))]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
@@ -106,17 +105,12 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         account = str(self.cleaned_data.get("username") or "")
         if self.request is not None:
             try:
-                login_throttle_check(self.request, account)
+                login_throttle_attempt(self.request, account)
             except LoginThrottled:
                 raise ValidationError(
                     _("Too many failed sign-in attempts. Try again later."), code="throttled"
                 ) from None
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            if self.request is not None:
-                login_throttle_failed(self.request, account)
-            raise
+        cleaned = super().clean()
         if self.request is not None:
             login_throttle_succeeded(self.request, account)
         return cleaned

@@ -256,12 +256,13 @@ ACCOUNT_EMAIL_VERIFICATION: str = env.str("ACCOUNT_EMAIL_VERIFICATION", default=
 ACCOUNT_ADAPTER = "sellers.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "sellers.forms.SellerSignupForm"}
 ACCOUNT_LOGOUT_ON_GET = False
-# Failed sign-ins: sellers.login_throttle (every sign-in form, the admin's too) instead of
+# Sign-in attempts (counted before the password is checked; a right one starts its address's
+# count for the account over): sellers.login_throttle (every sign-in form, the admin's too) instead of
 # allauth's per-account limit, which let anyone lock an owner out.
 LOGIN_FAILURES_PER_ADDRESS_ACCOUNT: str = env.str("LOGIN_FAILURES_PER_ADDRESS_ACCOUNT", default="5/5 minutes")
-LOGIN_FAILURES_PER_ADDRESS: str = env.str("LOGIN_FAILURES_PER_ADDRESS", default="30/15 minutes")
+LOGIN_FAILURES_PER_ADDRESS: str = env.str("LOGIN_FAILURES_PER_ADDRESS", default="60/15 minutes")
 LOGIN_FAILURES_PER_ACCOUNT: str = env.str("LOGIN_FAILURES_PER_ACCOUNT", default="50/hour")
-LOGIN_FAILURES_PER_DEVICE: str = env.str("LOGIN_FAILURES_PER_DEVICE", default="10/5 minutes")
+LOGIN_FAILURES_PER_DEVICE: str = env.str("LOGIN_FAILURES_PER_DEVICE", default="10/hour")
 ACCOUNT_RATE_LIMITS: dict[str, str | bool] | bool = {
     "login_failed": False,
     "signup": "20/h/ip",

@@ -10,8 +10,7 @@ from django.urls import reverse
 from sellers.login_throttle import (
     LoginThrottled,
     login_device_remember,
-    login_throttle_check,
-    login_throttle_failed,
+    login_throttle_attempt,
     login_throttle_succeeded,
 )
 
@@ -34,16 +33,13 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         return self.get_login_redirect_url(request)
 
-    # Failed sign-ins are throttled by sellers.login_throttle (per address and account, per
+    # Sign-in attempts are throttled by sellers.login_throttle (per address and account, per
     # address, per account from unknown browsers), not by allauth's per-account lock-out.
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         try:
-            login_throttle_check(request, str(credentials.get("email") or ""))
+            login_throttle_attempt(request, str(credentials.get("email") or ""))
         except LoginThrottled:
             raise self.validation_error("too_many_login_attempts") from None
-
-    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        login_throttle_failed(request, str(credentials.get("email") or ""))
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
         user = super().authenticate(request, **credentials)

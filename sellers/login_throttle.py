@@ -1,9 +1,10 @@
 """Failed sign-ins are throttled without locking the real owner out.
 
 Used by every sign-in form: allauth's (sellers and the public site, through
-`sellers.adapters.AccountAdapter`) and both Django admin sites (`ma5zani.admin_sites`). Failures
-are counted (the `limits` library on Redis) under several keys, and an attempt is refused while
-any of its keys is spent:
+`sellers.adapters.AccountAdapter`) and both Django admin sites (`ma5zani.admin_sites`). Attempts
+are counted (the `limits` library on Redis) under several keys before the password is checked,
+so that attempts sent at once are counted too; an attempt is refused while any of its keys is
+spent, and a right password starts its address's count for the account over:
 
 - per address and account (`LOGIN_FAILURES_PER_ADDRESS_ACCOUNT`): someone guessing one account
   from one address;
@@ -11,11 +12,12 @@ any of its keys is spent:
 - per account, from clients this account never signed in on (`LOGIN_FAILURES_PER_ACCOUNT`): the
   same account guessed from many addresses.
 
-A browser that signed in to an account successfully gets a signed device cookie naming it. For
-that account such a browser is counted on its own key only (`LOGIN_FAILURES_PER_DEVICE`), so a
-stranger's failures — from any address, however many — never lock the owner out of their own
-browser. The cookie cannot be forged (Django's signing), and it only ever loosens the limits for
-the account that succeeded on it.
+A browser that signed in to an account successfully gets a signed device cookie naming it, with
+a tag of the account's password hash. For that account such a browser is counted on its own key
+only (`LOGIN_FAILURES_PER_DEVICE`, tighter than the account's), so a stranger's failures — from
+any address, however many — never lock the owner out of their own browser. The cookie cannot be
+forged (Django's signing), it only ever loosens the limits for the account that succeeded on it,
+and a password change ends it (the tag no longer matches).
 
 When Redis cannot be reached nothing is refused (and a warning is logged), like every rate limit
 of the project.
@@ -31,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.crypto import salted_hmac
 from limits import parse
 
 from channels_app.ratelimit import limiter
@@ -66,11 +69,22 @@ def _device(request: HttpRequest) -> dict[str, Any]:
     return value
 
 
+def _device_entry(account: str) -> str | None:
+    """How a device cookie names an account: its key and a tag of the account's current
+    password, so that changing the password ends the trust of every browser it had."""
+    from sellers.models import User
+
+    password = User.objects.filter(email__iexact=account.strip()).values_list("password", flat=True).first()
+    if not password:
+        return None
+    return f"{_account_key(account)}:{salted_hmac(DEVICE_SALT, password).hexdigest()[:16]}"
+
+
 def _keys(request: HttpRequest, account: str) -> list[tuple[str, tuple[str, ...]]]:
     """The (limit, identifiers) this attempt counts against."""
     account_key = _account_key(account)
     device = _device(request)
-    if account_key in device.get("a", []):
+    if device and _device_entry(account) in device["a"]:
         return [(settings.LOGIN_FAILURES_PER_DEVICE, ("login", "device", device["d"], account_key))]
     address = _address(request)
     return [
@@ -80,25 +94,17 @@ def _keys(request: HttpRequest, account: str) -> list[tuple[str, tuple[str, ...]
     ]
 
 
-def login_throttle_check(request: HttpRequest, account: str) -> None:
-    """Raise LoginThrottled when this attempt must not even be tried."""
+def login_throttle_attempt(request: HttpRequest, account: str) -> None:
+    """Count this attempt against every key it belongs to, before the password is checked (so
+    that attempts sent at once are counted too); raise LoginThrottled when one is spent."""
     try:
         for limit, identifiers in _keys(request, account):
-            if not limiter().test(parse(limit), settings.RATE_LIMIT_PREFIX, *identifiers):
+            if not limiter().hit(parse(limit), settings.RATE_LIMIT_PREFIX, *identifiers):
                 raise LoginThrottled(identifiers[1])
     except LoginThrottled:
         raise
     except Exception:
         logger.warning("Login throttle store unavailable; not throttling", exc_info=True)
-
-
-def login_throttle_failed(request: HttpRequest, account: str) -> None:
-    """Count a failed sign-in against every key of the attempt."""
-    try:
-        for limit, identifiers in _keys(request, account):
-            limiter().hit(parse(limit), settings.RATE_LIMIT_PREFIX, *identifiers)
-    except Exception:
-        logger.warning("Login throttle store unavailable; failure not counted", exc_info=True)
 
 
 def login_throttle_succeeded(request: HttpRequest, account: str) -> None:
@@ -116,9 +122,12 @@ def login_throttle_succeeded(request: HttpRequest, account: str) -> None:
         )
     except Exception:
         logger.warning("Login throttle store unavailable", exc_info=True)
+    entry = _device_entry(account)
+    if entry is None:
+        return
     device = _device(request) or {"d": secrets.token_urlsafe(16), "a": []}
-    accounts = [key for key in device["a"] if key != account_key][-(DEVICE_ACCOUNTS_MAX - 1) :]
-    request._login_device = {"d": device["d"], "a": [*accounts, account_key]}  # type: ignore[attr-defined]
+    kept = [e for e in device["a"] if isinstance(e, str) and not e.startswith(f"{account_key}:")]
+    request._login_device = {"d": device["d"], "a": [*kept[-(DEVICE_ACCOUNTS_MAX - 1) :], entry]}  # type: ignore[attr-defined]
 
 
 def login_device_remember(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

@@ -84,19 +84,61 @@ def test_a_stranger_cannot_lock_the_owner_out(shop_a, settings):
     assert again.status_code == 302 and owner_browser.session["_auth_user_id"] == str(shop_a.owner.pk)
 
 
-def test_a_forged_or_foreign_device_cookie_does_not_loosen_the_limits(shop_a, make_shop):
+def _guess_five_then_try_the_right_password(client: Client, shop, address: str) -> bool:
+    for _ in range(5):
+        seller_login(client, shop.owner.email, "wrong-password", address)
+    response = seller_login(client, shop.owner.email, PASSWORD, address)
+    return response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_a_forged_or_foreign_device_cookie_does_not_loosen_the_limits(shop_a, make_shop, settings):
+    from django.core import signing
+
+    from sellers.login_throttle import DEVICE_SALT, _device_entry
+
+    settings.LOGIN_FAILURES_PER_DEVICE = "100/hour"  # a trusted browser would get through below
     other = make_shop("charlie", owner_email="owner@charlie.test")
     # A real device cookie, but earned by another account.
-    browser = Client(HTTP_HOST=shop_a.host, HTTP_ACCEPT_LANGUAGE="en")
-    assert seller_login(browser, other.owner.email, PASSWORD, "203.0.113.90").status_code == 302
-    browser.post("/accounts/logout/")
+    foreign = Client(HTTP_HOST=shop_a.host, HTTP_ACCEPT_LANGUAGE="en")
+    assert seller_login(foreign, other.owner.email, PASSWORD, "203.0.113.90").status_code == 302
+    foreign.post("/accounts/logout/")
+    assert not _guess_five_then_try_the_right_password(foreign, shop_a, "203.0.113.91")
+    # The owner's very entry, signed with a key the server does not have.
     forged = Client(HTTP_HOST=shop_a.host, HTTP_ACCEPT_LANGUAGE="en")
-    forged.cookies[DEVICE_COOKIE] = "eyJkIjoieCIsImEiOlsiYWxsIl19:forged:signature"
-    for client in (browser, forged):
-        for _ in range(5):
-            seller_login(client, shop_a.owner.email, "wrong-password", "203.0.113.90")
-        response = seller_login(client, shop_a.owner.email, PASSWORD, "203.0.113.90")
-        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    payload = {"d": "forged-device", "a": [_device_entry(shop_a.owner.email)]}
+    forged.cookies[DEVICE_COOKIE] = signing.dumps(payload, key="not-the-servers-key", salt=DEVICE_SALT)
+    assert not _guess_five_then_try_the_right_password(forged, shop_a, "203.0.113.92")
+    # The same entry signed by the server is trusted: the check above is what refused it.
+    genuine = Client(HTTP_HOST=shop_a.host, HTTP_ACCEPT_LANGUAGE="en")
+    genuine.cookies[DEVICE_COOKIE] = signing.dumps(payload, salt=DEVICE_SALT)
+    assert _guess_five_then_try_the_right_password(genuine, shop_a, "203.0.113.93")
+
+
+def test_a_password_change_ends_the_trust_of_the_browsers_it_had(shop_a, settings):
+    settings.LOGIN_FAILURES_PER_DEVICE = "100/hour"
+    browser = Client(HTTP_HOST=shop_a.host, HTTP_ACCEPT_LANGUAGE="en")
+    assert seller_login(browser, shop_a.owner.email, PASSWORD, "203.0.113.100").status_code == 302
+    browser.post("/accounts/logout/")
+    shop_a.owner.set_password("New-Pass-For-tests-2")
+    shop_a.owner.save()
+    # Someone who kept the old cookie is an unknown browser now: five wrong guesses and it waits.
+    for _ in range(5):
+        seller_login(browser, shop_a.owner.email, "wrong-password", "203.0.113.101")
+    response = seller_login(browser, shop_a.owner.email, "New-Pass-For-tests-2", "203.0.113.101")
+    assert "_auth_user_id" not in browser.session and response.status_code == 200
+
+
+def test_attempts_are_counted_before_the_password_is_checked():
+    # Attempts sent at once all reach the check before any of them fails: each is counted there.
+    from django.test import RequestFactory
+
+    from sellers.login_throttle import LoginThrottled, login_throttle_attempt
+
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="203.0.113.110")
+    for _ in range(5):
+        login_throttle_attempt(request, "someone@example.test")
+    with pytest.raises(LoginThrottled):
+        login_throttle_attempt(request, "someone@example.test")
 
 
 def test_the_shop_admin_has_no_sign_in_form_of_its_own(shop_a):
