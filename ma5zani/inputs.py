@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -51,13 +50,6 @@ def text_is_clean(value: str) -> bool:
 
 def bad_text_message() -> str:
     return _("The text holds a character that cannot be stored (a NUL character or a broken Unicode sequence).")
-
-
-def clean_text(value: str) -> str:
-    """The text itself, or ValidationError(code="bad_text")."""
-    if not text_is_clean(value):
-        raise ValidationError(bad_text_message(), code="bad_text")
-    return value
 
 
 def strict_int(value: Any, *, maximum: int = MAX_INTEGER) -> int | None:
@@ -119,7 +111,7 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1) if stream is not None else b""
+        raw = b"" if stream is None else stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(raw) > limit:
             raise ParseError(_("The request body is too large."), code="too_large")
         try:

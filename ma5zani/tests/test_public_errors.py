@@ -45,6 +45,14 @@ def test_unknown_public_paths_show_no_url_patterns(debug, path):
     assert_plain(Client(HTTP_HOST="localhost").get(path), 404)
 
 
+@pytest.mark.parametrize("path", ["/no-such-page/", "/accounts/nothing/", "/demo-shop/nothing/"])
+def test_unknown_pages_of_the_public_site_show_the_ordinary_error_page(debug, path):
+    response = Client(HTTP_HOST="localhost").get(path)
+    assert response.status_code == 404
+    assert not any(mark in response.content for mark in DEBUG_MARKS), response.content[:300]
+    assert b"<html" in response.content
+
+
 def test_the_dashboard_keeps_the_debug_page_for_developers(debug, shop_a):
     response = shop_a.client().get("/dashboard/no-such-page/")
     assert response.status_code == 404 and b"URLconf" in response.content

@@ -112,4 +112,5 @@ def test_no_process_line_lets_the_server_believe_forwarded_headers_itself():
         assert "--proxy-headers" not in Path(path).read_text(), path
     nginx = (ROOT / "deploy" / "nginx" / "ma5zani.conf").read_text()
     assert "$proxy_add_x_forwarded_for" not in nginx  # the edge replaces a client's header
-    assert nginx.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2
+    # Every location that passes requests on sets the header itself.
+    assert nginx.count("proxy_pass ") == nginx.count("proxy_set_header X-Forwarded-For $remote_addr;") == 3
