@@ -33,8 +33,11 @@ def customers_merge(*, keep: Customer, merge: Customer, member_id: int | None = 
 
     if keep.pk == merge.pk:
         raise ValidationError(_("Choose two different customers."))
-    keep = Customer.objects.select_for_update().get(pk=keep.pk)
-    merge = Customer.objects.select_for_update().get(pk=merge.pk)
+    # Both rows locked in id order: two merges of the same pair never wait on each other.
+    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk]).order_by("pk")}
+    if len(locked) != 2:
+        raise ValidationError(_("This customer no longer exists."))
+    keep, merge = locked[keep.pk], locked[merge.pk]
     ChannelIdentity.objects.filter(customer=merge).update(customer=keep)
     Conversation.objects.filter(customer=merge).update(customer=keep)
     Order.objects.filter(customer=merge).update(customer=keep)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 
 from allauth.account.models import EmailAddress
@@ -23,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sellers.models import Invitation, Membership, Seller, User
+
+logger = logging.getLogger(__name__)
 
 INVITATION_DAYS = 7
 
@@ -65,6 +68,20 @@ def invitation_create(*, seller: Seller, email: str, role: str, invited_by: User
 
 
 def invitation_send(*, invitation: Invitation, link: str) -> None:
+    """E-mail the link once the invitation is committed. A failure to send withdraws it (and is
+    logged), so that the owner can simply invite the address again."""
+    transaction.on_commit(lambda: _send(invitation, link))
+
+
+def _send(invitation: Invitation, link: str) -> None:
+    try:
+        _mail(invitation, link)
+    except Exception:
+        logger.exception("The invitation to %s could not be sent; withdrawn", invitation.email)
+        invitation_revoke(invitation=invitation)
+
+
+def _mail(invitation: Invitation, link: str) -> None:
     send_mail(
         _("Join %(shop)s on ma5zani") % {"shop": invitation.seller.name},
         _(
@@ -95,13 +112,17 @@ def account_exists(email: str) -> bool:
     return User.objects.filter(email__iexact=email).exists()
 
 
+def invitation_is_for(invitation: Invitation, user: User) -> bool:
+    return _normal_email(user.email) == invitation.email
+
+
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """The invited person, signed in as the invited address, joins the shop."""
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not locked.is_open:
         raise ValidationError(_("This invitation is no longer valid."), code="invitation_closed")
-    if _normal_email(user.email) != locked.email:
+    if not invitation_is_for(locked, user):
         raise ValidationError(_("This invitation is for another e-mail address."), code="wrong_account")
     membership, _created = Membership.objects.get_or_create(
         user=user, seller=locked.seller, defaults={"role": locked.role}
@@ -114,6 +135,10 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 @transaction.atomic
 def invitation_accept_with_password(*, invitation: Invitation, password: str) -> tuple[User, Membership]:
     """An address with no account: the link proves the address, the password makes the account."""
+    # The invitation locked first: a second submission waits, then finds it used.
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_open:
+        raise ValidationError(_("This invitation is no longer valid."), code="invitation_closed")
     if account_exists(invitation.email):
         raise ValidationError(_("An account with this address exists: sign in to accept."), code="account_exists")
     user = User(email=invitation.email)

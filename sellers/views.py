@@ -24,6 +24,7 @@ from sellers.invitations import (
     invitation_create,
     invitation_decline,
     invitation_for_token,
+    invitation_is_for,
     invitation_revoke,
     invitation_send,
 )
@@ -173,7 +174,7 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
             "invitation": invitation,
             "has_account": has_account,
             "signed_in_as": signed_in_as,
-            "is_invited_account": bool(signed_in_as) and signed_in_as.lower() == invitation.email,
+            "is_invited_account": request.user.is_authenticated and invitation_is_for(invitation, request.user),
             "form": form,
             "error": error,
             "login_url": f"{reverse('account_login')}?next={request.path}",

@@ -134,9 +134,10 @@ def test_handoff_refuses_a_user_who_lost_the_membership(shop_a):
     assert handoff_consume(token, seller=shop_a.seller) is None
 
 
-def test_owner_invites_an_agent_who_joins_only_by_accepting(shop_a):
+def test_owner_invites_an_agent_who_joins_only_by_accepting(shop_a, django_capture_on_commit_callbacks):
     client = shop_a.client()
-    response = client.post("/dashboard/team/", {"email": "Agent@Alpha.test", "role": "agent"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/dashboard/team/", {"email": "Agent@Alpha.test", "role": "agent"})
     assert response.status_code == 302
     # Nobody is a member, and no account exists, until the invitation is accepted.
     assert not User.objects.filter(email="agent@alpha.test").exists()

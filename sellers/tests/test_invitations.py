@@ -18,10 +18,21 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "pw-For-tests-1"
 
 
+_capture = None
+
+
+@pytest.fixture(autouse=True)
+def _after_commit(django_capture_on_commit_callbacks):
+    """The e-mail leaves once the invitation is committed: run what the commit would run."""
+    global _capture
+    _capture = django_capture_on_commit_callbacks
+
+
 def invite(shop, email: str, role: str = "agent") -> str:
     """Invite through the team page; the path of the e-mailed link."""
     before = len(mail.outbox)
-    assert shop.client().post("/dashboard/team/", {"email": email, "role": role}).status_code == 302
+    with _capture(execute=True):
+        assert shop.client().post("/dashboard/team/", {"email": email, "role": role}).status_code == 302
     assert len(mail.outbox) == before + 1
     found = re.search(r"https?://\S+/accounts/invitation/\S+/", str(mail.outbox[-1].body))
     assert found is not None
@@ -114,3 +125,15 @@ def test_agents_cannot_invite_or_withdraw(shop_a, add_member):
     assert client.post(f"/dashboard/team/invitations/{invitation.pk}/revoke/").status_code == 403
     invitation.refresh_from_db()
     assert invitation.is_open and not Invitation.objects.filter(email="e@alpha.test").exists()
+
+
+def test_an_invitation_that_could_not_be_sent_is_withdrawn_and_can_be_sent_again(shop_a, monkeypatch):
+    def broken(invitation, link):
+        raise OSError("SMTP server unreachable")
+
+    monkeypatch.setattr("sellers.invitations._mail", broken)
+    with _capture(execute=True):
+        assert shop_a.client().post("/dashboard/team/", {"email": "f@alpha.test", "role": "agent"}).status_code == 302
+    assert not Invitation.objects.get(email="f@alpha.test").is_open
+    monkeypatch.undo()
+    invite(shop_a, "f@alpha.test")  # not "already invited"
