@@ -11,6 +11,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from ma5zani.origins import same_origin
 from ma5zani.realtime import seller_group
 from ma5zani.tenancy import run_in_tenant
 from sales.selectors import catalog_status
@@ -27,7 +28,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         # A refusal is accepted, then closed with its code: only a close after the accept reaches
         # the page (before it, the browser sees a failed handshake and would try again forever).
-        if seller is None or user is None:
+        if seller is None or user is None or not same_origin(self.scope):
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
