@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "pw-For-tests-1"
 
 
-_capture = None
+_capture: Any = None
 
 
 @pytest.fixture(autouse=True)
