@@ -79,7 +79,7 @@ HANDOFF_TEXT = {
 # --- Live events --------------------------------------------------------------------------
 
 
-def _publish_message(message: Message, event: str = "message.created") -> None:
+def message_publish(message: Message, event: str = "message.created") -> None:
     publish(current_schema(), event, message_payload(message))
 
 
@@ -172,7 +172,7 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
         conversation.unread_count += 1
         conversation.last_inbound_at = conversation.last_message_at = now
         conversation.language = language or conversation.language
-        transaction.on_commit(lambda: _publish_message(message))
+        transaction.on_commit(lambda: message_publish(message))
         if _bot_answers(conversation, [inbound.text], reply=reply):
             schema = current_schema()
             transaction.on_commit(lambda: enqueue_reply(schema, conversation.pk, message.pk))
@@ -184,7 +184,7 @@ def _bot_answers(conversation: Conversation, texts: list[str], *, reply: bool) -
     reopens; a customer asking for a person is handed to the seller; in the seller's hands the
     inbox is told. True when the bot should answer."""
     if conversation.mode == Conversation.Mode.CLOSED:
-        _set_mode(conversation, Conversation.Mode.BOT, reason="")
+        conversation_set_mode(conversation, Conversation.Mode.BOT, reason="")
     keywords = bot_settings_cached().handoff_keywords
     if conversation.mode == Conversation.Mode.BOT and any(wants_a_person(text, keywords) for text in texts):
         conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
@@ -527,7 +527,7 @@ def deliver_now(message: Message, target: ReplyTarget) -> None:
     except Exception:
         logger.exception("Immediate delivery of message %s failed; queued instead", message.pk)
         outcome = DeliveryOutcome("retry")
-    _publish_message(message)
+    message_publish(message)
     if outcome.status == "retry":
         enqueue_delivery(schema, message.pk, countdown=outcome.countdown)
 
@@ -579,7 +579,7 @@ def message_deliver(message_id: int) -> DeliveryOutcome:
         conversation = message.conversation
         outcome = _attempt(message, conversation.channel_account_id, conversation.identity.external_id, number=number)
         if outcome.status in ("sent", "failed"):
-            transaction.on_commit(lambda: _publish_message(message, "message.updated"))
+            transaction.on_commit(lambda: message_publish(message, "message.updated"))
         return outcome
 
 
@@ -639,11 +639,11 @@ def _system_message(conversation: Conversation, text: str) -> Message:
         text=text,
         status=Message.Status.SENT,
     )
-    transaction.on_commit(lambda: _publish_message(message))
+    transaction.on_commit(lambda: message_publish(message))
     return message
 
 
-def _set_mode(conversation: Conversation, mode: str, *, reason: str, member_id: int | None = None) -> None:
+def conversation_set_mode(conversation: Conversation, mode: str, *, reason: str, member_id: int | None = None) -> None:
     conversation.mode = mode
     conversation.handoff_reason = reason if mode == Conversation.Mode.HUMAN else ""
     conversation.mode_changed_at = timezone.now()
@@ -660,7 +660,7 @@ def conversation_hand_off(*, conversation: Conversation, reason: str, tell_custo
     """Put the conversation in the seller's hands and tell the seller (and the customer)."""
     if conversation.mode == Conversation.Mode.HUMAN:
         return conversation
-    _set_mode(conversation, Conversation.Mode.HUMAN, reason=reason)
+    conversation_set_mode(conversation, Conversation.Mode.HUMAN, reason=reason)
     with override(settings.LANGUAGE_CODE):
         _system_message(conversation, _("Handed to the seller: %(reason)s") % {"reason": reason})
     publish(current_schema(), "handoff", conversation_payload(conversation))
@@ -672,7 +672,7 @@ def conversation_hand_off(*, conversation: Conversation, reason: str, tell_custo
 
 @transaction.atomic
 def conversation_take_over(*, conversation: Conversation, member_id: int) -> Conversation:
-    _set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_took_over", member_id=member_id)
+    conversation_set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_took_over", member_id=member_id)
     return conversation
 
 
@@ -680,7 +680,7 @@ def conversation_take_over(*, conversation: Conversation, member_id: int) -> Con
 def conversation_hand_back(*, conversation: Conversation) -> Conversation:
     """Give the conversation back to the bot; it answers from the customer's next message."""
     if conversation.mode != Conversation.Mode.BOT:
-        _set_mode(conversation, Conversation.Mode.BOT, reason="")
+        conversation_set_mode(conversation, Conversation.Mode.BOT, reason="")
         with override(settings.LANGUAGE_CODE):
             _system_message(conversation, _("The bot answers again."))
         _learn_from_seller(conversation)
@@ -728,7 +728,7 @@ def _queue_outbound(conversation: Conversation, text: str, *, author: str, membe
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
     schema = current_schema()
-    transaction.on_commit(lambda: _publish_message(message))
+    transaction.on_commit(lambda: message_publish(message))
     transaction.on_commit(lambda: enqueue_delivery(schema, message.pk))
     return message
 
@@ -752,7 +752,7 @@ def message_send_by_seller(*, conversation: Conversation, member_id: int, text: 
         raise ValidationError(_("The message is too long."))
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if conversation.mode != Conversation.Mode.HUMAN:
-        _set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_replied", member_id=member_id)
+        conversation_set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_replied", member_id=member_id)
     Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
     return _queue_outbound(conversation, text, author=Message.Author.SELLER, member_id=member_id)
 

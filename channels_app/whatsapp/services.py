@@ -20,12 +20,12 @@ from channels_app.models import ChannelAccount
 from channels_app.whatsapp.events import RECEIPT_STATUS, WaMessage
 from conversations.models import ChannelIdentity, Conversation, DeliveryAttempt, Message
 from conversations.services import (
-    _publish_message,
-    _set_mode,
+    conversation_set_mode,
     delivery_backoff,
     enqueue_reply,
     ingest,
     ingest_many,
+    message_publish,
 )
 from ma5zani.tenancy import current_schema
 
@@ -154,8 +154,8 @@ def store_seller_message(account_id: int, message: WaMessage, *, phone_for_lid: 
         now = timezone.now()
         Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
         if conversation.mode == Conversation.Mode.BOT:
-            _set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_replied_from_phone")
-        transaction.on_commit(lambda: _publish_message(stored))
+            conversation_set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_replied_from_phone")
+        transaction.on_commit(lambda: message_publish(stored))
     return Stored(stored.pk, conversation.pk, True)
 
 
@@ -168,7 +168,7 @@ def media_attached(message_id: int, *, content: bytes | None, filename: str, tra
         message.media.save(filename, ContentFile(content), save=False)
     message.transcript = transcript
     message.save(update_fields=["media", "transcript"])
-    transaction.on_commit(lambda: _publish_message(message, "message.updated"))
+    transaction.on_commit(lambda: message_publish(message, "message.updated"))
     if message.conversation.mode == Conversation.Mode.BOT:
         enqueue_reply(current_schema(), message.conversation_id, message.pk)
 
@@ -196,7 +196,7 @@ def apply_receipt(message_ids: list[str], receipt_type: int, when: dt.datetime) 
             message.read_at = when
             fields.append("read_at")
         message.save(update_fields=fields)
-        _publish_message(message, "message.updated")
+        message_publish(message, "message.updated")
         changed += 1
     return changed
 
@@ -284,7 +284,7 @@ def send_succeeded(message_id: int, attempt: int, external_id: str) -> None:
         message.external_id = external_id or None
         message.error = ""
         message.save(update_fields=["status", "sent_at", "external_id", "error"])
-        transaction.on_commit(lambda: _publish_message(message, "message.updated"))
+        transaction.on_commit(lambda: message_publish(message, "message.updated"))
 
 
 def send_failed(message_id: int, attempt: int, error: str, retryable: bool) -> float | None:
@@ -306,4 +306,4 @@ def fail_message(message_id: int, error: str) -> None:
         message.status = Message.Status.FAILED
         message.error = error
         message.save(update_fields=["status", "error"])
-        transaction.on_commit(lambda: _publish_message(message, "message.updated"))
+        transaction.on_commit(lambda: message_publish(message, "message.updated"))
