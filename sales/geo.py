@@ -25,6 +25,10 @@ WILAYA_ALIASES = {
     "wahran": 31, "wehran": 31, "qsentina": 25, "ksentina": 25, "constantina": 25, "stif": 19,
     "bgayet": 6, "vgayet": 6, "bejaya": 6, "tizi": 15, "tizi ouzou": 15, "annaba": 23, "3annaba": 23,
     "blida": 9, "lblida": 9, "bba": 34, "tlemcen": 13, "tilimsen": 13, "boumerdes": 35, "bumerdas": 35,
+    "3assima": 16, "l3assima": 16, "la capitale": 16, "alger": 16, "العاصمة": 16, "الجزائر العاصمة": 16,
+    "دزاير": 16, "lasima": 16, "bel abbes": 22, "belabbes": 22, "sba": 22, "بلعباس": 22, "tlemsen": 13,
+    "تلمسان": 13, "بونة": 23, "bouna": 23, "bejaia": 6, "bougie": 6, "ghardaya": 47, "ghardaia": 47,
+    "msila": 28,
 }  # fmt: skip
 ARABIC_ARTICLE = re.compile(r"(^|\s)ال")
 DIGIT_LETTERS = str.maketrans({"3": "", "7": "h", "9": "q", "5": "kh", "2": ""})

@@ -599,3 +599,29 @@ class DiscountGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.granted_percent}% ({self.requested_percent}% asked)"
+
+
+class DialogueState(models.Model):
+    """What the built-in engine remembers of a conversation between two messages: the product
+    the customer chose (never one the bot mentioned), the last question it asked and how many
+    times, the choices it offered as buttons, details given before an order exists, and a place
+    waiting for the customer's confirmation."""
+
+    conversation = models.OneToOneField(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="dialogue_state"
+    )
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    question = models.CharField(max_length=40, blank=True)
+    question_count = models.PositiveSmallIntegerField(default=0)
+    # [{"label": "M / Noir", "kind": "variant", "value": 12}, ...]: what each button means.
+    offered = models.JSONField(default=list, blank=True)
+    # Order details given before a product was chosen, and {"confirm": {...}}: a place to confirm.
+    pending = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dialogue state")
+        verbose_name_plural = _("dialogue states")
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.question or '-'}"

@@ -153,7 +153,7 @@ def _is_catalog_name(name: str) -> bool:
     from sales.engine.language import normalize
 
     wanted = normalize(name)
-    for match in match_products(name, 5):
+    for match in match_products(name, 5, ties_only=False):
         product = match.product
         names = {normalize(value) for value in (product.name_ar, product.name_fr, product.name_en, product.code)}
         if wanted in names:
@@ -179,7 +179,9 @@ def _named(text: str, conversation_id: int, product_ids: Iterable[int]) -> list[
     """The products a reply shows or names, and those of the conversation's orders."""
     from sales.engine.builtin import match_products
 
-    found: dict[int, Product] = {match.product.pk: match.product for match in match_products(unmark(text), 10)}
+    found: dict[int, Product] = {
+        match.product.pk: match.product for match in match_products(unmark(text), 10, ties_only=False)
+    }
     wanted = set(product_ids) | set(
         OrderItem.objects.filter(order__conversation_id=conversation_id, variant__isnull=False).values_list(
             "variant__product_id", flat=True

@@ -199,12 +199,163 @@ TEXTS: dict[str, dict[str, str]] = {
     "order_it": {"ar": "نطلب", "arabizi": "Ncommandi", "fr": "Commander", "en": "Order"},
     "home_choice": {"ar": "للدار", "arabizi": "L dar", "fr": "À domicile", "en": "Home"},
     "desk_choice": {"ar": "للمكتب", "arabizi": "Bureau", "fr": "Stop desk", "en": "Stop desk"},
+    # --- Dialogue: one question at a time, edits, after the sale -------------------------------
+    "which_of": {
+        "ar": "أي واحد فيهم تقصد: {list}؟", "msa": "أي منتج تقصد: {list}؟", "arabizi": "Ana wa7ed fihom: {list}?",
+        "fr": "Lequel voulez-vous dire : {list} ?", "en": "Which one do you mean: {list}?",
+    },
+    "value_generic": {
+        "ar": "السومة تاعنا مدروسة على حساب النوعية، وتخلص غير كي توصلك السلعة وتشوفها.",
+        "msa": "أسعارنا مدروسة حسب الجودة، ولا تدفع إلا عند استلام الطلب ومعاينته.",
+        "arabizi": "Les prix ta3na m9adrin 3la 7sab la qualité, w tkhalles ghir ki toussel w tchoufha.",
+        "fr": "Nos prix sont justes pour la qualité, et vous ne payez qu'à la livraison, après avoir vu le colis.",
+        "en": "Our prices are fair for the quality, and you only pay on delivery, once you have seen the parcel.",
+    },
+    "ask_items_again": {
+        "ar": "اختار منتج من هنا تحت، ولا اكتب اسمو (مثلا: {example}).",
+        "msa": "اختر منتجا من الأزرار أدناه، أو اكتب اسمه (مثلا: {example}).",
+        "arabizi": "Khtar produit men hna ta7t, wela ktebli smou (ex: {example}).",
+        "fr": "Choisissez un produit ci-dessous, ou écrivez son nom (par exemple : {example}).",
+        "en": "Pick a product below, or type its name (for example: {example}).",
+    },
+    "ask_variant_again": {
+        "ar": "اختار المقاس/اللون تاع {name} من هنا تحت (مثلا: {example}).",
+        "msa": "اختر المقاس أو اللون لـ {name} من الأزرار أدناه (مثلا: {example}).",
+        "arabizi": "Khtar taille/couleur ta3 {name} men hna ta7t (ex: {example}).",
+        "fr": "Choisissez la taille/couleur de {name} ci-dessous (par exemple : {example}).",
+        "en": "Pick the size/colour of {name} below (for example: {example}).",
+    },
+    "ask_customer_name_again": {
+        "ar": "نحتاج غير اسم باش نسجل الطلبية، مثلا: أمينة ب.",
+        "msa": "أحتاج فقط إلى اسم لتسجيل الطلب، مثلا: أمينة ب.",
+        "arabizi": "N7taj ghir ism bach nsajel la commande, ex: Amina B.",
+        "fr": "Il me faut juste un nom pour la commande, par exemple : Amina B.",
+        "en": "I just need a name for the order, for example: Amina B.",
+    },
+    "ask_phone_again": {
+        "ar": "نحتاج رقم موبايل جزائري للموصل، مثلا 0550123456.",
+        "msa": "أحتاج إلى رقم هاتف محمول جزائري لعامل التوصيل، مثلا 0550123456.",
+        "arabizi": "N7taj numéro mobile dz l livreur, ex 0550123456.",
+        "fr": "Il me faut un numéro de mobile algérien pour le livreur, par exemple 0550 12 34 56.",
+        "en": "I need an Algerian mobile number for the courier, for example 0550 12 34 56.",
+    },
+    "ask_wilaya_again": {
+        "ar": "اختار الولاية من هنا تحت، ولا اكتب اسمها ولا رقمها (مثلا: 16 الجزائر).",
+        "msa": "اختر ولايتك من الأزرار أدناه، أو اكتب اسمها أو رقمها (مثلا: 16 الجزائر).",
+        "arabizi": "Khtar l wilaya men hna ta7t, wela ktebli smha wela ra9mha (ex: 16 Alger).",
+        "fr": "Choisissez votre wilaya ci-dessous, ou écrivez son nom ou son numéro (par exemple : 16 Alger).",
+        "en": "Pick your wilaya below, or type its name or number (for example: 16 Algiers).",
+    },
+    "ask_commune_again": {
+        "ar": "اكتب اسم البلدية في {wilaya}، مثلا: {example}.",
+        "msa": "اكتب اسم البلدية في {wilaya}، مثلا: {example}.",
+        "arabizi": "Kteb smiyet la commune f {wilaya}, ex: {example}.",
+        "fr": "Écrivez le nom de votre commune à {wilaya}, par exemple : {example}.",
+        "en": "Type the name of your commune in {wilaya}, for example: {example}.",
+    },
+    "ask_address_again": {
+        "ar": "العنوان للموصل: الحي، الشارع ولا السيتي، مثلا: حي 200 مسكن عمارة 3.",
+        "msa": "العنوان لعامل التوصيل: الحي أو الشارع، مثلا: حي 200 مسكن عمارة 3.",
+        "arabizi": "L'adresse l livreur: l 7ouma, triq wela cité, ex: Cité 200 logements bloc 3.",
+        "fr": "L'adresse pour le livreur : quartier, rue ou cité, par exemple « Cité 200 logements, bât. 3 ».",
+        "en": "The address for the courier: district, street or estate, for example \"Cité 200 logements, block 3\".",
+    },
+    "ask_delivery_type_again": {
+        "ar": "اختار: التوصيل للدار ولا للمكتب (ستوب ديسك).",
+        "msa": "اختر: التوصيل إلى المنزل أو إلى المكتب.",
+        "arabizi": "Khtar: livraison l dar wela l bureau (stop desk).",
+        "fr": "Choisissez : livraison à domicile ou au bureau (stop desk).",
+        "en": "Choose: home delivery or stop desk.",
+    },
+    "repeated_handoff": {
+        "ar": "سمحلي، باين ما رانيش نفهمك مليح. راني نعيط لواحد من المحل يكمل معاك هنا.",
+        "msa": "عذرا، يبدو أنني لا أفهمك جيدا. سأحوّلك إلى أحد موظفي المتجر ليكمل معك هنا.",
+        "arabizi": "Sm7li, bayen ma ranich nfhamek mli7. Rani n3ayet l wa7ed men l magasin ykammel m3ak hna.",
+        "fr": "Pardon, je vois que je vous comprends mal : je passe la main à quelqu'un de la boutique, qui vous répondra ici.",
+        "en": "Sorry, I don't seem to understand you well: I'm bringing in someone from the shop, who will answer you here.",
+    },
+    "optout_ack": {
+        "ar": "مفهوم، ما نبعتولكش رسائل من عندنا. إذا حبيت حاجة اكتبلنا هنا وقت ما تحب.",
+        "msa": "تم، لن نرسل إليك رسائل بعد الآن. يمكنك مراسلتنا هنا متى شئت.",
+        "arabizi": "C bon, ma nb3atoulekch messages men 3andna. Ila 7ebit 7aja ktebelna hna wa9t ma t7eb.",
+        "fr": "C'est noté : nous ne vous enverrons plus de messages. Vous pouvez toujours nous écrire ici.",
+        "en": "Noted: we won't send you messages any more. You can still write to us here any time.",
+    },
+    "complaint": {
+        "ar": "سمحلنا بزاف على هاد المشكل. راني نبلغ المحل دوك، واحد يتكفل بيك ويجاوبك هنا.",
+        "msa": "نعتذر كثيرا عن هذه المشكلة. سأبلغ المتجر الآن، وسيتكفل بك أحد الموظفين ويرد عليك هنا.",
+        "arabizi": "Sm7ouna bezaf 3la had l mochkil. Rani nbelegh l magasin dork, wa7ed ytkeffel bik w yjawbek hna.",
+        "fr": "Je suis vraiment désolée pour ce problème. Je préviens la boutique tout de suite : une personne va s'en occuper et vous répondre ici.",
+        "en": "I'm really sorry about this problem. I'm telling the shop right now: someone will take care of it and answer you here.",
+    },
+    "track": {
+        "ar": "الطلبية {reference} ({items}): {status}.",
+        "msa": "طلبك {reference} ({items}): {status}.",
+        "arabizi": "La commande {reference} ({items}): {status}.",
+        "fr": "Votre commande {reference} ({items}) : {status}.",
+        "en": "Your order {reference} ({items}): {status}.",
+    },
+    "track_none": {
+        "ar": "ما لقيتش طلبية باسمك في هاد المحادثة. راني نعيط لواحد من المحل يشوفلك.",
+        "msa": "لم أجد طلبا باسمك في هذه المحادثة. سأحوّلك إلى أحد موظفي المتجر للتحقق.",
+        "arabizi": "Ma l9itch commande b ismek f had la discussion. Rani n3ayet l wa7ed men l magasin ychoflek.",
+        "fr": "Je ne trouve pas de commande à votre nom dans cette discussion. Je passe la main à la boutique pour vérifier.",
+        "en": "I can't find an order of yours in this chat. I'm asking someone from the shop to check.",
+    },
+    "status_draft": {"ar": "مازالت ما كملتش", "msa": "لم تكتمل بعد", "arabizi": "mazal ma kmeltch", "fr": "pas encore terminée", "en": "not finished yet"},
+    "status_awaiting": {"ar": "تستنى التأكيد تاعك", "msa": "بانتظار تأكيدك", "arabizi": "testenna la confirmation ta3ek", "fr": "en attente de votre confirmation", "en": "waiting for your confirmation"},
+    "status_confirmed": {"ar": "مأكدة وراهي تتوجد للإرسال", "msa": "مؤكدة وقيد التحضير للشحن", "arabizi": "confirmée w rahi tetwajed", "fr": "confirmée, en préparation", "en": "confirmed and being prepared"},
+    "status_shipped": {"ar": "راهي في الطريق، الموصل يعيطلك", "msa": "في الطريق إليك، وسيتصل بك عامل التوصيل", "arabizi": "rahi f triq, livreur y3ayetlek", "fr": "expédiée, le livreur vous appellera", "en": "on its way, the courier will call you"},
+    "status_delivered": {"ar": "وصلت", "msa": "تم تسليمها", "arabizi": "wslet", "fr": "livrée", "en": "delivered"},
+    "status_returned": {"ar": "رجعت للمحل", "msa": "أعيدت إلى المتجر", "arabizi": "rj3et l magasin", "fr": "retournée à la boutique", "en": "returned to the shop"},
+    "status_cancelled": {"ar": "ملغية", "msa": "ملغاة", "arabizi": "mbatla", "fr": "annulée", "en": "cancelled"},
+    "cancelled": {
+        "ar": "صافي، الطلبية تلغات.", "msa": "تم إلغاء الطلب.", "arabizi": "Safi, la commande tbatlet.",
+        "fr": "C'est fait : la commande est annulée.", "en": "Done: the order is cancelled.",
+    },
+    "cancel_handoff": {
+        "ar": "الطلبية {reference} مأكدة من قبل: راني نبلغ المحل بطلب الإلغاء تاعك.",
+        "msa": "الطلب {reference} مؤكد مسبقا: سأبلغ المتجر بطلب الإلغاء.",
+        "arabizi": "La commande {reference} confirmée deja: rani nbelegh l magasin bach ybatlouha.",
+        "fr": "Votre commande {reference} est déjà confirmée : je transmets votre demande d'annulation à la boutique.",
+        "en": "Your order {reference} is already confirmed: I'm passing your cancellation request to the shop.",
+    },
+    "nothing_to_cancel": {
+        "ar": "ما كاين حتى طلبية مفتوحة باش نلغيوها.", "msa": "لا يوجد طلب مفتوح لإلغائه.",
+        "arabizi": "Makach commande ma7loula bach nbatlouha.", "fr": "Il n'y a pas de commande en cours à annuler.",
+        "en": "There is no open order to cancel.",
+    },
+    "confirm_place": {"ar": "{place}، صح؟", "msa": "{place}، هل هذا صحيح؟", "arabizi": "{place}, s7i7?", "fr": "{place}, c'est bien ça ?", "en": "{place}, is that right?"},
+    "removed": {"ar": "نحيت {name}.", "msa": "تمت إزالة {name}.", "arabizi": "Na77it {name}.", "fr": "C'est retiré : {name}.", "en": "Removed: {name}."},
+    "item_changed": {"ar": "تبدلت: {name} ({options}).", "msa": "تم التغيير: {name} ({options}).", "arabizi": "Tbeddlet: {name} ({options}).", "fr": "C'est changé : {name} ({options}).", "en": "Changed: {name} ({options})."},
+    "item_added": {"ar": "زدت {quantity} × {name} ({options}).", "msa": "تمت إضافة {quantity} × {name} ({options}).", "arabizi": "Zedt {quantity} × {name} ({options}).", "fr": "Ajouté : {quantity} × {name} ({options}).", "en": "Added: {quantity} × {name} ({options})."},
+    "order_empty": {
+        "ar": "الطلبية ولات فارغة. تحب تختار منتج آخر؟", "msa": "أصبح الطلب فارغا. هل تريد اختيار منتج آخر؟",
+        "arabizi": "La commande wellat fergha. T7eb tkhtar produit akhor?",
+        "fr": "La commande est vide maintenant. Voulez-vous choisir un autre produit ?",
+        "en": "The order is empty now. Would you like to pick another product?",
+    },
+    "catalog": {
+        "ar": "هادو منتجاتنا: {list}. واش يعجبك؟", "msa": "هذه منتجاتنا: {list}. أيها يهمك؟",
+        "arabizi": "Hadou les produits ta3na: {list}. Wach y3ejbek?",
+        "fr": "Voici nos produits : {list}. Lequel vous intéresse ?", "en": "Here are our products: {list}. Which one interests you?",
+    },
+    "human_handoff": {
+        "ar": "أكيد، راني نعيط لواحد من المحل يجاوبك هنا.", "msa": "بالتأكيد، سأحوّلك إلى أحد موظفي المتجر ليرد عليك هنا.",
+        "arabizi": "Akid, rani n3ayet l wa7ed men l magasin yjawbek hna.",
+        "fr": "Bien sûr, je passe la main à quelqu'un de la boutique, qui vous répondra ici.",
+        "en": "Of course, I'm bringing in someone from the shop, who will answer you here.",
+    },
+    "change_choices": {"ar": "بدل المقاس، الكمية، العنوان ولا نحي منتج", "msa": "غيّر المقاس أو الكمية أو العنوان أو احذف منتجا", "arabizi": "Bedel taille, quantité, adresse wela na7i produit", "fr": "Changer la taille, la quantité, l'adresse ou retirer un produit", "en": "Change the size, quantity, address, or remove a product"},
+    "cancel_choice": {"ar": "نلغي الطلبية", "msa": "إلغاء الطلب", "arabizi": "Nbatel la commande", "fr": "Annuler la commande", "en": "Cancel the order"},
+    "talk_choice": {"ar": "نهدر مع واحد", "msa": "التحدث مع موظف", "arabizi": "Nahder m3a wa7ed", "fr": "Parler à quelqu'un", "en": "Talk to a person"},
 }  # fmt: skip
 
 
 def say(key: str, language: str, **values: object) -> str:
     forms = TEXTS[key]
-    return forms.get(language, forms["fr"]).format(**values)
+    text = forms.get(language) or (forms.get("ar") if language == "msa" else None) or forms["fr"]
+    return text.format(**values)
 
 
 def money(value: int) -> str:

@@ -273,6 +273,41 @@ def order_grant_discount(*, order: Order, requested_percent: int, engine: str) -
     return quote
 
 
+def discount_promise(*, conversation_id: int, requested_percent: int, subtotal: int, engine: str) -> DiscountQuote:
+    """A discount offered before the conversation has an order (the customer has not chosen a
+    variant yet): clamped to the seller's maximum and logged now; the order that starts later
+    gets it (`order_keep_promise`)."""
+    quote = discount_quote(subtotal=subtotal, requested_percent=requested_percent)
+    DiscountGrant.objects.create(
+        conversation_id=conversation_id,
+        order=None,
+        requested_percent=min(quote.requested_percent, 1000),
+        granted_percent=quote.granted_percent,
+        max_percent=quote.max_percent,
+        engine=engine[:32],
+    )
+    return quote
+
+
+@transaction.atomic
+def order_keep_promise(*, order: Order) -> Order:
+    """Apply the discounts promised in the order's conversation before it existed (still within
+    the seller's maximum) and attach their log lines to it."""
+    locked = _locked_open(order.pk)
+    if locked.conversation_id is None:
+        return locked
+    promised = DiscountGrant.objects.filter(conversation_id=locked.conversation_id, order__isnull=True)
+    best = max(promised.values_list("granted_percent", flat=True), default=0)
+    if not best:
+        return locked
+    promised.update(order=locked)
+    locked.discount_percent = max(locked.discount_percent, best)
+    _reprice(locked)
+    locked.save()
+    transaction.on_commit(lambda: _publish(locked))
+    return locked
+
+
 def _reprice(order: Order) -> None:
     """Subtotal from the items, discount within the seller's maximum, delivery fee from the
     seller's rates (0 while the wilaya or delivery type is unknown)."""

@@ -1,0 +1,542 @@
+"""Taking the order: items chosen by text or by the bot's own buttons, edits (size, colour,
+quantity, a second product, removing one, the address, the wilaya, the delivery type), the
+details asked one at a time, the summary of exactly what will be sent, and the confirmation.
+
+A draft order exists only once a product and its variant are chosen; details the customer gives
+before that are kept in the dialogue's memory and applied when it starts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+
+from sales.engine.builtin.selling import ask_which, in_stock, order_is_open
+from sales.engine.builtin.state import MAX_ASKS
+from sales.engine.builtin.turn import Answer
+from sales.engine.texts import money, say
+from sales.geo import _communes, phone_in_text, wilaya_by_number
+from sales.models import Order, OrderItem, Product, Variant
+from sales.selectors import served_rate
+from sales.services.orders import (
+    DraftChanges,
+    OrderError,
+    OutOfStock,
+    order_confirm,
+    order_draft_for,
+    order_keep_promise,
+    order_missing,
+    order_set_item,
+    order_set_status,
+    order_submit,
+    order_update_draft,
+)
+from sales.understanding.catalog import variant_in, variant_label
+from sales.understanding.lexicon import SIZE_WORDS
+from sales.understanding.places import commune_named, wilaya_named
+
+if TYPE_CHECKING:
+    from conversations.models import Conversation
+
+DETAIL_FIELDS = ("customer_name", "phone", "wilaya", "commune", "address", "delivery_type")
+ADDRESS_MARKERS = frozenset(
+    """cite rue hay houma lot lotissement bloc bt bat batiment immeuble residence villa n num numero route avenue
+    boulevard bd quartier logements logts log cooperative pres derriere jnb""".split()
+) | frozenset({"حي", "شارع", "عمارة", "رقم", "طريق", "تجزئة", "مسكن", "قرب", "السكنات", "فيلا"})
+
+
+def conversation_of(turn: Answer) -> Conversation:
+    from conversations.models import Conversation
+
+    return Conversation.objects.select_related("customer").get(pk=turn.context.conversation_id)
+
+
+def open_order(turn: Answer) -> Order | None:
+    return turn.order if order_is_open(turn.order) else None
+
+
+def items_of(order: Order | None) -> list[OrderItem]:
+    if order is None:
+        return []
+    return list(order.items.select_related("variant__product").order_by("pk"))
+
+
+def draft_with(turn: Answer, product: Product, variant: Variant, *, quantity: int) -> Order:
+    """Put `quantity` of `variant` in the open order, starting it (with the details and the
+    discount given before) when there is none."""
+    order = open_order(turn)
+    if order is None:
+        order = order_draft_for(conversation=conversation_of(turn))
+        details = turn.memory.pending.get("details") or {}
+        if details:
+            _apply(turn, order, details, quiet=True)
+            order.refresh_from_db()
+    order = order_set_item(order=order, variant=variant, quantity=quantity)
+    order = order_keep_promise(order=order)
+    turn.memory.keep(details=None)
+    turn.memory.choose(product)
+    turn.order = order
+    turn.progressed = True
+    return order
+
+
+# --- Items -----------------------------------------------------------------------------------
+
+
+def _chosen_variant(turn: Answer, product: Product) -> Variant | None:
+    choice = turn.memory.choice
+    available = in_stock(product)
+    if choice is not None and choice["kind"] == "variant":
+        return next((v for v in available if v.pk == choice["value"]), None)
+    named = variant_in(turn.context.text, available, reading=turn.reading)
+    if named is not None:
+        return named
+    return available[0] if len(available) == 1 else None
+
+
+def _quantity(turn: Answer, product: Product) -> int | None:
+    """A quantity the message states; a bare small number only when it cannot be a size."""
+    if turn.reading.quantity:
+        return turn.reading.quantity
+    sizes = {v.size for v in product.variants.all() if v.size}
+    numbers = [n for n in turn.reading.bare_numbers if 1 <= n <= 20 and str(n) not in sizes]
+    tokens = turn.reading.tokens
+    only_number = len([t for t in tokens if t.text not in SIZE_WORDS]) == 1
+    if numbers and (only_number and turn.memory.question == "quantity"):
+        return numbers[0]
+    return None
+
+
+def take_items(turn: Answer, *, wants: bool) -> bool:
+    """Items the message adds, changes or removes. True when it did something or asked."""
+    intents = turn.intents
+    order = open_order(turn)
+    items = items_of(order)
+    if "remove" in intents and "add" not in intents and items:
+        return _remove(turn, order, items)
+    if turn.ambiguous:
+        ask_which(turn, turn.ambiguous)
+        return True
+    product = turn.product_in_play
+    if product is None:
+        return False
+    in_order = [item for item in items if item.variant is not None and item.variant.product_id == product.pk]
+    choice = turn.memory.choice
+    answering = turn.memory.question == "variant" or (choice is not None and choice["kind"] in ("variant", "order"))
+    if not (wants or answering or in_order or "add" in intents):
+        return False
+    available = in_stock(product)
+    name = product.display_name(turn.names)
+    if not available:
+        turn.say("out", name=name)
+        return True
+    variant = _chosen_variant(turn, product)
+    quantity = _quantity(turn, product)
+    if variant is None:
+        if in_order and quantity:
+            return _set_quantity(turn, order, in_order[-1], quantity)
+        if in_order and not ("add" in intents or wants):
+            return False
+        turn.memory.choose(product)
+        if not turn.asked:
+            ask_variant(turn, product)
+        return True
+    try:
+        if in_order and "add" not in intents:
+            current = in_order[-1]
+            if current.variant_id != variant.pk:
+                assert order is not None and current.variant is not None
+                order_set_item(order=order, variant=current.variant, quantity=0)
+                draft_with(turn, product, variant, quantity=quantity or current.quantity)
+                turn.say("item_changed", name=name, options=variant_label(variant, turn.language))
+                return True
+            if quantity and quantity != current.quantity:
+                return _set_quantity(turn, order, current, quantity)
+            return False
+        had_items = bool(items)
+        draft_with(turn, product, variant, quantity=quantity or 1)
+        if had_items:
+            turn.say("item_added", quantity=quantity or 1, name=name, options=variant_label(variant, turn.language))
+    except OutOfStock as error:
+        turn.say("out_of_stock_order", name=name, count=error.available)
+    except OrderError:
+        turn.say("out", name=name)
+    return True
+
+
+def _set_quantity(turn: Answer, order: Order | None, item: OrderItem, quantity: int) -> bool:
+    assert order is not None and item.variant is not None
+    name = item.variant.product.display_name(turn.names)
+    try:
+        turn.order = order_set_item(order=order, variant=item.variant, quantity=quantity)
+        turn.progressed = True
+        turn.say("item_changed", name=name, options=f"{quantity} × {variant_label(item.variant, turn.language)}")
+    except OutOfStock as error:
+        turn.say("out_of_stock_order", name=name, count=error.available)
+    except OrderError:
+        turn.say("out", name=name)
+    return True
+
+
+def _remove(turn: Answer, order: Order | None, items: list[OrderItem]) -> bool:
+    assert order is not None
+    targets = []
+    named = {match.product.pk for match in turn.matches}
+    for item in items:
+        if item.variant is None:
+            continue
+        if item.variant.product_id in named:
+            targets.append(item)
+    if not targets:
+        by_variant = variant_in(
+            turn.context.text, [item.variant for item in items if item.variant], reading=turn.reading
+        )
+        targets = [item for item in items if by_variant is not None and item.variant_id == by_variant.pk]
+    if not targets and len(items) == 1:
+        targets = items
+    if not targets:
+        return False
+    for item in targets:
+        assert item.variant is not None
+        order = order_set_item(order=order, variant=item.variant, quantity=0)
+        turn.say("removed", name=item.variant.product.display_name(turn.names))
+    turn.progressed = True
+    turn.order = order
+    if not order.items.exists():
+        order_set_status(order=order, status=Order.Status.CANCELLED, by="customer", note="emptied by the customer")
+        turn.order = None
+        turn.memory.choose(None)
+        turn.say("order_empty")
+        ask_which(turn, key="ask_items")
+    return True
+
+
+def ask_variant(turn: Answer, product: Product) -> None:
+    available = in_stock(product)
+    labels = [variant_label(v, turn.language) for v in available]
+    name = product.display_name(turn.names)
+    count = turn.memory.ask("variant", progressed=turn.progressed)
+    if count > MAX_ASKS:
+        turn.hand_off("repeated_question", "repeated_handoff")
+        return
+    if count == MAX_ASKS:
+        turn.say("ask_variant_again", name=name, example=labels[0] if labels else "")
+    else:
+        turn.say("ask_variant", name=name, list=", ".join(labels))
+    for variant, label in zip(available, labels, strict=True):
+        turn.offer(label, "variant", variant.pk)
+
+
+# --- Details ---------------------------------------------------------------------------------
+
+
+def _name_given(turn: Answer, expecting: str | None) -> str:
+    reading = turn.reading
+    if expecting == "customer_name":
+        name = reading.name()
+        if name:
+            return name
+        # "Amina Benali 0550 12 34 56 Sétif": the words before the first number or place.
+        words: list[str] = []
+        for token in reading.tokens:
+            if token.script == "digits" or len(words) == 4:
+                break
+            words.append(token.original)
+        return " ".join(words) if len(" ".join(words)) >= 2 else ""
+    if reading.name_tokens:
+        return reading.name()
+    return ""
+
+
+def take_details(turn: Answer, expecting: str | None) -> bool:
+    """Phone, name, wilaya, commune, address and delivery type the message gives. True when it
+    gave something or a problem was answered (a bad phone, an unknown commune, a place to
+    confirm)."""
+    reading = turn.reading
+    text = turn.context.text
+    order = open_order(turn)
+    changes: dict[str, Any] = {}
+    phone = phone_in_text(text)
+    phone_tokens = frozenset(i for i, t in enumerate(reading.tokens) if t.script == "digits" and len(t.text) >= 2)
+    if phone:
+        changes["phone"] = phone
+    elif expecting == "phone" and sum(ch.isdigit() for ch in text) >= 4:
+        turn.say("bad_phone")
+        return True
+    if "home" in turn.intents and "desk" not in turn.intents:
+        changes["delivery_type"] = Order.DeliveryType.HOME
+    elif "desk" in turn.intents and "home" not in turn.intents:
+        changes["delivery_type"] = Order.DeliveryType.DESK
+    exclude = turn.product_tokens | (phone_tokens if phone else frozenset())
+    if expecting == "customer_name":
+        exclude |= reading.name_tokens
+    known = (order.wilaya if order is not None else None) or turn.memory.pending.get("details", {}).get("wilaya")
+    wilaya_hit = (
+        None if expecting == "customer_name" else wilaya_named(reading, asked=expecting == "wilaya", exclude=exclude)
+    )
+    if wilaya_hit is not None:
+        if not wilaya_hit.certain:
+            return confirm_place(turn, "wilaya", wilaya_hit.place.number, wilaya_hit.place.name(turn.names))
+        if wilaya_hit.place.number != known:
+            changes["wilaya"] = wilaya_hit.place.number
+    wilaya = changes.get("wilaya") or known
+    if wilaya and expecting != "customer_name":
+        around = exclude if expecting == "commune" else exclude | frozenset(wilaya_hit.span if wilaya_hit else ())
+        commune_hit = commune_named(reading, int(wilaya), asked=expecting == "commune", exclude=around)
+        if commune_hit is not None:
+            if not commune_hit.certain:
+                return confirm_place(turn, "commune", commune_hit.place.name_fr, commune_hit.place.name(turn.names))
+            changes["commune"] = commune_hit.place.name_fr
+        elif expecting == "commune" and not changes:
+            place = wilaya_by_number(int(wilaya))
+            ask(turn, "commune", bad=True, wilaya=place.name(turn.names) if place else "")
+            return True
+    name = _name_given(turn, expecting)
+    if name and not (expecting == "customer_name" and (changes.keys() - {"phone", "wilaya", "commune"}) and not name):
+        changes["customer_name"] = name
+    address = _address_given(turn, expecting, changes)
+    if address:
+        changes["address"] = address
+    if not changes:
+        return False
+    if order is None:
+        details = dict(turn.memory.pending.get("details") or {})
+        details.update(changes)
+        turn.memory.keep(details=details)
+        turn.progressed = True
+        return True
+    return _apply(turn, order, changes)
+
+
+def _address_given(turn: Answer, expecting: str | None, changes: dict[str, Any]) -> str:
+    text = turn.context.text.strip()
+    words = {token.text for token in turn.reading.tokens}
+    if words & ADDRESS_MARKERS and not changes.get("phone"):
+        return text[:300]
+    strong = turn.intents - {"yes", "no", "home", "desk", "add", "change"}
+    if expecting == "address" and not changes and not strong and len(text) >= 3:
+        return text[:300]
+    return ""
+
+
+def _apply(turn: Answer, order: Order, values: dict[str, Any], *, quiet: bool = False) -> bool:
+    changes = DraftChanges(**{key: values[key] for key in DETAIL_FIELDS if key in values})
+    try:
+        turn.order = order_update_draft(order=order, changes=changes)
+        turn.progressed = True
+    except ValidationError as error:
+        if quiet:
+            return False
+        fields = set(getattr(error, "message_dict", {}))
+        if "phone" in fields:
+            turn.say("bad_phone")
+        elif "commune" in fields and order.wilaya:
+            place = wilaya_by_number(order.wilaya)
+            ask(turn, "commune", bad=True, wilaya=place.name(turn.names) if place else "")
+        return True
+    return True
+
+
+def confirm_place(turn: Answer, kind: str, value: object, label: str) -> bool:
+    turn.memory.keep(confirm={"kind": kind, "value": value})
+    count = turn.memory.ask(f"confirm_{kind}", progressed=False)
+    if count > MAX_ASKS:
+        turn.hand_off("repeated_question", "repeated_handoff")
+        return True
+    turn.say("confirm_place", place=label)
+    turn.offer(say("yes", turn.language), "yes")
+    turn.offer(say("no", turn.language), "no")
+    return True
+
+
+def settle_confirmation(turn: Answer) -> bool | None:
+    """The customer's answer to "Sétif, c'est bien ça ?": True (taken), False (refused: asked
+    again), None (no confirmation pending, or the customer said something else)."""
+    pending = turn.memory.pending.get("confirm")
+    if not pending:
+        return None
+    choice = turn.memory.choice
+    yes = (choice is not None and choice["kind"] == "yes") or ("yes" in turn.intents and "no" not in turn.intents)
+    no = (choice is not None and choice["kind"] == "no") or ("no" in turn.intents and "yes" not in turn.intents)
+    turn.memory.keep(confirm=None)
+    if not (yes or no):
+        return None
+    if no:
+        ask(turn, pending["kind"])
+        return False
+    values = {pending["kind"]: pending["value"]}
+    order = open_order(turn)
+    if order is None:
+        details = dict(turn.memory.pending.get("details") or {})
+        details.update(values)
+        turn.memory.keep(details=details)
+        turn.progressed = True
+    else:
+        _apply(turn, order, values)
+    return True
+
+
+# --- One question at a time ---------------------------------------------------------------------
+
+
+def ask(turn: Answer, field: str, *, bad: bool = False, **values: Any) -> None:
+    """Ask for `field`: the first time plainly, the second time with buttons and an example,
+    the third time a person takes over."""
+    if field == "items":
+        product = turn.product_in_play
+        if product is not None and in_stock(product):
+            ask_variant(turn, product)
+            return
+    count = turn.memory.ask(field, progressed=turn.progressed and not bad)
+    if count > MAX_ASKS:
+        turn.hand_off("repeated_question", "repeated_handoff")
+        return
+    again = count == MAX_ASKS
+    language = turn.language
+    order = open_order(turn)
+    if field == "items":
+        if again:
+            _ask_items_again(turn)
+        else:
+            ask_which(turn, key="ask_items")
+        return
+    if field == "commune":
+        wilaya = values.get("wilaya")
+        number = order.wilaya if order is not None else turn.memory.pending.get("details", {}).get("wilaya")
+        place = wilaya_by_number(int(number)) if number else None
+        wilaya = wilaya or (place.name(turn.names) if place else "")
+        communes = _communes(int(number)) if number else ()
+        example = communes[0].name(turn.names) if communes else ""
+        if again:
+            turn.say("ask_commune_again", wilaya=wilaya, example=example)
+        else:
+            turn.say("bad_commune" if bad else "ask_commune", wilaya=wilaya)
+        return
+    if field == "delivery_type":
+        number = order.wilaya if order is not None else None
+        rate = served_rate(number) if number else None
+        home, desk = (rate.home_fee, rate.desk_fee) if rate is not None else (None, None)
+        if number and home is None and desk is None:
+            place = wilaya_by_number(number)
+            turn.say("not_served", wilaya=place.name(turn.names) if place else "")
+            turn.hand_off("not_served")
+            return
+        if again:
+            turn.say("ask_delivery_type_again")
+        else:
+            turn.say(
+                "ask_delivery_type",
+                home=f"{money(home)} DA" if home is not None else "—",
+                desk=f"{money(desk)} DA" if desk is not None else "—",
+            )
+        if home is not None or rate is None:
+            turn.offer(say("home_choice", language), "delivery", "home")
+        if desk is not None or rate is None:
+            turn.offer(say("desk_choice", language), "delivery", "desk")
+        return
+    if field == "wilaya":
+        turn.say("ask_wilaya_again" if again else "ask_wilaya")
+        if again:
+            from sales.models import DeliveryRate
+
+            for number in (
+                DeliveryRate.objects.filter(is_served=True).order_by("wilaya").values_list("wilaya", flat=True)[:4]
+            ):
+                place = wilaya_by_number(number)
+                if place is not None:
+                    turn.offer(f"{place.code} {place.name(turn.names)}", "wilaya", place.number)
+        return
+    if field == "phone" and bad:
+        turn.say("bad_phone")
+        return
+    turn.say(f"ask_{field}_again" if again else f"ask_{field}")
+
+
+def _ask_items_again(turn: Answer) -> None:
+    from sales.engine.builtin.selling import offer_products
+
+    products = list(Product.objects.live().prefetch_related("variants", "images").order_by("-created_at")[:4])
+    example = products[0].display_name(turn.names) if products else ""
+    turn.say("ask_items_again", example=example)
+    offer_products(turn, products)
+
+
+def next_step(turn: Answer) -> None:
+    """Ask for the first missing detail, or sum the order up and ask for confirmation."""
+    order = open_order(turn)
+    if order is None or turn.asked or turn.handoff_reason:
+        return
+    order.refresh_from_db()
+    missing = order_missing(order)
+    if missing:
+        ask(turn, missing[0])
+        return
+    try:
+        order = order_submit(order=order)
+    except OrderError as error:
+        if error.code == "not_served" and order.wilaya:
+            place = wilaya_by_number(order.wilaya)
+            turn.say("not_served", wilaya=place.name(turn.names) if place else "")
+            ask(turn, "wilaya")
+        return
+    turn.order = order
+    summary(turn, order)
+
+
+def _summary_line(turn: Answer, item: OrderItem) -> str:
+    """One line of what will be sent, named in the customer's language."""
+    if item.variant is not None:
+        name = item.variant.product.display_name(turn.names)
+        options = variant_label(item.variant, turn.language)
+    else:
+        name, options = item.product_name, item.options
+    return f"{item.quantity} × {name}{f' ({options})' if options else ''}: {money(item.line_total)}"
+
+
+def summary(turn: Answer, order: Order) -> None:
+    language = turn.language
+    lines = "\n".join(_summary_line(turn, item) for item in items_of(order))
+    place = wilaya_by_number(order.wilaya) if order.wilaya else None
+    discount = (
+        say("summary_discount", language, percent=order.discount_percent, amount=money(order.discount))
+        if order.discount
+        else ""
+    )
+    turn.memory.ask("summary", progressed=True)
+    turn.say(
+        "summary",
+        lines=lines,
+        delivery=say("home_word" if order.delivery_type == "home" else "desk_word", language),
+        commune=order.commune,
+        wilaya=place.name(turn.names) if place else "",
+        fee=money(order.delivery_fee),
+        discount=discount,
+        total=money(order.total),
+    )
+    turn.offer(say("yes", language), "yes")
+    turn.offer(say("no", language), "no")
+
+
+def confirm(turn: Answer, order: Order) -> None:
+    try:
+        order = order_confirm(order=order, by="customer")
+    except OutOfStock as error:
+        turn.say("out_of_stock_order", name=error.variant.product.display_name(turn.names), count=error.available)
+        return
+    except OrderError:
+        next_step(turn)
+        return
+    turn.order = None
+    turn.memory.choose(None)
+    turn.memory.answered()
+    turn.say("confirmed", reference=order.reference, total=money(order.total))
+
+
+def reopen(turn: Answer, order: Order) -> None:
+    """The customer does not confirm the summary: the order goes back to draft."""
+    turn.order = order_set_status(order=order, status=Order.Status.DRAFT, by="customer")
+    turn.say("change_what")
+    turn.lines.append(say("change_choices", turn.language) + ".")
+    turn.offer(say("cancel_choice", turn.language), "cancel")
+    turn.offer(say("talk_choice", turn.language), "talk")

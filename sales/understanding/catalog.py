@@ -1,0 +1,253 @@
+"""The shop's products and variants named in a message.
+
+A product is named when a whole word of one of its names or synonyms is in the message (or a
+known multi-word name, in order): "pen" never names a "Pendentif", and a customer's own name
+never names anything. Each name scores the share of its meaningful words found; its head word
+(the first, or the last: "Robe kabyle", "Silk hijab") alone is worth 0.6. Products under
+MIN_SCORE are not named; products within TIE of the best are all candidates, and the engine
+asks which one is meant.
+
+A variant is named by its size and/or colour: the whole value ("50 ml", "iPhone 15 Pro", "Bleu
+marine"), a word only that value has among the product's variants ("marine", "pro"), a colour in
+any language ("بيج" is Beige, "k7al" is Noir), a single-letter size only where it is clearly a
+size (written in capitals, after "taille"/"مقاس", or alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from sales.models import Product, Variant
+from sales.understanding.lexicon import COLOUR_NAMES, SIZE_WORDS
+from sales.understanding.match import EXACT, EntryToken, entry_tokens, token_level
+from sales.understanding.reading import Reading, colour_index
+from sales.understanding.text import Token, tokenize
+
+MIN_SCORE = 0.5
+TIE = 0.05
+HEAD_WEIGHT = 0.6  # the head word of a name alone ("Robe" of "Robe kabyle")
+# Words of product names that name nothing alone.
+NAME_STOP_WORDS = frozenset(
+    """de du des la le les l d en et a au aux avec pour sans sur un une the of and with for in to
+    by ta3 dyal taa el al w ou or x من في و مع ب ل ال ذو""".split()
+)
+GENERIC_WORDS = frozenset(
+    """produit produits article articles modele model product item items chose haja 7aja hadi hada hadak
+    hadik this that celui celle ceci cela ca wach wesh quoi what prix price size taille couleur colour
+    color stock noir blanc rouge bleu vert black white red blue green""".split()
+) | frozenset({"هذا", "هذه", "هادي", "هاذي", "هاد", "المنتج", "منتج", "حاجة", "السلعة", "سلعة"})
+
+
+@dataclass(frozen=True)
+class Match:
+    product: Product
+    score: float
+
+
+def _significant(tokens: Sequence[EntryToken]) -> list[EntryToken]:
+    return [t for t in tokens if t.text not in NAME_STOP_WORDS and (len(t.text) >= 2 or t.script == "digits")]
+
+
+def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int]) -> float:
+    """How much of `name` the message's usable tokens say."""
+    parts = _significant(entry_tokens(name))
+    if not parts:
+        return 0.0
+    levels = []
+    for part in parts:
+        level = max(
+            (token_level(tokens[i], part) for i in usable if part.script != "digits" or tokens[i].script == "digits"),
+            default=0.0,
+        )
+        levels.append(level)
+    words = [(part, level) for part, level in zip(parts, levels, strict=True) if part.script != "digits"]
+    if not any(level for _, level in words):
+        return 0.0  # a number alone ("15") names no product
+    # Numbers in a name (a model, a capacity) count when said, and do not dilute the words.
+    numbers = [level for part, level in zip(parts, levels, strict=True) if part.script == "digits"]
+    share = (sum(level for _, level in words) + sum(numbers)) / (len(words) + sum(1 for n in numbers if n))
+    head = max(words[0][1], words[-1][1]) * HEAD_WEIGHT
+    return min(1.0, max(share, head))
+
+
+def _usable(reading: Reading, exclude: Iterable[int] = ()) -> frozenset[int]:
+    excluded = set(reading.name_tokens) | set(exclude)
+    return frozenset(
+        i
+        for i, token in enumerate(reading.tokens)
+        if i not in excluded
+        and token.text not in NAME_STOP_WORDS
+        and token.text not in GENERIC_WORDS
+        and (len(token.text) >= 3 or token.script == "digits" or (token.script == "arabic" and len(token.text) >= 2))
+    )
+
+
+def _prefilter(reading: Reading, usable: frozenset[int]) -> Q | None:
+    query = Q()
+    terms: set[str] = set()
+    for i in usable:
+        token = reading.tokens[i]
+        if token.script == "digits":
+            continue
+        forms = token.forms if token.script == "arabic" else (token.text, *token.forms[2:])
+        for form in forms:
+            if len(form) >= 2 and form not in terms:
+                terms.add(form)
+                query |= Q(search_text__contains=form)
+    return query if terms else None
+
+
+def match_products(
+    text: str,
+    limit: int = 3,
+    *,
+    reading: Reading | None = None,
+    exclude: Iterable[int] = (),
+    ties_only: bool = True,
+) -> list[Match]:
+    """Live products named in `text`, best first: those within TIE of the best (the candidates
+    for "the one the customer means"), or, without `ties_only`, every product named (a reply
+    that lists several)."""
+    reading = reading or Reading(text)
+    usable = _usable(reading, exclude)
+    query = _prefilter(reading, usable)
+    if query is None:
+        return []
+    live = Product.objects.live()
+    candidates = list(live.filter(query).values_list("pk", flat=True)[:300])
+    typo_words = [reading.tokens[i].text for i in usable if len(reading.tokens[i].text) >= 5]
+    if typo_words and len(candidates) < 300:
+        similar = Q()
+        for word in typo_words[:6]:
+            similar |= Q(search_text__trigram_word_similar=word)
+        candidates += list(live.filter(similar).exclude(pk__in=candidates).values_list("pk", flat=True)[:100])
+    if not candidates:
+        return []
+    products = Product.objects.filter(pk__in=candidates).prefetch_related("variants", "images")
+    scored = []
+    for product in products:
+        names = [product.name_fr, product.name_ar, product.name_en, *product.synonyms]
+        score = max((name_score(name, reading.tokens, usable) for name in names if name), default=0.0)
+        if score >= MIN_SCORE:
+            scored.append(Match(product, round(score, 3)))
+    if not scored:
+        return []
+    scored.sort(key=lambda match: (-match.score, match.product.pk))
+    best = scored[0].score
+    return [match for match in scored if match.score >= best - TIE or not ties_only][:limit]
+
+
+def product_word_tokens(reading: Reading, products: Iterable[Product]) -> frozenset[int]:
+    """The tokens that are words of these products' names (never read as a place)."""
+    found: set[int] = set()
+    for product in products:
+        for name in (product.name_fr, product.name_ar, product.name_en, *product.synonyms):
+            for part in _significant(entry_tokens(name or "")):
+                if part.script == "digits":
+                    continue
+                for i, token in enumerate(reading.tokens):
+                    if token_level(token, part, typos=False) >= 0.9:
+                        found.add(i)
+    return frozenset(found)
+
+
+# --- Variants ---------------------------------------------------------------------------------
+
+
+def colour_code(value: str) -> str | None:
+    """The colour a variant's colour value names ("Noir" → black, "Bleu marine" → navy)."""
+    tokens = tokenize(value)
+    hits = [hit for hit in colour_index().find(tokens, typos=False) if hit.start == 0 and hit.end == len(tokens)]
+    return hits[0].label if hits else None
+
+
+def colour_name(value: str, language: str) -> str:
+    """A variant's colour as the customer's language names it (the seller's words otherwise)."""
+    code = colour_code(value)
+    if code is None:
+        return value
+    return COLOUR_NAMES[code].get(language) or COLOUR_NAMES[code].get("fr") or value
+
+
+def variant_label(variant: Variant, language: str = "") -> str:
+    colour = colour_name(variant.colour, language) if (variant.colour and language) else variant.colour
+    return " / ".join(value for value in (variant.size, colour) if value)
+
+
+def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: bool) -> float:
+    """How clearly the message names this size or colour value (0: not at all)."""
+    parts = entry_tokens(value)
+    tokens = reading.tokens
+    if not parts:
+        return 0.0
+    usable = [i for i in range(len(tokens)) if i not in reading.name_tokens]
+    # The whole value, in order.
+    for start in usable:
+        end = start + len(parts)
+        if end <= len(tokens) and all(
+            token_level(tokens[start + k], part, typos=len(part.text) >= 5) >= 0.9 for k, part in enumerate(parts)
+        ):
+            if size and len(parts) == 1 and len(parts[0].text) == 1 and not _clearly_a_size(reading, start):
+                continue
+            return float(len(parts)) + 0.5
+    # A word of it no other value has ("marine", "pro", "olive").
+    other_words = {t.text for other in others for t in entry_tokens(other)}
+    own = [part for part in parts if part.text not in other_words and part.text not in NAME_STOP_WORDS]
+    for part in own:
+        if part.script == "digits" or len(part.text) < 3:
+            continue
+        if any(token_level(tokens[i], part, typos=False) >= 0.9 for i in usable):
+            return 1.0
+    return 0.0
+
+
+def _clearly_a_size(reading: Reading, index: int) -> bool:
+    token = reading.tokens[index]
+    significant = [t for t in reading.tokens if t.text not in SIZE_WORDS]
+    return token.is_upper or reading.size_word_before(index) or len(significant) == 1
+
+
+def variant_in(text: str, variants: Sequence[Variant], *, reading: Reading | None = None) -> Variant | None:
+    """The one variant the message names by size and/or colour (None when none or several)."""
+    ranked = variants_named(text, variants, reading=reading)
+    if ranked and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+        return ranked[0][1]
+    return None
+
+
+def variants_named(
+    text: str, variants: Sequence[Variant], *, reading: Reading | None = None
+) -> list[tuple[float, Variant]]:
+    """Variants the message names, best first, with their scores."""
+    reading = reading or Reading(text)
+    sizes = [v.size for v in variants if v.size]
+    colours = [v.colour for v in variants if v.colour]
+    named_colours = reading.colours
+    scored = []
+    for variant in variants:
+        score = 0.0
+        if variant.size:
+            score += _value_score(variant.size, reading, [s for s in sizes if s != variant.size], size=True)
+        if variant.colour:
+            by_words = _value_score(variant.colour, reading, [c for c in colours if c != variant.colour], size=False)
+            code = colour_code(variant.colour)
+            by_code = 1.5 if code is not None and code in named_colours else 0.0
+            score += max(by_words, by_code)
+        if score:
+            scored.append((score, variant))
+    scored.sort(key=lambda item: -item[0])
+    return scored
+
+
+def value_mentioned(reading: Reading, variants: Sequence[Variant]) -> bool:
+    """The message names some size or colour of these variants."""
+    return bool(variants_named(reading.text, variants, reading=reading))
+
+
+def exact_token(tokens: Sequence[Token], word: str) -> bool:
+    return any(token.text == word for token in tokens) or any(
+        token_level(token, EntryToken(word, "latin", frozenset({word})), typos=False) == EXACT for token in tokens
+    )

@@ -1,0 +1,294 @@
+"""What customers write, by intent: Darija in Arabic script and in Latin letters (the common
+spellings of the east, the centre and the west), Modern Standard Arabic, French and English,
+with SMS spellings.
+
+Entries are matched as whole tokens or whole token sequences (sales.understanding.match), on
+the forms sales.understanding.text gives them: "ch7al" also finds "chhal" and "chal", "السعر"
+also finds "والسعر" and "سعر". An entry is never found inside another word.
+"""
+
+from __future__ import annotations
+
+INTENTS: dict[str, tuple[str, ...]] = {
+    "greeting": (
+        "salam", "slm", "slt", "salut", "assalam", "assalamou alaykoum", "salamou alaykoum", "salam alikoum",
+        "salam alaykoum", "salem", "bonjour", "bjr", "bonsoir", "bsr", "coucou", "cc", "hello", "hi", "hey",
+        "good morning", "good evening", "ahla", "ahlan", "marhba", "mar7ba", "sbah lkhir", "sba7 lkhir",
+        "msa lkhir", "saba7 el khir", "labas", "labes", "cv", "ca va",
+        "السلام", "سلام", "السلام عليكم", "مرحبا", "اهلا", "أهلا", "صباح الخير", "مساء الخير", "صباح النور",
+        "لاباس", "واش راكم", "كي راكم", "اهلا وسهلا",
+    ),
+    "catalog": (
+        "wach 3andkom", "wach kayen", "wesh kayen", "wach tbi3o", "wach tbi3ou", "chno tbi3o", "wach 3andek",
+        "catalogue", "catalog", "vos produits", "les produits", "qu'est ce que vous vendez", "que vendez vous",
+        "what do you sell", "your products", "show me", "montrez moi", "les articles", "modeles", "modele",
+        "wach 3andkom jdid", "nouveautes", "nouveaute", "new arrivals", "les photos", "des photos", "tsawer",
+        "صور", "الصور", "واش عندكم", "واش كاين", "واش تبيعو", "المنتجات", "منتجاتكم", "الموديلات", "موديلات",
+        "ماذا تبيعون", "ما هي منتجاتكم", "الكتالوج", "الجديد", "وريني",
+    ),
+    "price": (
+        "ch7al", "chhal", "chal", "bch7al", "bchhal", "bechhal", "b9adech", "b9adach", "9adech", "9adach",
+        "qadech", "qadach", "kadech", "kadach", "bkadech", "bqadech", "9dech", "kdech", "bcham", "soum",
+        "souma", "soumtha", "soumtou", "sou9", "prix", "le prix", "px", "combien", "cmb", "cb", "coute",
+        "coutent", "coûte", "tarif", "tarifs", "ca fait combien", "how much", "price", "prices", "cost",
+        "costs", "howmuch", "hm",
+        "شحال", "بشحال", "قداش", "بقداش", "بقداه", "قداه", "بكم", "كم", "السعر", "سعر", "الثمن", "ثمن", "سومة",
+        "السومة", "سومته", "سومتها", "الاسعار", "اسعار", "كم سعر", "كم ثمن", "ما هو السعر", "ما سعر", "بكام",
+        "prix svp", "bghit nesma3 soum",
+    ),
+    "stock": (
+        "kayen", "kayn", "kayna", "kaina", "kain", "mawjoud", "mawjouda", "disponible", "disponibles", "dispo",
+        "en stock", "reste", "il reste", "vous avez", "vous l'avez", "available", "in stock", "do you have",
+        "have you got", "mazal", "mazel", "ba9i", "ba9in", "mazal kayen", "3andkom", "andkom", "3andek",
+        "كاين", "كاينة", "كاينين", "متوفر", "متوفرة", "متوفرين", "موجود", "موجودة", "مازال", "باقي",
+        "هل يتوفر", "هل تتوفر", "هل لديكم", "لديكم", "هل هو متوفر", "هل هي متوفرة", "عندكم", "عندك", "يتوفر",
+    ),
+    "options": (
+        "taille", "tailles", "pointure", "pointures", "size", "sizes", "couleur", "couleurs", "colour",
+        "colours", "color", "colors", "coloris", "modele", "9yas", "l9yas", "9yass", "pointura", "lwan", "lon",
+        "el lon", "tay", "t", "numero", "nemra", "mesure",
+        "مقاس", "مقاسات", "لون", "الوان", "ألوان", "قياس", "القياس", "المقاس", "اللون", "نمرة", "النمرة", "طاي",
+        "الحجم", "حجم", "الأحجام", "المقاسات المتوفرة",
+    ),
+    "delivery": (
+        "livraison", "livrez", "livrer", "livre", "livrai", "liv", "delivery", "deliver", "shipping", "ship",
+        "delai", "delais", "combien de jours", "how long", "how many days", "when will it arrive", "arrive quand",
+        "tawsil", "twasslou", "twaslou", "twasslo", "twaslo", "twasslu", "twesslou", "tousel", "toussel",
+        "ywasslou", "frais de port", "frais", "expedition", "expedier", "envoyer", "tb3atou", "teb3at",
+        "ch7al men youm", "9adech men youm", "yaousel", "tawsil l", "livreur", "yalidine", "zr express",
+        "maystro", "ecotrack", "noest", "stop desk",
+        "توصيل", "التوصيل", "ليفريزون", "لافريزون", "توصلو", "توصلوا", "توصلون", "يوصل", "توصل", "الشحن", "شحن",
+        "قداش من يوم", "شحال من يوم", "كم يوم", "متى يصل", "مدة التوصيل", "تكلفة التوصيل", "سعر التوصيل",
+        "تبعثو", "تبعتو", "ترسلو", "الموصل", "ياليدين",
+    ),
+    "payment": (
+        "paiement", "payement", "payer", "paye", "payment", "pay", "cash", "a la livraison", "on delivery",
+        "cod", "ccp", "baridimob", "baridi mob", "edahabia", "carte", "virement", "nkhales", "nkhalas",
+        "nkhelles", "tkhalsou", "khlas", "lkhlas", "ndfa3", "nkhalso",
+        "عند الاستلام", "الدفع", "دفع", "نخلص", "تخلصو", "الخلاص", "خلاص", "بريدي موب", "الدفع عند الاستلام",
+        "كيفاش نخلص", "طريقة الدفع",
+    ),
+    "order": (
+        "commander", "commande", "commandé", "je commande", "je prends", "je le prends", "je la prends",
+        "je les prends", "je veux le", "je veux la", "je veux les", "je veux", "je voudrais", "je prend",
+        "jprends", "reserver", "reserve", "acheter", "j'achete", "order", "i want", "i'll take", "i will take",
+        "buy", "buy it", "i want to buy", "i'd like", "purchase",
+        "nheb nechri", "n7eb nchri", "n7eb nechri", "nheb nchri", "bghit nechri", "bghit nchri", "nechri",
+        "nchri", "ncommandi", "nkomandi", "nkoumandi", "ncomandi", "ndir commande", "ndir commandi",
+        "nakhdou", "nakhdo", "nakhod", "nakhedha", "nakhdha", "nedih", "nediha", "ndiha", "ndih", "n3ayet",
+        "bghitou", "bghitha", "7abet", "hab", "habit", "habba", "nheb", "n7eb", "n7ab", "nhab", "bghit",
+        "rani nheb", "habit nchri", "ab3atli", "b3atli", "ba3thli", "ab3athli", "sajelli", "sajli",
+        "نطلب", "نشري", "نكوموندي", "نكمندي", "نكومندي", "حاب نشري", "نحب نشري", "بغيت نشري", "بغيت", "نحب",
+        "حاب", "ناخذ", "ناخذه", "ناخدو", "ناخذها", "نديه", "نديها", "نديهم", "ابعثلي", "ابعتلي", "سجلي",
+        "اريد", "أريد", "اريد ان اطلب", "أريد أن أطلب", "اود", "أود", "ارغب", "أرغب", "اطلب", "الطلب",
+        "اريد شراء", "طلبية", "نطلبها", "نطلبو",
+    ),
+    "objection": (
+        "cher", "trop cher", "tres cher", "chere", "expensive", "too expensive", "too much", "pricey",
+        "ghali", "ghalia", "ghalya", "ghali bezaf", "ghali bzaf", "bezaf 3lia", "bzaf 3liya", "chwiya ghali",
+        "c'est beaucoup", "c cher", "trop", "ghla", "ghlat",
+        "غالي", "غالية", "غالي بزاف", "بزاف عليا", "شوية غالي", "مرتفع", "السعر مرتفع", "غالي شوية",
+    ),
+    "hesitation": (
+        "je vais reflechir", "je reflechis", "reflechir", "plus tard", "pas sur", "pas sure", "je sais pas",
+        "later", "think about it", "not sure", "maybe later", "i'll think", "nfekker", "nkhamem", "nchouf",
+        "nchoof", "ba3d", "mba3d", "menba3d", "ndir fiha", "hesite", "j'hesite", "nchawer", "nchawar",
+        "نخمم", "نشوف", "من بعد", "مبعد", "ماشي متأكد", "مانيش متأكد", "سأفكر", "نفكر", "لاحقا", "نشاور",
+    ),
+    "discount": (
+        "remise", "reduction", "promo", "promotion", "discount", "cheaper", "moins cher", "solde", "soldes",
+        "rabais", "baisser", "baissez", "baisse", "dernier prix", "last price", "best price", "lower",
+        "naqes", "n9es", "na9es", "n9ssli", "n9asli", "na9asli", "tn9es", "n9ess", "ne9es", "na9sli", "dirli remise",
+        "dir remise", "ratili", "rati", "dirli prix", "dirli soum", "dernier soum", "akhir soum", "s9at",
+        "n9sli", "ykhfed", "khfed", "tkhfed",
+        "تخفيض", "نقص", "نقصلي", "تنقص", "نقصو", "ريميز", "ديرلي ريميز", "اخر سومة", "آخر سعر", "خصم",
+        "تخفيضات", "هل يوجد خصم", "هل هناك تخفيض", "سعر اقل", "خفض", "اخفض",
+    ),
+    "trust": (
+        "original", "originale", "authentique", "garantie", "fiable", "arnaque", "confiance", "trust", "legit",
+        "scam", "guarantee", "fake", "contrefacon", "copie", "vrai", "qualite", "quality",
+        "s7i7", "mdamen", "madmoun", "madmouna", "m9ala9", "nasb", "khedma mli7a",
+        "أصلي", "اصلي", "ضمان", "مضمون", "مضمونة", "نصب", "ثقة", "الجودة", "جودة", "تقليد", "كوبي",
+    ),
+    "thanks": (
+        "merci", "mrc", "mci", "thanks", "thank you", "thx", "ty", "ya3tik sa7a", "ya3tik saha", "yatik saha",
+        "saha", "sahit", "sa7it", "choukran", "chokran", "barak allah", "baraka allah fik", "merci beaucoup",
+        "شكرا", "شكرا جزيلا", "يعطيك الصحة", "صحيت", "بارك الله فيك", "مشكور", "يعيشك",
+    ),
+    "yes": (
+        "oui", "ouii", "ouais", "wi", "yes", "yep", "yeah", "ok", "okay", "oki", "d'accord", "dacord", "daccord",
+        "dac", "je confirme", "confirme", "confirmer", "confirm", "confirmed", "valider", "valide", "c bon",
+        "c'est bon", "parfait", "wah", "wa", "ih", "ih n3am", "iyeh", "eyh", "n3am", "na3am", "mwafe9",
+        "mwaf9", "confirmi", "nconfirmi", "sure", "go", "tamam", "sah",
+        "نعم", "ايه", "إيه", "واه", "موافق", "تمام", "أكد", "اكد", "نأكد", "صح", "اوكي", "نكونفيرمي", "مليح",
+    ),
+    "no": (
+        "non", "nn", "no", "nope", "nah", "la", "la la", "lala", "machi", "pas maintenant", "blach",
+        "لا", "ماشي", "بلاش", "لالا",
+    ),
+    "cancel": (
+        "annuler", "annule", "annulez", "annulation", "cancel", "cancel it", "cancel my order",
+        "nbatel", "batel", "batlou", "batlha", "ma bghitch", "ma nhebch", "ma n7ebch", "ma bqitch nheb",
+        "الغي", "ألغي", "الغاء", "إلغاء", "بطل", "نبطل", "بطلو", "ما بغيتش", "ما نحبش", "ماعدتش نحب",
+    ),
+    "home": (
+        "domicile", "a domicile", "maison", "a la maison", "home", "home delivery", "chez moi", "door",
+        "l dar", "ldar", "lel dar", "dar", "f dar", "l bit", "lbit",
+        "الدار", "للدار", "لدار", "البيت", "للبيت", "المنزل", "للمنزل", "الى المنزل",
+    ),
+    "desk": (
+        "bureau", "au bureau", "stop desk", "stopdesk", "desk", "agence", "point relais", "relais", "l bureau",
+        "lbureau", "lbiro", "biro", "bureau yalidine", "office",
+        "لبيرو", "بيرو", "مكتب", "للمكتب", "المكتب", "الوكالة", "ستوب ديسك",
+    ),
+    "track": (
+        "ma commande", "ou est ma commande", "où est ma commande", "suivi", "suivi de commande", "tracking",
+        "track", "where is my order", "my order", "order status", "status", "statut", "pas encore recu",
+        "toujours pas recu", "not received", "haven't received", "didn't receive", "mazal ma wsletch",
+        "mazal ma wsalni", "mazal ma jatch", "ma wsaletch", "win rahi la commande", "fin rahi commande",
+        "la commande ta3i", "commande ta3i", "la commande dyali", "wa9tach twsal", "wa9tach tousel",
+        "wqtach tousel", "wa9tah twsal", "wsalt", "wslat", "wselt",
+        "طلبيتي", "الطلبية تاعي", "الطلبية ديالي", "وين راهي الطلبية", "فين راهي", "مازال ما وصلتش",
+        "مازال ما وصلت", "ما وصلتنيش", "وقتاش توصل", "أين طلبي", "اين طلبي", "طلبي", "حالة الطلب", "تتبع",
+        "لم يصل", "لم تصل", "لم أستلم", "متى تصل طلبيتي",
+    ),
+    "complaint": (
+        "plainte", "reclamation", "probleme", "pas content", "pas contente", "decu", "decue", "nul",
+        "en retard", "retard", "casse", "abime", "defectueux", "mauvais", "pas le bon", "erreur",
+        "rembourser", "remboursement", "complaint", "broken", "damaged", "wrong item", "late", "refund",
+        "not happy", "disappointed", "terrible",
+        "mochkil", "machakil", "ma 3jbetnich", "m9alka", "mkasra", "mkesra", "khasra", "ghalta",
+        "tfou", "ta3tal", "t3atlet", "t3atlat", "tcharkat", "3tatouni ghalet", "machi hiya",
+        "مشكل", "مشكلة", "شكوى", "تأخرت", "تعطلت", "مكسورة", "مكسور", "خاسرة", "غالطين", "ماشي هي",
+        "ما عجبتنيش", "تعطلتو", "رجعولي دراهمي", "استرجاع", "معطوبة", "متأخرة", "تأخير", "سيئة",
+    ),
+    "optout": (
+        "stop", "stp stop", "unsubscribe", "desabonner", "desinscrire", "ne m'ecrivez plus", "arretez",
+        "arreter", "arretez de m'ecrire", "plus de messages", "don't message me", "stop messaging",
+        "leave me alone", "ma tb3atliche", "ma tba3tlich", "ma teb3atlich", "ma tba3touliche", "ma tb3atouli",
+        "hbes", "7bes", "baraka", "ma tktbouliche", "ma tektbouliche",
+        "توقف", "حبس", "ما تبعتليش", "ما تبعثوليش", "ما تكتبوليش", "بركاو", "الغاء الاشتراك", "لا ترسلوا",
+    ),
+    "human": (
+        "nheb nahder m3a wahed", "n7eb nahder m3a wa7ed", "bghit nahder m3a", "nahder m3a wahed", "m3a wahed men",
+        "nheb nehder m3a", "n7eb nhder m3a", "habit nahder m3a", "bnadem", "insan", "mol lmahal", "moul l7anout",
+        "machi robot", "mechi robot", "pas un robot", "pas un bot", "not a robot", "not a bot", "are you a robot",
+        "are you a bot", "t'es un robot", "tu es un robot", "vous etes un robot", "robot", "bot", "chatbot",
+        "parler a quelqu'un", "parler a une personne", "un humain", "une vraie personne", "un conseiller",
+        "une conseillere", "le vendeur", "la vendeuse", "service client", "talk to a human", "talk to a person",
+        "real person", "a human", "human", "customer service", "talk to someone", "agent",
+        "نحب نهدر مع واحد", "نهدر مع واحد", "بغيت نهدر مع", "مول المحل", "مولات المحل", "عبد حقيقي", "انسان حقيقي",
+        "شخص حقيقي", "روبو", "روبوت", "ماشي روبو", "نتا روبو", "انتي روبو", "اريد التحدث مع", "موظف", "خدمة العملاء",
+        "بشري", "مع شخص",
+    ),
+    "change": (
+        "changer", "change", "modifier", "modifie", "plutot", "au lieu de", "instead", "instead of",
+        "rather", "bdel", "nbadel", "nbedel", "beddel", "bedel", "badli", "baddel", "bedli", "machi",
+        "بدل", "نبدل", "بدلي", "بدلها", "غير", "تغيير", "عدل", "بلاصة", "بدلا من", "عوض",
+    ),
+    "remove": (
+        "enlever", "enleve", "enlevez", "retirer", "retire", "supprimer", "supprime", "sans", "remove",
+        "delete", "without", "take off", "na7i", "nahi", "na7iha", "na7ih", "n7i", "n7iha", "blach",
+        "نحي", "نحيه", "نحيها", "احذف", "حذف", "بلا", "بدون",
+    ),
+    "add": (
+        "ajouter", "ajoute", "ajoutez", "aussi", "en plus", "avec", "et aussi", "add", "also", "plus",
+        "another", "zid", "zidli", "zidni", "m3aha", "m3ah", "tani",
+        "زيد", "زيدلي", "زيدني", "معاه", "معاها", "كذلك", "ايضا", "أيضا", "تاني",
+    ),
+}  # fmt: skip
+
+# Entries that alone do not say it: read only when the bot just asked for it (a delivery type,
+# a confirmation) or beside a stronger word.
+WEAK: dict[str, frozenset[str]] = {
+    "home": frozenset({"dar", "door", "maison", "home"}),
+    "yes": frozenset({"wa", "sah", "go", "mliha", "مليح", "صح"}),
+    "no": frozenset({"la", "machi", "ماشي"}),
+    "stock": frozenset({"reste", "3andek", "عندك", "mazal", "مازال", "باقي", "ba9i"}),
+    "order": frozenset({"nheb", "n7eb", "n7ab", "nhab", "bghit", "hab", "habit", "نحب", "حاب", "بغيت", "i want",
+                        "je veux", "buy", "الطلب", "habba", "7abet"}),
+    "options": frozenset({"t", "tay", "numero", "nemra", "modele", "lon"}),
+    "delivery": frozenset({"livre", "frais", "envoyer", "ship", "liv"}),
+    "trust": frozenset({"vrai", "qualite", "quality", "جودة", "الجودة", "copie"}),
+    "complaint": frozenset({"late", "mauvais", "erreur", "nul", "terrible", "probleme", "mochkil",
+                            "مشكل", "مشكلة", "retard"}),
+    "optout": frozenset({"baraka", "hbes", "7bes", "حبس", "توقف"}),
+    "objection": frozenset({"trop", "too much"}),
+    "change": frozenset({"machi", "change", "غير"}),
+    "remove": frozenset({"sans", "without", "بلا", "بدون", "blach"}),
+    "add": frozenset({"avec", "plus", "aussi", "also", "tani", "تاني", "m3ah", "m3aha", "معاه", "معاها"}),
+    "catalog": frozenset({"modele", "modeles", "الجديد", "show me", "صور", "الصور", "tsawer"}),
+    "greeting": frozenset({"cc", "hi", "labas", "labes", "cv", "ca va", "لاباس", "hey"}),
+    "price": frozenset({"cb", "hm", "كم", "px", "t"}),
+    "payment": frozenset({"carte", "cash"}),
+    "human": frozenset({"agent", "bot", "insan", "human", "موظف", "le vendeur", "la vendeuse"}),
+}  # fmt: skip
+
+COLOURS: dict[str, tuple[str, ...]] = {
+    # code: spellings in every language; the first French, Arabic, Arabizi and English ones
+    # are how the bot names the colour (COLOUR_NAMES).
+    "black": ("noir", "noire", "black", "k7al", "kahla", "k7ila", "ka7la", "khal", "كحل", "كحلة", "أكحل", "اكحل",
+              "أسود", "اسود", "سوداء", "سودا"),
+    "white": ("blanc", "blanche", "white", "byed", "bida", "baida", "abyad", "بيض", "بيضاء", "بيضا", "أبيض", "ابيض"),
+    "red": ("rouge", "red", "7mar", "7mer", "hmar", "7amra", "hamra", "حمر", "حمراء", "حمرا", "أحمر", "احمر"),
+    "blue": ("bleu", "bleue", "blue", "zreg", "zra9", "zar9a", "zerga", "zer9a", "زرق", "زرقاء", "زرقا", "أزرق",
+             "ازرق"),
+    "navy": ("bleu marine", "marine", "navy", "navy blue", "k7ili", "kahli", "كحلي", "كحلية", "أزرق داكن"),
+    "green": ("vert", "verte", "green", "khdar", "khder", "khadra", "خضر", "خضراء", "خضرا", "أخضر", "اخضر"),
+    "olive": ("vert olive", "olive", "zitouni", "زيتوني"),
+    "yellow": ("jaune", "yellow", "sfar", "sfer", "safra", "صفر", "صفراء", "صفرا", "أصفر", "اصفر"),
+    "pink": ("rose", "pink", "roz", "wardi", "rouz", "وردي", "وردية", "روز"),
+    "grey": ("gris", "grise", "grey", "gray", "gri", "rmadi", "رمادي", "رمادية", "غري"),
+    "beige": ("beige", "bej", "bij", "بيج", "بيجي"),
+    "brown": ("marron", "brown", "9ahwi", "qahwi", "chocolat", "marone", "قهوي", "بني", "بنية", "ماروني", "مارون"),
+    "burgundy": ("bordeaux", "burgundy", "bordo", "bordou", "3nabi", "عنابي", "بوردو", "بوردو"),
+    "gold": ("dore", "gold", "golden", "dahbi", "ذهبي", "دوري"),
+    "silver": ("argent", "argente", "silver", "fedi", "فضي"),
+    "purple": ("violet", "mauve", "purple", "banafsaji", "mov", "موف", "بنفسجي"),
+    "orange": ("orange", "tchina", "limouni", "برتقالي", "ليموني"),
+}  # fmt: skip
+
+# How the bot names a colour in each form it answers in.
+COLOUR_NAMES: dict[str, dict[str, str]] = {
+    "black": {"fr": "Noir", "ar": "كحل", "msa": "أسود", "arabizi": "K7al", "en": "Black"},
+    "white": {"fr": "Blanc", "ar": "بيض", "msa": "أبيض", "arabizi": "Byed", "en": "White"},
+    "red": {"fr": "Rouge", "ar": "حمر", "msa": "أحمر", "arabizi": "7mer", "en": "Red"},
+    "blue": {"fr": "Bleu", "ar": "زرق", "msa": "أزرق", "arabizi": "Zreg", "en": "Blue"},
+    "navy": {"fr": "Bleu marine", "ar": "كحلي", "msa": "أزرق داكن", "arabizi": "K7ili", "en": "Navy"},
+    "green": {"fr": "Vert", "ar": "خضر", "msa": "أخضر", "arabizi": "Khder", "en": "Green"},
+    "olive": {"fr": "Vert olive", "ar": "زيتوني", "msa": "زيتوني", "arabizi": "Zitouni", "en": "Olive"},
+    "yellow": {"fr": "Jaune", "ar": "صفر", "msa": "أصفر", "arabizi": "Sfer", "en": "Yellow"},
+    "pink": {"fr": "Rose", "ar": "وردي", "msa": "وردي", "arabizi": "Rose", "en": "Pink"},
+    "grey": {"fr": "Gris", "ar": "رمادي", "msa": "رمادي", "arabizi": "Gri", "en": "Grey"},
+    "beige": {"fr": "Beige", "ar": "بيج", "msa": "بيج", "arabizi": "Beige", "en": "Beige"},
+    "brown": {"fr": "Marron", "ar": "قهوي", "msa": "بني", "arabizi": "9ahwi", "en": "Brown"},
+    "burgundy": {"fr": "Bordeaux", "ar": "عنابي", "msa": "عنابي", "arabizi": "Bordo", "en": "Burgundy"},
+    "gold": {"fr": "Doré", "ar": "ذهبي", "msa": "ذهبي", "arabizi": "Dore", "en": "Gold"},
+    "silver": {"fr": "Argenté", "ar": "فضي", "msa": "فضي", "arabizi": "Argenté", "en": "Silver"},
+    "purple": {"fr": "Violet", "ar": "موف", "msa": "بنفسجي", "arabizi": "Mov", "en": "Purple"},
+    "orange": {"fr": "Orange", "ar": "ليموني", "msa": "برتقالي", "arabizi": "Orange", "en": "Orange"},
+}
+
+# Words that say a size follows or precedes ("taille M", "pointure 42", "مقاس L").
+SIZE_WORDS = frozenset(
+    """taille tailles pointure size t tay 9yas l9yas 9ias mesure numero nemra pointura
+    مقاس المقاس قياس القياس نمرة النمرة طاي""".split()
+)
+
+# Words that introduce the customer's own name ("ana Amina", "je m'appelle Amine").
+NAME_INTRODUCERS = (
+    "ana", "ana ismi", "smiti", "esmi", "ismi", "ism", "je m'appelle", "je m appelle", "jm appelle", "je mapelle",
+    "je suis", "moi c'est", "c'est",
+    "my name is", "i'm", "i am", "this is", "name", "nom", "le nom", "nom et prenom", "الاسم", "اسمي", "انا",
+    "أنا", "سميتي", "باسم", "au nom de", "b ism", "b esm", "bism",
+)  # fmt: skip
+
+# Number words, for quantities.
+NUMBERS: dict[str, int] = {
+    "wahed": 1, "wa7ed": 1, "wahda": 1, "wa7da": 1, "un": 1, "une": 1, "one": 1, "واحد": 1, "واحدة": 1, "وحدة": 1,
+    "zouj": 2, "zoudj": 2, "zoj": 2, "jouj": 2, "deux": 2, "two": 2, "زوج": 2, "زوز": 2, "اثنان": 2, "اثنين": 2,
+    "جوج": 2,
+    "tlata": 3, "tleta": 3, "trois": 3, "three": 3, "ثلاثة": 3, "ثلاثه": 3, "تلاتة": 3, "ثلاث": 3,
+    "arba3a": 4, "rab3a": 4, "quatre": 4, "four": 4, "اربعة": 4, "أربعة": 4, "ربعة": 4,
+    "khamsa": 5, "cinq": 5, "five": 5, "خمسة": 5,
+}  # fmt: skip

@@ -1,0 +1,175 @@
+"""Wilayas and communes named in a message, taken only from a strong match.
+
+A place is named by one of its names (French, Arabic, English, the common Darija spellings),
+whole and in order, with or without its article ("El Eulma", "Eulma"), glued prepositions
+allowed in Arabic script ("فوهران", "للعاصمة"); by "wilaya 19" / "ولاية 19" / "19 Sétif"; by a bare
+number only when the wilaya was just asked. Names stay names: the customer's own name and the
+words of a product's name are never read as places. A name one typo away from a place is not
+taken: it is proposed, and the engine asks the customer to confirm ("Sétif, c'est bien ça ?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from rapidfuzz import fuzz, process
+
+from sales.geo import WILAYA_ALIASES, Place, _communes, wilaya_by_number, wilayas
+from sales.understanding.match import FORM, TYPO, Hit, PhraseIndex
+from sales.understanding.reading import Reading
+from sales.understanding.text import clean
+
+ARTICLES = ("el ", "al ", "l ", "ال")
+WILAYA_WORDS = frozenset({"wilaya", "wilayat", "wlaya", "ولاية", "ولايه", "w"})
+# Place names that are also everyday words or first names: taken only after a place word
+# ("f", "men", "wilaya", "à", "في", "من") or when the place was just asked.
+AMBIGUOUS = frozenset({"mila", "batna", "tiaret", "el bayadh", "bayadh", "ain", "sidi", "el oued", "oued", "chlef",
+                       "saida", "naama", "nour", "bordj", "el kef", "adrar"})  # fmt: skip
+PLACE_WORDS = frozenset(
+    """f fi fel fl men mn mel l a au de depuis vers wilaya wilayat wlaya commune baladiya bladiya rani sakna
+    nskon naskon in at from to near ville city""".split()
+) | frozenset({"في", "من", "ولاية", "بلدية", "ساكن", "ساكنة", "نسكن"})
+
+
+@dataclass(frozen=True)
+class PlaceHit:
+    place: Place
+    certain: bool  # False: one typo away, to be confirmed
+    start: int
+    end: int
+
+    @property
+    def span(self) -> range:
+        return range(self.start, self.end)
+
+
+# The article assimilated to a "sun letter": "Ezzouar", "Es Senia", "Ech Chatt", "Ed Dis".
+SUN_ARTICLE = re.compile(r"\b(?:e|a)([ztsdrnl]|ch)\1", re.IGNORECASE)
+SUN_ARTICLE_WORD = re.compile(r"^(?:es|ez|et|ed|er|en|ech|el|al)\s+(?=\w{3,})", re.IGNORECASE)
+
+
+def _spellings(place: Place, aliases: tuple[str, ...] = ()) -> set[str]:
+    names = {place.name_fr, place.name_ar, place.name_en, *aliases}
+    spellings = set()
+    for name in names:
+        if not name:
+            continue
+        name = name.replace("-", " ").replace("'", " ")
+        spellings.add(name)
+        lowered = name.lower()
+        for article in ARTICLES:
+            if lowered.startswith(article) and len(lowered) - len(article) >= 4:
+                spellings.add(name[len(article) :])
+        # "Bab Ezzouar" is also written "Bab Zouar"; "Es Senia", "Senia".
+        assimilated = SUN_ARTICLE.sub(lambda m: m.group(1), name)
+        if assimilated != name:
+            spellings.add(assimilated)
+        bare = SUN_ARTICLE_WORD.sub("", name)
+        if bare != name and len(bare) >= 4:
+            spellings.add(bare)
+    return spellings
+
+
+@cache
+def wilaya_index() -> PhraseIndex:
+    aliases: dict[int, list[str]] = {}
+    for alias, number in WILAYA_ALIASES.items():
+        aliases.setdefault(number, []).append(alias)
+    entries = []
+    for place in wilayas():
+        for spelling in _spellings(place, tuple(aliases.get(place.number, ()))):
+            entries.append((str(place.number), spelling, 1.0))
+    return PhraseIndex(entries)
+
+
+@cache
+def commune_index(wilaya: int) -> PhraseIndex:
+    return PhraseIndex((place.name_fr, spelling, 1.0) for place in _communes(wilaya) for spelling in _spellings(place))
+
+
+def _commune(wilaya: int, name_fr: str) -> Place | None:
+    return next((place for place in _communes(wilaya) if place.name_fr == name_fr), None)
+
+
+def _allowed(hit: Hit, reading: Reading, asked: bool) -> bool:
+    if hit.phrase.lower() in AMBIGUOUS or len(hit.phrase) <= 4:
+        before = reading.tokens[hit.start - 1].text if hit.start else ""
+        return asked or before in PLACE_WORDS or (hit.start == 0 and hit.end == len(reading.tokens))
+    return True
+
+
+def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:
+    hits = [hit for hit in hits if _allowed(hit, reading, asked)]
+    if not hits:
+        return None
+    hits.sort(key=lambda hit: (-(hit.score >= FORM), -hit.size, -hit.score, hit.start))
+    return hits[0]
+
+
+def wilaya_named(reading: Reading, *, asked: bool = False, exclude: frozenset[int] = frozenset()) -> PlaceHit | None:
+    """The wilaya the message names (`asked`: the bot just asked for it, so a bare number or a
+    short name counts)."""
+    skip = reading.name_tokens | exclude
+    tokens = reading.tokens
+    # "wilaya 19", "ولاية 19", "19 - Sétif", or "19" when asked.
+    for index, token in enumerate(tokens):
+        if token.script != "digits" or index in skip or not 1 <= int(token.text) <= 69 or len(token.text) > 2:
+            continue
+        before = tokens[index - 1].text if index else ""
+        place = wilaya_by_number(int(token.text))
+        if place is None:
+            continue
+        if before in WILAYA_WORDS or (asked and len([t for t in tokens if t.script != "digits"]) == 0):
+            return PlaceHit(place, True, index, index + 1)
+        after = reading.tokens[index + 1 : index + 4]
+        if after:
+            named = wilaya_index().find(after, typos=False)
+            if any(hit.label == str(place.number) for hit in named):
+                return PlaceHit(place, True, index, index + 1)
+    hits = wilaya_index().find(tokens, skip=skip)
+    best = _best(hits, reading, asked)
+    if best is None:
+        return None
+    place = wilaya_by_number(int(best.label))
+    assert place is not None
+    return PlaceHit(place, best.score > TYPO, best.start, best.end)
+
+
+def commune_named(
+    reading: Reading, wilaya: int, *, asked: bool = False, exclude: frozenset[int] = frozenset()
+) -> PlaceHit | None:
+    """The commune of `wilaya` the message names."""
+    hits = commune_index(wilaya).find(reading.tokens, skip=reading.name_tokens | exclude)
+    best = _best(hits, reading, asked)
+    if best is None:
+        return _near_commune(reading, wilaya) if asked else None
+    place = _commune(wilaya, best.label)
+    if place is None:
+        return None
+    return PlaceHit(place, best.score > TYPO, best.start, best.end)
+
+
+def _near_commune(reading: Reading, wilaya: int) -> PlaceHit | None:
+    """When the commune was just asked, the message as a whole may be a misspelt commune of the
+    wilaya: proposed (to be confirmed), never taken."""
+    wanted = " ".join(token.text for token in reading.tokens if token.script != "digits")
+    if len(wanted) < 4 or len(reading.tokens) > 4:
+        return None
+    names = {}
+    for place in _communes(wilaya):
+        for spelling in _spellings(place):
+            names[clean(spelling)] = place
+    found = process.extractOne(wanted, list(names), scorer=fuzz.ratio, score_cutoff=80)
+    if found is None:
+        return None
+    return PlaceHit(names[found[0]], False, 0, len(reading.tokens))
+
+
+def wilaya_number_text(text: str) -> int | None:
+    """A wilaya given as a number alone ("16", "wilaya 16")."""
+    match = re.fullmatch(r"\s*(?:wilaya|ولاية)?\s*0?(\d{1,2})\s*", text or "")
+    if match and 1 <= int(match.group(1)) <= 69:
+        return int(match.group(1))
+    return None
