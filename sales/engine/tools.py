@@ -27,7 +27,6 @@ import algeria_wilayas_communes as dz
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from sales.engine.base import EngineContext
 from sales.engine.builtin import match_products
@@ -202,10 +201,13 @@ def parse_arguments(name: str, raw: str | None) -> dict[str, Any]:
     if not isinstance(arguments, dict):
         raise ToolError("bad_arguments", "The arguments must be a JSON object.", parameters=SCHEMAS[name])
     arguments = _coerced(SCHEMAS[name], arguments)
-    error = best_match(VALIDATORS[name].iter_errors(arguments))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path)
-        raise ToolError("bad_arguments", f"{where + ': ' if where else ''}{error.message}", parameters=SCHEMAS[name])
+    errors = sorted(VALIDATORS[name].iter_errors(arguments), key=lambda error: list(error.absolute_path))
+    if errors:
+        problems = []
+        for error in errors[:4]:
+            where = "/".join(str(part) for part in error.absolute_path)
+            problems.append(f"{where + ': ' if where else ''}{error.message}")
+        raise ToolError("bad_arguments", "; ".join(problems) + ".", parameters=SCHEMAS[name])
     return arguments
 
 

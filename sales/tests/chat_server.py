@@ -34,12 +34,20 @@ def text_turn(text: str, *, prompt_tokens: int = 120, completion_tokens: int = 3
     )
 
 
-def tool_turn(*calls: tuple[str, dict[str, Any]], cost: float = 0.0003) -> Turn:
+def tool_turn(*calls: tuple[str, dict[str, Any] | str], cost: float = 0.0003) -> Turn:
+    """Tool calls, with their arguments as a dict (sent as JSON) or as the raw string to send."""
     message = {
         "role": "assistant",
         "content": None,
         "tool_calls": [
-            {"id": f"call_{n}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+            {
+                "id": f"call_{n}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+                },
+            }
             for n, (name, arguments) in enumerate(calls, 1)
         ],
     }
@@ -67,11 +75,18 @@ def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "id": call["id"],
             "name": call["function"]["name"],
-            "arguments": json.loads(call["function"]["arguments"] or "{}"),
+            "arguments": _json_or_raw(call["function"]["arguments"]),
             "result": results.get(call["id"]),
         }
         for call in messages[last]["tool_calls"]
     ]
+
+
+def _json_or_raw(text: str) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return text
 
 
 def error_turn(status: int, message: str = "error", headers: dict[str, str] | None = None, delay: float = 0) -> Turn:
