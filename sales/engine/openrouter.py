@@ -177,7 +177,8 @@ class OpenRouterEngine:
         usage = Usage(model=model)
         client = self.client()
         try:
-            for _round in range(settings.ENGINE_MAX_TOOL_ROUNDS):
+            rounds = settings.ENGINE_MAX_TOOL_ROUNDS
+            for round_number in range(1, rounds + 1):
                 response = client.chat.completions.create(
                     model=model,
                     messages=messages,  # type: ignore[arg-type]
@@ -189,6 +190,8 @@ class OpenRouterEngine:
                     raise EngineUnavailable("no choice in the answer", usage)
                 message = response.choices[0].message
                 if message.tool_calls:
+                    if round_number == rounds:  # no request left to read the results: none runs
+                        raise EngineUnavailable(f"still calling tools after {rounds} requests", usage)
                     messages.append(message.model_dump(exclude_none=True))
                     for call in message.tool_calls:
                         function = getattr(call, "function", None)
@@ -218,7 +221,7 @@ class OpenRouterEngine:
                     tokens_out=usage.tokens_out,
                     cost_usd=usage.cost_usd,
                 )
-            raise EngineUnavailable(f"no answer after {settings.ENGINE_MAX_TOOL_ROUNDS} requests", usage)
+            raise EngineUnavailable("no request allowed (ENGINE_MAX_TOOL_ROUNDS)", usage)
         except openai.APIStatusError as exc:
             if exc.status_code == 402:
                 logger.warning("OpenRouter: no credit left for %s", schema)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from conversations.models import Message
-from sales.models import Variant
+from sales.models import Order, Variant
 from sales.services.settings import bot_settings_update
 from sales.tests.chat_server import error_turn, text_turn, tool_turn
 
@@ -98,6 +98,19 @@ def test_the_tool_loop_is_bounded(server, chat, settings):
     assert reply.engine == "openrouter:replaced" and "5 900 DA" in reply.text
     # The three requests were paid: their tokens and cost stay on the reply (the month's budget).
     assert (reply.tokens_in, reply.cost_usd) == (3 * 150, Decimal("0.0009"))
+
+
+def test_the_calls_of_the_last_allowed_request_are_not_run(server, chat, settings):
+    """Their results could never reach the model, nor be told to the customer."""
+    settings.ENGINE_MAX_TOOL_ROUNDS = 2
+    variant = Variant.objects.get(sku="BS-41")
+    server.script(
+        tool_turn(("search_catalog", {"query": "baskets"})),
+        tool_turn(("add_item", {"product_id": variant.product_id, "variant_id": variant.pk, "quantity": 1})),
+    )
+    reply = chat.say("Vous avez les baskets en 41 ?")  # the built-in engine answers without an order
+    assert len(server.requests) == 2 and reply.engine == "openrouter:replaced"
+    assert not Order.objects.exists()  # the add_item never ran
 
 
 def test_the_breaker_opens_after_repeated_failures_and_the_model_is_left_alone(server, chat):
