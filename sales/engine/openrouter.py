@@ -1,6 +1,8 @@
-"""The OpenRouter engine: the `openai` SDK pointed at OpenRouter, with tool calls that go through
-the same services as the dashboard (catalog reads, order drafts, discounts within the seller's
-maximum, confirmation with stock).
+"""The OpenRouter engine: the `openai` SDK pointed at OpenRouter, with tool calls
+(`sales.engine.tools`) that go through the same services as the dashboard: catalog reads by id,
+order edits, discounts within the seller's maximum, confirmation with stock. A tool's error goes
+back to the model as its result; the model gets at most ENGINE_MAX_TOOL_ROUNDS requests per
+reply, then the built-in engine answers.
 
 The SDK retries timeouts, 408/409/429 and 5xx with backoff and honours Retry-After; a 402 (no
 credit) is not retried. Failures count in a per-seller circuit breaker; while it is open, and
@@ -13,43 +15,53 @@ import contextlib
 import datetime as dt
 import json
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import openai
 import redis
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
 
 from ma5zani.crypto import SecretUnreadable
 from ma5zani.tenancy import current_schema
 from sales.engine.base import EngineContext, EngineReply
-from sales.engine.builtin import match_products, product_card
-from sales.engine.prompt import build_messages, order_facts, product_facts
-from sales.models import Order, Product, Variant
+from sales.engine.builtin import product_card
+from sales.engine.prompt import build_prompt
+from sales.engine.texts import say
+from sales.engine.tools import TOOLS, ToolRun
 from sales.selectors import bot_settings_cached
-from sales.services.orders import (
-    DraftChanges,
-    OrderError,
-    OutOfStock,
-    discount_quote,
-    order_confirm,
-    order_draft_for,
-    order_grant_discount,
-    order_open_for,
-    order_set_item,
-    order_set_status,
-    order_submit,
-    order_update_draft,
-)
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class Usage:
+    """What the model's requests of one reply cost, answered or not."""
+
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: Decimal = Decimal(0)
+
+    def add(self, response: Any, model: str) -> None:
+        self.model = getattr(response, "model", None) or model
+        if response.usage is not None:
+            self.tokens_in += response.usage.prompt_tokens or 0
+            self.tokens_out += response.usage.completion_tokens or 0
+            self.cost_usd += _cost(response.usage)
+
+
 class EngineUnavailable(Exception):
-    """The provider cannot answer now (down, slow, out of credit, over budget, a runaway loop)."""
+    """The provider cannot answer now (down, slow, out of credit, over budget, a runaway loop,
+    an empty answer). `usage` is what was spent before that (the router keeps it on the reply
+    that the built-in engine gives instead)."""
+
+    def __init__(self, reason: str, usage: Usage | None = None) -> None:
+        super().__init__(reason)
+        self.usage = usage or Usage()
 
 
 # --- Readiness: key, budget, breaker ------------------------------------------------------
@@ -127,155 +139,6 @@ def openrouter_ready() -> bool:
     return month_spend() < bot_settings_cached().monthly_budget_usd
 
 
-# --- Tools --------------------------------------------------------------------------------
-
-
-def _tool(name: str, description: str, properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {"type": "object", "properties": properties, "required": required or []},
-        },
-    }
-
-
-INT = {"type": "integer"}
-STR = {"type": "string"}
-TOOLS = [
-    _tool("search_catalog", "Find products by words the customer used (any language).", {"query": STR}, ["query"]),
-    _tool("get_product", "A product with its variants, prices and stock.", {"product_id": INT}, ["product_id"]),
-    _tool("check_stock", "Whether a variant is in stock and how many units.", {"variant_id": INT}, ["variant_id"]),
-    _tool(
-        "quote_price",
-        "The price of a quantity of a variant with a requested discount, clamped to the shop's maximum.",
-        {"variant_id": INT, "quantity": INT, "discount_percent": INT},
-        ["variant_id"],
-    ),
-    _tool(
-        "update_order_draft",
-        "Create or update the customer's order: any of the fields; a discount is clamped to the maximum.",
-        {
-            "variant_id": INT,
-            "quantity": INT,
-            "customer_name": STR,
-            "phone": STR,
-            "wilaya": STR,
-            "commune": STR,
-            "address": STR,
-            "delivery_type": {"type": "string", "enum": ["home", "desk"]},
-            "discount_percent": INT,
-        },
-    ),
-    _tool("confirm_order", "Confirm the complete order after the customer said yes.", {}),
-    _tool("hand_off", "Pass the conversation to a person from the shop.", {"reason": STR}, ["reason"]),
-]
-
-
-class ToolRun:
-    """Runs the model's tool calls for one reply, in the seller's schema, through the services."""
-
-    def __init__(self, context: EngineContext) -> None:
-        self.context = context
-        self.handoff_reason = ""
-        self.cards: dict[int, Product] = {}
-
-    def __call__(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        handler = getattr(self, f"tool_{name}", None)
-        if handler is None:
-            return {"error": f"unknown tool {name}"}
-        try:
-            return dict(handler(**arguments))
-        except TypeError as exc:
-            return {"error": f"bad arguments: {exc}"}
-        except OutOfStock as exc:
-            return {"error": "out_of_stock", "available": exc.available}
-        except ValidationError as exc:
-            return {"error": " ".join(exc.messages), "fields": getattr(exc, "message_dict", {})}
-
-    def tool_search_catalog(self, query: str) -> dict[str, Any]:
-        products = [match.product for match in match_products(str(query)[:200], 5)]
-        return {"products": [product_facts(p, urgency=True) for p in products]}
-
-    def tool_get_product(self, product_id: int) -> dict[str, Any]:
-        product = Product.objects.live().prefetch_related("variants", "images").filter(pk=product_id).first()
-        if product is None:
-            return {"error": "no such product"}
-        self.cards[product.pk] = product
-        return product_facts(product, urgency=True)
-
-    def tool_check_stock(self, variant_id: int) -> dict[str, Any]:
-        variant = Variant.objects.filter(pk=variant_id, product__is_active=True, product__archived_at=None).first()
-        if variant is None:
-            return {"error": "no such variant"}
-        return {"variant_id": variant.pk, "in_stock": variant.stock > 0, "units": variant.stock}
-
-    def tool_quote_price(self, variant_id: int, quantity: int = 1, discount_percent: int = 0) -> dict[str, Any]:
-        variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
-        if variant is None:
-            return {"error": "no such variant"}
-        quantity = max(1, min(int(quantity), 100))
-        quote = discount_quote(subtotal=variant.price * quantity, requested_percent=int(discount_percent))
-        return {
-            "unit_price": variant.price,
-            "quantity": quantity,
-            "discount_percent_granted": quote.granted_percent,
-            "discount_percent_max": quote.max_percent,
-            "total_before_delivery": quote.total_before_delivery,
-        }
-
-    def _order(self) -> Order:
-        from conversations.models import Conversation
-
-        order = order_open_for(self.context.conversation_id)
-        if order is None:
-            conversation = Conversation.objects.select_related("customer").get(pk=self.context.conversation_id)
-            order = order_draft_for(conversation=conversation)
-        return order
-
-    def tool_update_order_draft(self, **fields: Any) -> dict[str, Any]:
-        order = self._order()
-        if order.status == Order.Status.AWAITING:
-            order = order_set_status(order=order, status=Order.Status.DRAFT, by="customer")
-        if fields.get("variant_id"):
-            variant = Variant.objects.filter(pk=int(fields["variant_id"])).first()
-            if variant is None:
-                return {"error": "no such variant"}
-            order = order_set_item(order=order, variant=variant, quantity=int(fields.get("quantity") or 1))
-        changes = DraftChanges(
-            **{
-                key: str(fields[key])
-                for key in ("customer_name", "phone", "wilaya", "commune", "address", "delivery_type")
-                if fields.get(key)
-            }
-        )
-        if changes != DraftChanges():
-            order = order_update_draft(order=order, changes=changes)
-        if fields.get("discount_percent"):
-            order_grant_discount(order=order, requested_percent=int(fields["discount_percent"]), engine="openrouter")
-        order.refresh_from_db()
-        facts = order_facts(order) or {}
-        if not facts.get("missing"):
-            try:
-                order = order_submit(order=order)
-                facts = order_facts(order) or {}
-            except OrderError as exc:
-                facts["problem"] = exc.code
-        return facts
-
-    def tool_confirm_order(self) -> dict[str, Any]:
-        order = order_open_for(self.context.conversation_id)
-        if order is None:
-            return {"error": "no open order"}
-        order = order_confirm(order=order, by="customer")
-        return {"reference": order.reference, "total": order.total, "status": order.status}
-
-    def tool_hand_off(self, reason: str = "") -> dict[str, Any]:
-        self.handoff_reason = str(reason)[:200] or "engine"
-        return {"ok": True}
-
-
 # --- The engine ---------------------------------------------------------------------------
 
 
@@ -302,59 +165,68 @@ class OpenRouterEngine:
         )
 
     def reply(self, context: EngineContext) -> EngineReply:
+        """Ask the model, run its tool calls (each result goes back to it, errors included) for at
+        most ENGINE_MAX_TOOL_ROUNDS requests, and return its answer. No answer (a loop that
+        does not end, an empty text, a provider failure) raises EngineUnavailable: the router
+        lets the built-in engine answer."""
         schema = current_schema()
-        messages, language = build_messages(context)
+        prompt = build_prompt(context)
+        messages = prompt.messages
         model = bot_settings_cached().ai_model
-        tools = ToolRun(context)
-        tokens_in = tokens_out = 0
-        cost = Decimal(0)
+        tools = ToolRun(context, prompt.product_ids)
+        usage = Usage(model=model)
         client = self.client()
         try:
-            for _round in range(settings.ENGINE_MAX_TOOL_ROUNDS):
+            rounds = settings.ENGINE_MAX_TOOL_ROUNDS
+            for round_number in range(1, rounds + 1):
                 response = client.chat.completions.create(
                     model=model,
                     messages=messages,  # type: ignore[arg-type]
                     tools=TOOLS,  # type: ignore[arg-type]
                     extra_body={"usage": {"include": True}},
                 )
-                if response.usage is not None:
-                    tokens_in += response.usage.prompt_tokens or 0
-                    tokens_out += response.usage.completion_tokens or 0
-                    cost += _cost(response.usage)
+                usage.add(response, model)
+                if not response.choices:
+                    raise EngineUnavailable("no choice in the answer", usage)
                 message = response.choices[0].message
                 if message.tool_calls:
+                    if round_number == rounds:  # no request left to read the results: none runs
+                        raise EngineUnavailable(f"still calling tools after {rounds} requests", usage)
                     messages.append(message.model_dump(exclude_none=True))
                     for call in message.tool_calls:
-                        try:
-                            arguments = json.loads(call.function.arguments or "{}")  # type: ignore[union-attr]
-                        except ValueError:
-                            arguments = {}
-                        result = tools(call.function.name, arguments if isinstance(arguments, dict) else {})  # type: ignore[union-attr]
+                        function = getattr(call, "function", None)
+                        result = (
+                            tools(function.name, function.arguments)
+                            if function is not None
+                            else {"ok": False, "error": "unknown_tool", "message": "Only function tools exist."}
+                        )
                         messages.append(
                             {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result, ensure_ascii=False)}
                         )
                     continue
                 text = (message.content or "").strip()
-                if not text and not tools.handoff_reason:
-                    raise EngineUnavailable("empty answer")
+                if not text:
+                    if not tools.handoff_reason:
+                        raise EngineUnavailable("empty answer", usage)
+                    text = say("unsure_handoff", prompt.language)  # handed off without a word
                 breaker_success(schema)
                 return EngineReply(
                     text=text,
-                    cards=tuple(product_card(p, language) for p in tools.cards.values())[:3],
+                    cards=tuple(product_card(p, prompt.language) for p in tools.cards.values())[:3],
                     handoff=bool(tools.handoff_reason),
                     handoff_reason=tools.handoff_reason,
                     engine=self.name,
-                    model=response.model or model,
-                    tokens_in=tokens_in,
-                    tokens_out=tokens_out,
-                    cost_usd=cost,
+                    model=usage.model,
+                    tokens_in=usage.tokens_in,
+                    tokens_out=usage.tokens_out,
+                    cost_usd=usage.cost_usd,
                 )
-            raise EngineUnavailable("the tool loop did not end")
+            raise EngineUnavailable("no request allowed (ENGINE_MAX_TOOL_ROUNDS)", usage)
         except openai.APIStatusError as exc:
             if exc.status_code == 402:
                 logger.warning("OpenRouter: no credit left for %s", schema)
             breaker_failure(schema)
-            raise EngineUnavailable(f"HTTP {exc.status_code}") from exc
+            raise EngineUnavailable(f"HTTP {exc.status_code}", usage) from exc
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
             breaker_failure(schema)
-            raise EngineUnavailable(exc.__class__.__name__) from exc
+            raise EngineUnavailable(exc.__class__.__name__, usage) from exc

@@ -5,6 +5,7 @@ provider fails, times out or breaks the seller's rules."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.builtin import BuiltinEngine
@@ -29,6 +30,18 @@ class RoutingEngine:
                 return OpenRouterEngine().reply(context)
         except EngineUnavailable as exc:
             logger.warning("OpenRouter unavailable (%s); the built-in engine answers", exc)
+            if exc.usage.tokens_in or exc.usage.cost_usd:
+                # The model was paid for requests that gave no answer (a tool loop that did not
+                # end, an empty text): the spend stays counted on the reply, like a replaced one.
+                reply = self.builtin.reply(context)
+                return replace(
+                    reply,
+                    engine=f"{OpenRouterEngine.name}:replaced",
+                    model=exc.usage.model,
+                    tokens_in=exc.usage.tokens_in,
+                    tokens_out=exc.usage.tokens_out,
+                    cost_usd=exc.usage.cost_usd,
+                )
         except Exception:
             logger.exception("The OpenRouter engine failed; the built-in engine answers")
         return self.builtin.reply(context)

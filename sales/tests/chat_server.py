@@ -1,12 +1,19 @@
 """A local HTTP server that speaks the OpenAI chat-completions protocol, as OpenRouter does
 (POST {base}/chat/completions, tool calls, usage with cost). Tests script its turns and read the
-requests it received."""
+requests it received.
+
+A turn is fixed (`text_turn`, `tool_turn`, `error_turn`, `empty_turn`) or computed from the
+request (`respond(fn)`): `fn` reads the tool results the engine sent back (`tool_results(body)`)
+and returns the next turn, as a model reads an id from a search result and uses it in its next
+call. An exception in `fn` (a failed check) is kept in `ChatServer.failures` and answered 400."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +25,7 @@ class Turn:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    respond: Callable[[dict[str, Any]], Turn] | None = None  # computed from the request body
 
 
 def text_turn(text: str, *, prompt_tokens: int = 120, completion_tokens: int = 30, cost: float = 0.0004) -> Turn:
@@ -26,16 +34,59 @@ def text_turn(text: str, *, prompt_tokens: int = 120, completion_tokens: int = 3
     )
 
 
-def tool_turn(*calls: tuple[str, dict[str, Any]], cost: float = 0.0003) -> Turn:
+def tool_turn(*calls: tuple[str, dict[str, Any] | str], cost: float = 0.0003) -> Turn:
+    """Tool calls, with their arguments as a dict (sent as JSON) or as the raw string to send."""
     message = {
         "role": "assistant",
         "content": None,
         "tool_calls": [
-            {"id": f"call_{n}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+            {
+                "id": f"call_{n}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+                },
+            }
             for n, (name, arguments) in enumerate(calls, 1)
         ],
     }
     return Turn(body=_completion(message, "tool_calls", 150, 20, cost))
+
+
+def empty_turn(content: str | None = None) -> Turn:
+    """A final answer with no text (None or blank)."""
+    return Turn(body=_completion({"role": "assistant", "content": content}, "stop", 120, 0, 0.0001))
+
+
+def respond(fn: Callable[[dict[str, Any]], Turn]) -> Turn:
+    return Turn(respond=fn)
+
+
+def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tool calls of the request's last assistant message, each with the result the engine
+    sent back: [{"id", "name", "arguments", "result"}] (the result parsed from JSON)."""
+    messages = body.get("messages", [])
+    last = max((n for n, m in enumerate(messages) if m.get("role") == "assistant" and m.get("tool_calls")), default=-1)
+    if last < 0:
+        return []
+    results = {m["tool_call_id"]: json.loads(m["content"]) for m in messages[last + 1 :] if m.get("role") == "tool"}
+    return [
+        {
+            "id": call["id"],
+            "name": call["function"]["name"],
+            "arguments": _json_or_raw(call["function"]["arguments"]),
+            "result": results.get(call["id"]),
+        }
+        for call in messages[last]["tool_calls"]
+    ]
+
+
+def _json_or_raw(text: str) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return text
 
 
 def error_turn(status: int, message: str = "error", headers: dict[str, str] | None = None, delay: float = 0) -> Turn:
@@ -66,6 +117,7 @@ class ChatServer:
         self.turns: list[Turn] = []
         self.default: Turn | None = None
         self.requests: list[dict[str, Any]] = []
+        self.failures: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,6 +133,12 @@ class ChatServer:
                 turn = server.turns.pop(0) if server.turns else server.default
                 if turn is None or not self.path.endswith("/chat/completions"):
                     turn = error_turn(404, "no scripted turn")
+                if turn.respond is not None:
+                    try:
+                        turn = turn.respond(body)
+                    except Exception:  # a failed check of the script: the test reads it
+                        server.failures.append(traceback.format_exc())
+                        turn = error_turn(400, "the script's check failed")
                 if turn.delay:
                     time.sleep(turn.delay)
                 payload = json.dumps(turn.body or {}).encode()
@@ -106,6 +164,10 @@ class ChatServer:
 
     def script(self, *turns: Turn) -> None:
         self.turns.extend(turns)
+
+    def tool_results(self, request: int = -1) -> list[dict[str, Any]]:
+        """The tool results the engine sent in request number `request` (the last by default)."""
+        return tool_results(self.requests[request]["body"])
 
     def stop(self) -> None:
         self.httpd.shutdown()
