@@ -21,13 +21,20 @@ class Chat:
         self.shop, self.queued, self.capture, self.visitor = shop, queued, capture, visitor
 
     def say(self, text: str) -> Message:
-        with self.capture(execute=True):
-            ingest(widget_inbound(self.shop, text, visitor=self.visitor))
-        conversation_id, inbound_id = self.queued.replies[-1]
-        with self.capture(execute=True):
-            reply = conversation_reply(conversation_id, inbound_id)
+        reply = self.send(text)
         assert reply is not None, f"no answer to {text!r}"
         return reply
+
+    def send(self, text: str) -> Message | None:
+        """The bot's answer, or None when none is due (the conversation went to the seller)."""
+        queued = len(self.queued.replies)
+        with self.capture(execute=True):
+            ingest(widget_inbound(self.shop, text, visitor=self.visitor))
+        if len(self.queued.replies) == queued:
+            return None
+        conversation_id, inbound_id = self.queued.replies[-1]
+        with self.capture(execute=True):
+            return conversation_reply(conversation_id, inbound_id)
 
     @property
     def conversation(self) -> Conversation:

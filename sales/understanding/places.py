@@ -17,7 +17,7 @@ from functools import cache
 from rapidfuzz import fuzz, process
 
 from sales.geo import WILAYA_ALIASES, Place, _communes, wilaya_by_number, wilayas
-from sales.understanding.match import FORM, TYPO, Hit, PhraseIndex
+from sales.understanding.match import FORM, TYPO, Hit, PhraseIndex, non_overlapping
 from sales.understanding.reading import Reading
 from sales.understanding.text import clean
 
@@ -94,10 +94,16 @@ def _commune(wilaya: int, name_fr: str) -> Place | None:
 
 
 def _allowed(hit: Hit, reading: Reading, asked: bool) -> bool:
-    if hit.phrase.lower() in AMBIGUOUS or len(hit.phrase) <= 4:
+    first = reading.tokens[hit.start]
+    short = len(hit.phrase) <= (3 if first.script == "arabic" else 4)
+    if hit.phrase.lower() in AMBIGUOUS or short:
         before = reading.tokens[hit.start - 1].text if hit.start else ""
-        return asked or before in PLACE_WORDS or (hit.start == 0 and hit.end == len(reading.tokens))
+        glued = first.script == "arabic" and first.text != clean(hit.phrase).split()[0]  # "لسطيف", "فوهران"
+        return asked or glued or before in PLACE_WORDS or (hit.start == 0 and hit.end == len(reading.tokens))
     return True
+
+
+NEGATIONS = frozenset("machi mechi mchi non no not pas plutot instead rather blast blaset bdel ماشي لا بلاصة عوض".split())
 
 
 def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:
@@ -105,7 +111,17 @@ def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:
     if not hits:
         return None
     hits.sort(key=lambda hit: (-(hit.score >= FORM), -hit.size, -hit.score, hit.start))
+    named = [hit for hit in non_overlapping(hits) if hit.score >= FORM]
+    if len({hit.label for hit in named}) > 1:
+        # "machi wahran, setif", "non pas Oran, plutôt Sétif": the place not denied, else the last.
+        kept = [hit for hit in named if not _denied(hit, reading)]
+        return (kept or named)[-1]
     return hits[0]
+
+
+def _denied(hit: Hit, reading: Reading) -> bool:
+    before = {token.text for token in reading.tokens[max(0, hit.start - 2) : hit.start]}
+    return bool(before & NEGATIONS)
 
 
 def wilaya_named(reading: Reading, *, asked: bool = False, exclude: frozenset[int] = frozenset()) -> PlaceHit | None:

@@ -115,7 +115,10 @@ class Reading:
         """Indices of the tokens that are the customer's own name: up to three words after
         "ana", "je m'appelle", "my name is"..., or the whole message when a name was asked."""
         if self.expecting == "customer_name":
-            return frozenset(i for i, token in enumerate(self.tokens) if token.script != "digits")
+            # The name asked for: the words that say nothing else ("annuler la commande" is no name).
+            candidates = [i for i, t in enumerate(self.tokens) if t.script != "digits" and i not in self._lexicon_tokens]
+            letters = [i for i, t in enumerate(self.tokens) if t.script != "digits"]
+            return frozenset(candidates) if len(candidates) == len(letters) else frozenset()
         found: set[int] = set()
         for hit in introducer_index().find(self.tokens, typos=False):
             strong = hit.phrase not in WEAK_INTRODUCERS

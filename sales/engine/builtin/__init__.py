@@ -86,6 +86,8 @@ class BuiltinEngine:
         choice = turn.memory.choice
         kind = choice["kind"] if choice is not None else None
         buying = bool(intents & {"order", "price", "stock", "options"})
+        if turn.chosen is not None:
+            turn.memory.choose(turn.chosen)  # whatever the message is about, this product is the customer's
 
         # Not about buying: a person, an opt-out, a complaint, a cancellation, an order's status.
         if kind == "talk" or "human" in intents:
@@ -100,7 +102,7 @@ class BuiltinEngine:
         if expecting == "confirm" and settle_confirmation(turn) is not None:
             next_step(turn)
             return
-        if kind == "cancel" or ("cancel" in intents and not intents & {"order", "add", "change"}):
+        if kind == "cancel" or ("cancel" in intents and not intents & {"add", "change"}):
             after_sale.cancel(turn)
             return
         if "track" in intents and not (turn.chosen is not None and "order" in intents):
@@ -147,7 +149,9 @@ class BuiltinEngine:
 
         if kind == "product" and turn.chosen is not None:
             turn.memory.choose(turn.chosen)
-        wants = "order" in intents or kind in ("order", "variant")
+        # "bghit khimar", "je veux le parfum": a weak "I want" beside a product is an order.
+        weak_want = turn.reading.weakly("order") and turn.chosen is not None and not intents & {"price", "stock"}
+        wants = "order" in intents or kind in ("order", "variant") or weak_want
         if kind == "order" and choice is not None and choice.get("value"):
             from sales.models import Product
 

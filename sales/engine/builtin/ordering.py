@@ -282,7 +282,10 @@ def take_details(turn: Answer, expecting: str | None) -> bool:
             changes["wilaya"] = wilaya_hit.place.number
     wilaya = changes.get("wilaya") or known
     if wilaya and expecting != "customer_name":
-        around = exclude if expecting == "commune" else exclude | frozenset(wilaya_hit.span if wilaya_hit else ())
+        # The wilaya's own name names its chief town only when the commune was asked and the
+        # wilaya did not change in this message ("Sétif" then "Sétif").
+        keep_name = expecting == "commune" and "wilaya" not in changes
+        around = exclude if keep_name else exclude | frozenset(wilaya_hit.span if wilaya_hit else ())
         commune_hit = commune_named(reading, int(wilaya), asked=expecting == "commune", exclude=around)
         if commune_hit is not None:
             if not commune_hit.certain:
