@@ -9,6 +9,8 @@ from channels_app.models import WhatsAppSession
 from channels_app.whatsapp.sessions import leases_acquire, session_ensure
 from channels_app.whatsapp.tests.conftest import linked_session
 from ma5zani.testing import committed_db
+from sales.selectors import bot_settings
+from sales.services.settings import bot_settings_update
 
 pytestmark = committed_db
 
@@ -55,7 +57,14 @@ def test_settings_are_saved(drop_new_sellers, shop_a):
     shop_a.client().post("/dashboard/channels/whatsapp/", {"action": "settings", "groups_enabled": "on"})
     with schema_context(get_public_schema_name()):
         session = WhatsAppSession.objects.get(account__seller=shop_a.seller)
-    assert session.groups_enabled is True and session.ai_badge is False
+    assert session.ai_badge is False
+    with shop_a.schema():  # groups are the bot settings' (the page's old box is gone and changes nothing)
+        assert bot_settings().group_chats_enabled is False
+    page = shop_a.client().get("/dashboard/channels/whatsapp/").content.decode()
+    assert 'data-groups="off"' in page and 'name="groups_enabled"' not in page
+    with shop_a.schema():
+        bot_settings_update(group_chats_enabled=True)
+    assert 'data-groups="on"' in shop_a.client().get("/dashboard/channels/whatsapp/").content.decode()
 
 
 def test_health_counts_sessions_and_details_need_the_token(drop_new_sellers, shop_a, settings):
