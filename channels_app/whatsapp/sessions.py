@@ -10,6 +10,7 @@ itself as the owner, so a gateway that lost a lease (paused, partitioned) change
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 import socket
@@ -19,7 +20,7 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from channels_app.models import ChannelAccount, Gateway, WhatsAppSession
 from ma5zani.realtime import publish
 from sellers.models import Seller
 
+logger = logging.getLogger(__name__)
 State = WhatsAppSession.State
 Wanted = WhatsAppSession.Wanted
 
@@ -270,13 +272,26 @@ def groups_enabled_by_schema(schemas: set[str]) -> dict[str, bool]:
     if not schemas:
         return {}
     table = connection.ops.quote_name(BotSettings._meta.db_table)
-    parts = [
-        f"SELECT %s, group_chats_enabled FROM {connection.ops.quote_name(schema)}.{table} WHERE id = 1"  # noqa: S608
-        for schema in sorted(schemas)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), sorted(schemas))
-        found = {schema: bool(enabled) for schema, enabled in cursor.fetchall()}
+
+    def read(some: list[str]) -> dict[str, bool]:
+        parts = [
+            f"SELECT %s, group_chats_enabled FROM {connection.ops.quote_name(schema)}.{table} WHERE id = 1"  # noqa: S608
+            for schema in some
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), some)
+            return {schema: bool(enabled) for schema, enabled in cursor.fetchall()}
+
+    ordered = sorted(schemas)
+    try:
+        found = read(ordered)
+    except DatabaseError:  # a schema without the table (being dropped...): the others still count
+        found = {}
+        for schema in ordered:
+            try:
+                found |= read([schema])
+            except DatabaseError:
+                logger.warning("Group setting of %s not readable; groups off", schema)
     return {schema: found.get(schema, False) for schema in schemas}
 
 

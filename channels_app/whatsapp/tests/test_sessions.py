@@ -81,3 +81,19 @@ def test_health_counts_sessions_and_details_need_the_token(drop_new_sellers, sho
     [row] = detailed["whatsapp"]["session_details"]
     assert row["seller"] == shop_a.seller.slug and row["state"] == "connected" and row["gateway"] == "gw-health"
     assert session.pk
+
+
+def test_the_group_setting_is_read_for_many_sellers_at_once(drop_new_sellers, shop_a, shop_b):
+    from channels_app.whatsapp.sessions import groups_enabled_by_schema, session_specs
+
+    with shop_a.schema():
+        bot_settings_update(group_chats_enabled=True)
+    with shop_b.schema():
+        bot_settings()  # the row with its default: off
+    a, b = linked_session(shop_a), linked_session(shop_b, jid="213661000222@s.whatsapp.net")
+    specs = session_specs([a.pk, b.pk])
+    assert (specs[a.pk].groups_enabled, specs[b.pk].groups_enabled) == (True, False)
+    schemas = {shop_a.seller.schema_name, shop_b.seller.schema_name, "no_such_schema"}
+    assert groups_enabled_by_schema(schemas) == {
+        shop_a.seller.schema_name: True, shop_b.seller.schema_name: False, "no_such_schema": False,
+    }  # fmt: skip
