@@ -485,8 +485,13 @@ def conversation_reply(conversation_id: int, inbound_id: int, *, now: dt.datetim
 
 
 def _customer_language(conversation: Conversation, row: BotSettings) -> str:
-    """The form the customer writes in (the conversation's), else the seller's first."""
-    return conversation.language or hours.text_language((row.languages or ["fr"])[0])
+    """The form to write to the customer in: the conversation's within the seller's languages
+    (as the engines answer), else the seller's first language."""
+    from sales.engine.language import answer_language
+
+    if conversation.language:
+        return answer_language(conversation.language, tuple(row.languages))
+    return hours.text_language((row.languages or ["fr"])[0])
 
 
 def _refuse_empty(reply: EngineReply, context: EngineContext | None, language: str) -> EngineReply:
