@@ -46,6 +46,19 @@ def _fresh_rate_limits_and_caches(settings: Any) -> None:
     channel_accounts_forget()
 
 
+# A Wednesday at 10:00 in Algiers: within the default business hours.
+OPEN_MOMENT = "2026-06-10T10:00:00+01:00"
+
+
+@pytest.fixture(autouse=True)
+def _shop_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The message path's business-hours clock reads a moment when the shop is open, so that
+    no answer depends on the hour the tests run at. Tests of business hours pass `now`."""
+    import datetime as dt
+
+    monkeypatch.setattr("conversations.hours.clock", lambda: dt.datetime.fromisoformat(OPEN_MOMENT))
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_between_tests() -> Iterator[None]:
     yield

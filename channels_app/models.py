@@ -87,8 +87,8 @@ class WhatsAppSession(models.Model):
     pair_phone = models.CharField(max_length=20, blank=True)
     pair_code = models.CharField(max_length=20, blank=True)
     pairing_started_at = models.DateTimeField(null=True, blank=True)
-    # Seller settings of this channel.
-    groups_enabled = models.BooleanField(default=False)
+    # Seller settings of this channel. Whether groups are answered is the bot settings' own
+    # `group_chats_enabled` (in the seller's schema), read by sessions.session_specs.
     ai_badge = models.BooleanField(default=True)
     # The lease: which gateway holds the session, until when (renewed periodically).
     lease_owner = models.CharField(max_length=100, blank=True, db_index=True)

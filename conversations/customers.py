@@ -7,6 +7,11 @@ order, and on the customer's own record only while no other customer has it; it 
 two customers and never brings another customer's history into the bot's context. When it
 matches another customer, the seller is offered the merge (`MergeSuggestion`) and decides.
 
+Opting out: a customer who asks not to be written to (STOP) is recorded on the customer and on
+the channel identity they wrote from (`customer_opt_out`); nothing proactive (a reminder, a
+follow-up) goes to a conversation for which `may_message_first` is False. Answers to the
+customer's own messages still go.
+
 The reads (customer_by_phone, customer_list, customer_summary) are in conversations.selectors."""
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ def customers_merge(*, keep: Customer, merge: Customer, member_id: int | None = 
     keep.tags = list(dict.fromkeys([*keep.tags, *merge.tags]))
     keep.first_seen_at = min(keep.first_seen_at, merge.first_seen_at)
     keep.last_seen_at = max(keep.last_seen_at, merge.last_seen_at)
+    # Either asked not to be written to first: the merged customer did.
+    opted_out = [when for when in (keep.opted_out_at, merge.opted_out_at) if when is not None]
+    keep.opted_out_at = min(opted_out) if opted_out else None
     merge.delete()  # first: one customer per number
     keep.save()
     return keep
@@ -181,3 +189,52 @@ def merge_suggestion_dismiss(*, suggestion_id: int, member_id: int | None) -> Me
     )  # fmt: skip
     suggestion.save(update_fields=["status", "decided_at", "decided_by_id"])
     return suggestion
+
+
+# --- Opting out ---------------------------------------------------------------------------
+
+
+def _opt_rows_locked(conversation: Conversation) -> tuple[Customer, ChannelIdentity]:
+    """The conversation's customer and identity, locked in the order a merge locks them
+    (customer first)."""
+    customer_id = ChannelIdentity.objects.filter(pk=conversation.identity_id).values_list("customer_id", flat=True)
+    customer = Customer.objects.select_for_update().get(pk=customer_id.get())
+    return customer, ChannelIdentity.objects.select_for_update().get(pk=conversation.identity_id)
+
+
+@transaction.atomic
+def customer_opt_out(*, conversation: Conversation) -> bool:
+    """The customer asked not to be written to first: recorded on the customer and on the
+    channel identity of `conversation`. True when this changes what the shop may do (the bot
+    acknowledges once), False when the conversation was opted out already."""
+    customer, identity = _opt_rows_locked(conversation)
+    allowed_before = customer.opted_out_at is None and identity.opted_out_at is None
+    now = timezone.now()
+    if customer.opted_out_at is None:
+        customer.opted_out_at = now
+        customer.save(update_fields=["opted_out_at"])
+    if identity.opted_out_at is None:
+        identity.opted_out_at = now
+        identity.save(update_fields=["opted_out_at"])
+    return allowed_before
+
+
+@transaction.atomic
+def customer_opt_in(*, conversation: Conversation) -> None:
+    """The customer agrees to be written to again (on the customer and on this identity)."""
+    customer, identity = _opt_rows_locked(conversation)
+    if customer.opted_out_at is not None:
+        customer.opted_out_at = None
+        customer.save(update_fields=["opted_out_at"])
+    if identity.opted_out_at is not None:
+        identity.opted_out_at = None
+        identity.save(update_fields=["opted_out_at"])
+
+
+def may_message_first(conversation: Conversation) -> bool:
+    """Whether the shop may write to this conversation on its own (a reminder, a follow-up):
+    False when the customer, or the channel identity of this conversation, opted out. Read from
+    the database, whatever the caller has loaded."""
+    return not ChannelIdentity.objects.filter(
+        Q(opted_out_at__isnull=False) | Q(customer__opted_out_at__isnull=False), pk=conversation.identity_id
+    ).exists()

@@ -35,6 +35,8 @@ class Customer(models.Model):
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True, verbose_name=_("tags"))
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now_add=True)
+    # The customer asked not to be written to first (reminders, follow-ups); replies still go.
+    opted_out_at = models.DateTimeField(_("opted out"), null=True, blank=True)
 
     class Meta:
         ordering = ["-last_seen_at"]
@@ -104,6 +106,8 @@ class ChannelIdentity(models.Model):
     # Another id of the same person on this channel (WhatsApp: the LID beside the phone JID).
     alt_id = models.CharField(max_length=255, blank=True, db_index=True)
     display_name = models.CharField(max_length=200, blank=True)
+    # Opted out on this channel (conversations.customers.customer_opt_out).
+    opted_out_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -135,6 +139,7 @@ class Conversation(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     channel_account_id = models.BigIntegerField()
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.BOT)
+    # The reason code of the latest handoff (conversations.reasons), kept after a hand-back.
     handoff_reason = models.CharField(max_length=200, blank=True)
     assigned_member_id = models.BigIntegerField(null=True, blank=True)
     language = models.CharField(max_length=16, blank=True)
@@ -144,6 +149,9 @@ class Conversation(models.Model):
     last_outbound_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     mode_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the customer was last told, outside business hours, when a person is available
+    # (conversations.hours: once per closed period).
+    after_hours_notice_at = models.DateTimeField(null=True, blank=True)
     # A conversation of the dashboard's "try your bot" page: its orders are tests.
     is_sandbox = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -156,6 +164,13 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} · {self.customer}"
+
+    @property
+    def handoff_reason_label(self) -> str:
+        """Why the conversation last went to the seller, in the viewer's language."""
+        from conversations.reasons import handoff_reason_label
+
+        return handoff_reason_label(self.handoff_reason)
 
 
 class Message(models.Model):
@@ -200,6 +215,10 @@ class Message(models.Model):
     transcript = models.TextField(blank=True)
     quick_replies = models.JSONField(default=list, blank=True)
     cards = models.JSONField(default=list, blank=True)
+    # A system note as codes ({"kind": "handed_off", "reason": "customer_asked"}), put into
+    # words in the viewer's language when shown (conversations.reasons); `text` keeps a copy in
+    # the shop's default language.
+    note = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
     error = models.TextField(blank=True)
     # The customer message a bot reply answers: a message is answered once at most.
@@ -240,6 +259,13 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.author}: {self.text[:40]}"
+
+    @property
+    def display_text(self) -> str:
+        """The text the inbox shows (a system note in the viewer's language)."""
+        from conversations.reasons import message_display_text
+
+        return message_display_text(self)
 
 
 class DeliveryAttempt(models.Model):

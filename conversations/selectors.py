@@ -21,7 +21,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "conversation": message.conversation_id,
         "direction": message.direction,
         "author": message.author,
-        "text": message.text,
+        "text": message.display_text,  # a system note in the active language
         "quick_replies": message.quick_replies,
         "cards": message.cards,
         "status": message.status,

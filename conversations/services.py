@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -37,10 +37,11 @@ from channels_app.base import (
     channel_vouches_for_phone,
 )
 from channels_app.selectors import channel_account_cached
-from conversations import statements
+from conversations import hours, statements
 from conversations.customers import customer_for_channel_phone
 from conversations.handoff import wants_a_person
 from conversations.models import ChannelIdentity, Conversation, Customer, Message
+from conversations.reasons import handed_back_note, handoff_note, note_text
 from conversations.selectors import (
     ReplyTarget,
     conversation_payload,
@@ -60,7 +61,7 @@ from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
 from sales.engine.base import EngineReply, Turn
-from sales.engine.guardrails import guarded_reply
+from sales.engine.guardrails import guarded_reply, is_empty_reply, is_empty_text
 from sales.engine.language import detect_language
 from sales.models import BotSettings
 from sales.selectors import bot_settings, bot_settings_cached
@@ -73,7 +74,13 @@ HANDOFF_TEXT = {
     "arabizi": "Mlih, rani n7awlek l wa7ed men l'mahal. Yjawbek f a9rab wa9t.",
     "fr": "Très bien, je vous passe quelqu'un de la boutique. On vous répond au plus vite.",
     "en": "Sure, I'm passing you to someone from the shop. They'll answer you shortly.",
+    "msa": "حسناً، سأحوّلك إلى أحد موظفي المتجر. سيردّ عليك في أقرب وقت.",
 }
+
+
+def handoff_text(language: str) -> str:
+    """The standard message telling the customer that a person of the shop takes over."""
+    return HANDOFF_TEXT.get(language, HANDOFF_TEXT["fr"])
 
 
 # --- Live events --------------------------------------------------------------------------
@@ -416,6 +423,7 @@ VOICE_ASK_TEXT = {
     "arabizi": "Sma7li, ma n9derch nesma3 les vocaux. Tnajem tektebli wach t7ab?",
     "fr": "Désolé, je ne peux pas écouter les messages vocaux. Pouvez-vous m'écrire votre question ?",
     "en": "Sorry, I can't listen to voice messages. Could you type your question?",
+    "msa": "عذراً، لا أستطيع الاستماع إلى الرسائل الصوتية. هل يمكنك كتابة سؤالك؟",
 }
 
 
@@ -424,8 +432,11 @@ def _voice_only(burst: list[Message]) -> bool:
     return bool(burst) and all(m.media_kind == Message.MediaKind.AUDIO and not message_text(m) for m in burst)
 
 
-def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
-    """Answer the customer's unanswered burst if `inbound_id` is still its latest message."""
+def conversation_reply(conversation_id: int, inbound_id: int, *, now: dt.datetime | None = None) -> Message | None:
+    """Answer the customer's unanswered burst if `inbound_id` is still its latest message.
+
+    Outside business hours the seller's `after_hours` applies (conversations.hours), whatever
+    the engine; `now` is the moment that decides (the clock's by default)."""
     target = reply_target(conversation_id)
     if target is None or target.conversation.mode != Conversation.Mode.BOT:
         return None
@@ -439,16 +450,83 @@ def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
     row = bot_settings_cached()
     if not row.is_enabled:
         return None
+    now = now or hours.clock()
+    closed = hours.is_closed(row, now)
+    language = _customer_language(conversation, row)
+    if closed and row.after_hours == BotSettings.AfterHours.AWAY:  # only the away message
+        away = EngineReply(
+            text=hours.away_text(row, language, now), handoff=True, handoff_reason="after_hours", engine="away"
+        )
+        return _store_reply(target, inbound_id, away, notice_at=now)
     burst = _burst(history)
+    context: EngineContext | None = None
     if _voice_only(burst):  # ask for text in the customer's language, without the engine
-        language = conversation.language if conversation.language in VOICE_ASK_TEXT else (row.languages or ["ar"])[0]
-        text = VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"])
-        return _store_reply(target, inbound_id, EngineReply(text=text, engine="voice"))
-    engine = engine_for_seller()
-    if getattr(engine, "shows_typing", True):
-        _typing(conversation, target.recipient_id, on=True)
-    reply = guarded_reply(engine, _engine_context(target, burst, history, row))
-    return _store_reply(target, inbound_id, reply)
+        voice_language = language if conversation.language in VOICE_ASK_TEXT else (row.languages or ["ar"])[0]
+        reply = EngineReply(text=VOICE_ASK_TEXT.get(voice_language, VOICE_ASK_TEXT["ar"]), engine="voice")
+    else:
+        engine = engine_for_seller()
+        if getattr(engine, "shows_typing", True):
+            _typing(conversation, target.recipient_id, on=True)
+        context = _engine_context(target, burst, history, row)
+        reply = guarded_reply(engine, context)
+        language = context.reply_language
+    reply = _refuse_empty(reply, context, language)
+    notice_at = None
+    if closed and (
+        reply.handoff
+        or (
+            row.after_hours == BotSettings.AfterHours.ANSWER_AND_TELL
+            and not hours.told_this_period(row, conversation.after_hours_notice_at, now)
+        )
+    ):  # the customer learns when a person is there (once per closed period, and with a handoff)
+        reply = replace(reply, text=hours.with_availability(reply.text, row, language, now))
+        notice_at = now
+    return _store_reply(target, inbound_id, reply, notice_at=notice_at)
+
+
+def _customer_language(conversation: Conversation, row: BotSettings) -> str:
+    """The form to write to the customer in: the conversation's within the seller's languages
+    (as the engines answer), else the seller's first language."""
+    from sales.engine.language import answer_language
+
+    if conversation.language:
+        return answer_language(conversation.language, tuple(row.languages))
+    return hours.text_language((row.languages or ["fr"])[0])
+
+
+def _refuse_empty(reply: EngineReply, context: EngineContext | None, language: str) -> EngineReply:
+    """No empty or meaningless answer is ever stored or sent, whatever made it (the one check
+    of the reply path). An empty answer of another engine is replaced by the built-in
+    engine's (under the same guardrails); an empty answer of the built-in engine, or an empty
+    replacement, hands the conversation to the seller (reason "empty_reply") with the
+    standard handoff message. An engine that asked for a person with no words keeps its
+    handoff and gets the standard message."""
+    from sales.engine.builtin import BuiltinEngine
+
+    if not is_empty_reply(reply):
+        return reply
+    logger.warning("Empty reply from engine %r in conversation %s", reply.engine, context and context.conversation_id)
+    if reply.handoff:
+        return replace(reply, text=handoff_text(language), cards=(), quick_replies=())
+    engine = f"{reply.engine}:empty" if reply.engine else "empty"
+    if context is not None and reply.engine.partition(":")[0] != BuiltinEngine.name:
+        fallback = guarded_reply(BuiltinEngine(), context)
+        if not is_empty_reply(fallback):
+            return _spent_by(replace(fallback, engine=engine), reply)
+    return _spent_by(
+        EngineReply(text=handoff_text(language), handoff=True, handoff_reason="empty_reply", engine=engine), reply
+    )
+
+
+def _spent_by(reply: EngineReply, original: EngineReply) -> EngineReply:
+    """`reply` carrying what `original` cost: the model's tokens stay counted (budget, usage)."""
+    return replace(
+        reply,
+        model=original.model,
+        tokens_in=original.tokens_in,
+        tokens_out=original.tokens_out,
+        cost_usd=original.cost_usd,
+    )
 
 
 def _burst(history: list[Message]) -> list[Message]:
@@ -475,7 +553,13 @@ def _typing(conversation: Conversation, recipient_id: str, *, on: bool) -> None:
         logger.info("Typing indicator not shown for conversation %s", conversation.pk, exc_info=True)
 
 
-def _store_reply(target: ReplyTarget, inbound_id: int, reply: EngineReply) -> Message | None:
+def _store_reply(
+    target: ReplyTarget, inbound_id: int, reply: EngineReply, *, notice_at: dt.datetime | None = None
+) -> Message | None:
+    """Store the answer (never an empty one) and hand it to delivery; `notice_at`: the answer
+    tells the customer when a person is available (conversations.hours)."""
+    if is_empty_reply(reply):  # _refuse_empty replaced it: nothing empty reaches this point
+        raise ValueError("An empty reply is never stored.")
     conversation_id = target.conversation.pk
     with transaction.atomic():
         slot = reply_slot_locked(conversation_id)
@@ -506,6 +590,8 @@ def _store_reply(target: ReplyTarget, inbound_id: int, reply: EngineReply) -> Me
         )
         insert(message)
         execute(statements.OUTBOUND_AT_SQL, [now, now, conversation_id])
+        if notice_at is not None:
+            Conversation.objects.filter(pk=conversation_id).update(after_hours_notice_at=notice_at)
         if reply.handoff:
             conversation = Conversation.objects.get(pk=conversation_id)
             conversation_hand_off(conversation=conversation, reason=reply.handoff_reason or "engine")
@@ -630,13 +716,18 @@ def _record_attempt(message: Message, *, number: int, started_at: dt.datetime, s
 # --- Handoff and the seller's messages ---------------------------------------------------
 
 
-def _system_message(conversation: Conversation, text: str) -> Message:
+def _system_message(conversation: Conversation, note: dict[str, str]) -> Message:
+    """A note in the thread, kept as codes and put into words in the viewer's language when
+    shown; `text` holds it in the shop's default language (search, the engine's history)."""
+    with override(settings.LANGUAGE_CODE):
+        text = note_text(note)
     message = Message.objects.create(
         conversation=conversation,
         direction=Message.Direction.OUT,
         author=Message.Author.SYSTEM,
         channel=conversation.channel,
         text=text,
+        note=note,
         status=Message.Status.SENT,
     )
     transaction.on_commit(lambda: message_publish(message))
@@ -644,10 +735,14 @@ def _system_message(conversation: Conversation, text: str) -> Message:
 
 
 def conversation_set_mode(conversation: Conversation, mode: str, *, reason: str, member_id: int | None = None) -> None:
+    """Change who answers. Going to the seller records `reason` (a code of
+    conversations.reasons); going back to the bot, or closing, keeps the last handoff's reason."""
     conversation.mode = mode
-    conversation.handoff_reason = reason if mode == Conversation.Mode.HUMAN else ""
     conversation.mode_changed_at = timezone.now()
-    fields = ["mode", "handoff_reason", "mode_changed_at"]
+    fields = ["mode", "mode_changed_at"]
+    if mode == Conversation.Mode.HUMAN:
+        conversation.handoff_reason = reason[:200]
+        fields.append("handoff_reason")
     if member_id is not None:
         conversation.assigned_member_id = member_id
         fields.append("assigned_member_id")
@@ -656,17 +751,27 @@ def conversation_set_mode(conversation: Conversation, mode: str, *, reason: str,
 
 
 @transaction.atomic
-def conversation_hand_off(*, conversation: Conversation, reason: str, tell_customer: bool = False) -> Conversation:
-    """Put the conversation in the seller's hands and tell the seller (and the customer)."""
+def conversation_hand_off(
+    *, conversation: Conversation, reason: str, tell_customer: bool = False, now: dt.datetime | None = None
+) -> Conversation:
+    """Put the conversation in the seller's hands and tell the seller (and the customer: the
+    standard message in their language, and outside business hours when a person will be
+    available; `now` decides, the clock's by default)."""
     if conversation.mode == Conversation.Mode.HUMAN:
         return conversation
     conversation_set_mode(conversation, Conversation.Mode.HUMAN, reason=reason)
-    with override(settings.LANGUAGE_CODE):
-        _system_message(conversation, _("Handed to the seller: %(reason)s") % {"reason": reason})
+    _system_message(conversation, handoff_note(reason))
     publish(current_schema(), "handoff", conversation_payload(conversation))
     if tell_customer:
-        language = conversation.language if conversation.language in HANDOFF_TEXT else "fr"
-        _queue_outbound(conversation, HANDOFF_TEXT[language], author=Message.Author.BOT)
+        row = bot_settings_cached()
+        language = _customer_language(conversation, row)
+        text = handoff_text(language)
+        now = now or hours.clock()
+        if hours.is_closed(row, now):
+            text = hours.with_availability(text, row, language, now)
+            Conversation.objects.filter(pk=conversation.pk).update(after_hours_notice_at=now)
+            conversation.after_hours_notice_at = now
+        _queue_outbound(conversation, text, author=Message.Author.BOT)
     return conversation
 
 
@@ -681,8 +786,7 @@ def conversation_hand_back(*, conversation: Conversation) -> Conversation:
     """Give the conversation back to the bot; it answers from the customer's next message."""
     if conversation.mode != Conversation.Mode.BOT:
         conversation_set_mode(conversation, Conversation.Mode.BOT, reason="")
-        with override(settings.LANGUAGE_CODE):
-            _system_message(conversation, _("The bot answers again."))
+        _system_message(conversation, handed_back_note())
         _learn_from_seller(conversation)
     return conversation
 
@@ -733,9 +837,20 @@ def _queue_outbound(conversation: Conversation, text: str, *, author: str, membe
     return message
 
 
+class MayNotMessageFirst(Exception):
+    """The customer opted out: the bot may not start a message to them."""
+
+
 @transaction.atomic
 def message_send_by_bot(*, conversation: Conversation, text: str) -> Message:
-    """A message the bot starts itself (a reminder): stored queued, then delivered."""
+    """A message the bot starts itself (a reminder): stored queued, then delivered. Refused
+    (MayNotMessageFirst) when the customer opted out, and for an empty text."""
+    from conversations.customers import may_message_first
+
+    if is_empty_text(text):
+        raise ValueError("The bot never sends an empty message.")
+    if not may_message_first(conversation):
+        raise MayNotMessageFirst(conversation.pk)
     return _queue_outbound(conversation, text, author=Message.Author.BOT)
 
 

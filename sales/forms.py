@@ -193,9 +193,11 @@ class BotSettingsForm(forms.ModelForm, OpenRouterKeyFields):
             "draft_reminder_minutes",
             "ai_model",
             "monthly_budget_usd",
+            "after_hours",
         ]
         widgets = {
             "intensity": forms.RadioSelect,
+            "after_hours": forms.RadioSelect,
             "greeting": forms.Textarea(attrs={"rows": 2}),
             "max_discount_percent": forms.NumberInput(attrs={"min": 0, "max": 90}),
         }

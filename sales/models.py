@@ -278,6 +278,11 @@ class BotSettings(models.Model):
         BALANCED = "balanced", _("Balanced")
         AGGRESSIVE = "aggressive", _("Aggressive")
 
+    class AfterHours(models.TextChoices):
+        ANSWER_AND_TELL = "answer_and_tell", _("Answer, and say when a person is available")
+        ANSWER = "answer", _("Answer as usual")
+        AWAY = "away", _("Only send an away message with the opening time")
+
     class Language(models.TextChoices):
         DARIJA = "darija", _("Darija")
         ARABIC = "ar", _("Arabic")
@@ -307,6 +312,12 @@ class BotSettings(models.Model):
     )
     business_hours = models.JSONField(_("business hours"), default=default_business_hours)
     timezone = models.CharField(_("time zone"), max_length=64, default="Africa/Algiers")
+    after_hours = models.CharField(
+        _("outside business hours"),
+        max_length=16,
+        choices=AfterHours.choices,
+        default=AfterHours.ANSWER_AND_TELL,
+    )
     group_chats_enabled = models.BooleanField(_("answer in group chats"), default=False)
     bot_resume_after_minutes = models.PositiveIntegerField(
         _("bot answers again after (minutes)"),
@@ -385,6 +396,22 @@ class BotSettings(models.Model):
         ranges = self.business_hours.get(WEEKDAYS[local.weekday()], [])
         now = local.strftime("%H:%M")
         return any(start <= now < end for start, end in ranges)
+
+    def next_opening(self, moment: dt.datetime) -> dt.datetime | None:
+        """The first opening time after `moment`, in the seller's time zone (an aware datetime);
+        None when the shop is closed every day of the week."""
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        for offset in range(8):  # a week ahead, and the same weekday again
+            day = local.date() + dt.timedelta(days=offset)
+            for start, _end in sorted(self.business_hours.get(WEEKDAYS[day.weekday()], [])):
+                hour, minute = (int(part) for part in start.split(":"))
+                opening = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+                if opening > local:
+                    return opening
+        return None
 
 
 class CatalogImport(models.Model):

@@ -10,6 +10,7 @@ itself as the owner, so a gateway that lost a lease (paused, partitioned) change
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 import socket
@@ -19,7 +20,7 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from channels_app.models import ChannelAccount, Gateway, WhatsAppSession
 from ma5zani.realtime import publish
 from sellers.models import Seller
 
+logger = logging.getLogger(__name__)
 State = WhatsAppSession.State
 Wanted = WhatsAppSession.Wanted
 
@@ -120,8 +122,10 @@ def session_logout(session: WhatsAppSession) -> WhatsAppSession:
     return _update(session, wanted=Wanted.LOGOUT)
 
 
-def session_update_settings(session: WhatsAppSession, *, groups_enabled: bool, ai_badge: bool) -> WhatsAppSession:
-    return _update(session, groups_enabled=groups_enabled, ai_badge=ai_badge)
+def session_update_settings(session: WhatsAppSession, *, ai_badge: bool) -> WhatsAppSession:
+    """The channel's own settings. Answering in groups is a bot setting (BotSettings.
+    group_chats_enabled, on the bot settings page), not one of the session."""
+    return _update(session, ai_badge=ai_badge)
 
 
 def status_payload(session: WhatsAppSession) -> dict[str, Any]:
@@ -259,9 +263,42 @@ class SessionSpec:
     lid: str
 
 
+def groups_enabled_by_schema(schemas: set[str]) -> dict[str, bool]:
+    """Each seller's bot setting "answer in group chats" (BotSettings.group_chats_enabled, in
+    the seller's own schema), read for many sellers in one query. A seller whose settings row
+    does not exist yet has the default: off."""
+    from sales.models import BotSettings
+
+    if not schemas:
+        return {}
+    table = connection.ops.quote_name(BotSettings._meta.db_table)
+
+    def read(some: list[str]) -> dict[str, bool]:
+        parts = [
+            f"SELECT %s, group_chats_enabled FROM {connection.ops.quote_name(schema)}.{table} WHERE id = 1"  # noqa: S608
+            for schema in some
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), some)
+            return {schema: bool(enabled) for schema, enabled in cursor.fetchall()}
+
+    ordered = sorted(schemas)
+    try:
+        found = read(ordered)
+    except DatabaseError:  # a schema without the table (being dropped...): the others still count
+        found = {}
+        for schema in ordered:
+            try:
+                found |= read([schema])
+            except DatabaseError:
+                logger.warning("Group setting of %s not readable; groups off", schema)
+    return {schema: found.get(schema, False) for schema in schemas}
+
+
 def session_specs(ids: list[int] | set[int]) -> dict[int, SessionSpec]:
     with _public():
-        rows = WhatsAppSession.objects.filter(pk__in=list(ids)).select_related("account__seller")
+        rows = list(WhatsAppSession.objects.filter(pk__in=list(ids)).select_related("account__seller"))
+        groups = groups_enabled_by_schema({row.account.seller.schema_name for row in rows})
         return {
             row.pk: SessionSpec(
                 id=row.pk,
@@ -271,7 +308,7 @@ def session_specs(ids: list[int] | set[int]) -> dict[int, SessionSpec]:
                 wanted=row.wanted,
                 state=row.state,
                 pair_phone=row.pair_phone,
-                groups_enabled=row.groups_enabled,
+                groups_enabled=groups[row.account.seller.schema_name],
                 ai_badge=row.ai_badge,
                 ban_expires_at=row.ban_expires_at,
                 lid=row.lid,

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from channels_app.whatsapp import sessions
+from sales.selectors import bot_settings
 from sellers.middleware import require_owner
 from sellers.models import Seller
 
@@ -37,11 +38,7 @@ def whatsapp_settings(request: HttpRequest) -> HttpResponse:
                 sessions.session_logout(session)
                 messages.success(request, _("WhatsApp will be unlinked from your phone in a few seconds."))
             elif action == "settings":
-                sessions.session_update_settings(
-                    session,
-                    groups_enabled=request.POST.get("groups_enabled") == "on",
-                    ai_badge=request.POST.get("ai_badge") == "on",
-                )
+                sessions.session_update_settings(session, ai_badge=request.POST.get("ai_badge") == "on")
                 messages.success(request, _("WhatsApp settings saved."))
             else:
                 raise ValidationError(_("Unknown action."))
@@ -59,5 +56,6 @@ def whatsapp_settings(request: HttpRequest) -> HttpResponse:
             "qr_svg": sessions.qr_svg(session.qr) if session.qr else "",
             "errors": errors,
             "halted": session.state in session.HALTED_STATES,
+            "groups_enabled": bot_settings().group_chats_enabled,
         },
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -262,6 +263,18 @@ def violations(
         if not _placed(mention, allowed):
             found.append(Violation("price", mention.text))
     return found
+
+
+def is_empty_text(text: str) -> bool:
+    """Nothing a customer could read: no text, or only spaces, punctuation and invisible
+    characters ("", "  ", "...", "«»", a zero-width space)."""
+    return not any(unicodedata.category(char)[0] not in "PZC" for char in text or "")
+
+
+def is_empty_reply(reply: EngineReply) -> bool:
+    """An answer that says nothing: an empty text (`is_empty_text`) and no product card. The
+    reply path never stores one (conversations.services)."""
+    return is_empty_text(reply.text) and not reply.cards
 
 
 def guarded_reply(engine: Engine, context: EngineContext) -> EngineReply:

@@ -19,7 +19,9 @@ CHANNEL_WINDOW = dt.timedelta(hours=24)
 
 def order_drafts_remind(now: dt.datetime | None = None) -> int:
     """Remind every customer whose order draft has waited longer than the seller's delay since
-    the bot's last question. Returns how many reminders were queued."""
+    the bot's last question. Returns how many reminders were queued. A customer who opted out
+    (on the customer or on the conversation's channel identity) is never reminded."""
+    from conversations.customers import may_message_first
     from conversations.models import Conversation
     from conversations.services import message_send_by_bot
 
@@ -38,6 +40,8 @@ def order_drafts_remind(now: dt.datetime | None = None) -> int:
             conversation__last_inbound_at__lt=quiet_since,
             conversation__last_inbound_at__gt=now - CHANNEL_WINDOW,
             conversation__last_outbound_at__gte=F("conversation__last_inbound_at"),
+            conversation__customer__opted_out_at__isnull=True,
+            conversation__identity__opted_out_at__isnull=True,
         )
         .distinct()
         .values_list("pk", flat=True)
@@ -49,6 +53,8 @@ def order_drafts_remind(now: dt.datetime | None = None) -> int:
             if order is None or order.conversation is None:
                 continue
             conversation = order.conversation
+            if not may_message_first(conversation):  # opted out since the list was read
+                continue
             items = ", ".join(f"{item.quantity} × {item.product_name}" for item in order.items.all())
             message_send_by_bot(
                 conversation=conversation, text=say("reminder", conversation.language or "fr", items=items)

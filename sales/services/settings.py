@@ -20,7 +20,7 @@ from sales.selectors import bot_settings, bot_settings_forget
 BOT_SETTINGS_FIELDS = (
     "is_enabled", "intensity", "max_discount_percent", "languages", "persona_name", "greeting",
     "handoff_keywords", "business_hours", "timezone", "group_chats_enabled", "bot_resume_after_minutes",
-    "ai_model", "monthly_budget_usd", "draft_reminder_minutes",
+    "ai_model", "monthly_budget_usd", "draft_reminder_minutes", "after_hours",
 )  # fmt: skip
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -101,6 +101,26 @@ def validate_business_hours(hours: Any) -> dict[str, list[list[str]]]:
     return clean
 
 
+def validate_after_hours(value: Any) -> str:
+    """What the bot does outside business hours: one of BotSettings.AfterHours."""
+    if value not in BotSettings.AfterHours.values:
+        raise ValidationError(
+            {"after_hours": [_("Choose what the bot does outside business hours.")]}, code="invalid_choice"
+        )
+    return str(value)
+
+
+def validate_timezone(value: Any) -> str:
+    """A time zone name the server knows (the business hours are read in it)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError({"timezone": [_("Unknown time zone.")]}, code="invalid") from exc
+    return str(value)
+
+
 @transaction.atomic
 def bot_settings_update(**values: Any) -> BotSettings:
     row = bot_settings()
@@ -109,6 +129,10 @@ def bot_settings_update(**values: Any) -> BotSettings:
         raise ValidationError(_("Unknown settings: %(names)s") % {"names": ", ".join(sorted(unknown))})
     if "business_hours" in values:
         values["business_hours"] = validate_business_hours(values["business_hours"])
+    if "after_hours" in values:
+        values["after_hours"] = validate_after_hours(values["after_hours"])
+    if "timezone" in values:
+        values["timezone"] = validate_timezone(values["timezone"])
     if "handoff_keywords" in values:
         values["handoff_keywords"] = [
             k for k in dict.fromkeys(" ".join(w.split()) for w in values["handoff_keywords"]) if k

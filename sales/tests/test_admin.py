@@ -97,6 +97,7 @@ def _bot_settings_post(row, **changes):
         "ai_model": row.ai_model,
         "monthly_budget_usd": str(row.monthly_budget_usd),
         "draft_reminder_minutes": row.draft_reminder_minutes,
+        "after_hours": row.after_hours,
         "_save": "Save",
     }
     data.update(changes)

@@ -26,7 +26,7 @@ def test_settings_page_stores_the_key_encrypted_and_never_shows_it(shop_a):
         "is_enabled": "on", "persona_name": "Amina", "greeting": "Salam", "intensity": "aggressive",
         "max_discount_percent": 15, "languages": ["darija", "fr"], "handoff_keywords": "agent",
         "bot_resume_after_minutes": 30, "draft_reminder_minutes": 45, "ai_model": "anthropic/claude-haiku-4.5",
-        "monthly_budget_usd": "12.50", "openrouter_key": "sk-or-v1-secret-value",
+        "monthly_budget_usd": "12.50", "openrouter_key": "sk-or-v1-secret-value", "after_hours": "answer",
     }  # fmt: skip
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
         data.update({f"{day}_start": "09:00", f"{day}_end": "18:00"})

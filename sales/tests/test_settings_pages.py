@@ -82,6 +82,7 @@ def bot_post(**overrides):
         "draft_reminder_minutes": "60",
         "ai_model": "anthropic/claude-haiku-4.5",
         "monthly_budget_usd": "10.00",
+        "after_hours": "answer_and_tell",
     }
     for day in ("mon", "tue", "wed", "thu", "sat", "sun"):
         data.update({f"{day}_open": "on", f"{day}_start": "09:00", f"{day}_end": "18:00"})

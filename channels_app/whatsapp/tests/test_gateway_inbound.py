@@ -108,33 +108,50 @@ def test_status_newsletters_calls_and_reactions_are_ignored(run_gateway, shop_a,
     assert gw.gateway.metrics.ignored == 4
 
 
-def test_groups_are_ignored_unless_opted_in_and_then_only_when_mentioned(run_gateway, shop_a, replies):
+def _bot_page_post(shop: Any, *, groups: bool) -> None:
+    """The owner saves the bot settings page with "answer in group chats" ticked or not."""
+    from sales.tests.test_settings_pages import bot_post
+
+    response = shop.client().post("/dashboard/settings/bot/", bot_post(group_chats_enabled="on" if groups else ""))
+    assert response.status_code == 302
+
+
+def test_groups_follow_the_bot_settings_page_and_only_mentions_count(run_gateway, shop_a, replies):
+    """The bot settings page's "answer in group chats" is the one setting: ticked, a group
+    message that mentions the shop is stored and answered (in the group); unticked, ignored."""
     group = "120363025246125888@g.us"
     session = linked_session(shop_a)
     gw = run_gateway()
     runner = gw.connected(session)
-    gw.event(
-        session, message_event(chat=group, sender=CUSTOMER, text="@213661000111 3andkom robe?", mentions=(SHOP_JID,))
-    )
-    assert messages(shop_a) == []
 
-    with shop_a.schema():
-        pass
-    from channels_app.whatsapp.sessions import session_update_settings
+    def mention(message_id: str) -> Any:
+        return message_event(
+            chat=group, sender=CUSTOMER, text="@213661000111 3andkom robe?", mentions=(SHOP_JID,), message_id=message_id
+        )
 
-    session_update_settings(session, groups_enabled=True, ai_badge=True)
-    wait_for(lambda: runner.spec.groups_enabled, 10, message="the setting to reach the gateway")
+    gw.event(session, mention("3AG0"))
+    assert messages(shop_a) == [] and replies == []  # off by default
+
+    _bot_page_post(shop_a, groups=True)
+    wait_for(lambda: runner.spec.groups_enabled, 10, message="the page's setting to reach the gateway")
     gw.event(session, message_event(chat=group, sender=CUSTOMER, text="who sells shoes here?", message_id="3AG1"))
     assert messages(shop_a) == []  # not mentioned
-    gw.event(
-        session,
-        message_event(
-            chat=group, sender=CUSTOMER, text="@213661000111 3andkom robe?", mentions=(SHOP_JID,), message_id="3AG2"
-        ),
-    )
+    gw.event(session, mention("3AG2"))
     stored = messages(shop_a)
     assert [m.external_id for m in stored] == ["3AG2"]
     assert stored[0].conversation.identity.external_id == group  # the answer goes to the group
+    assert replies == [(shop_a.seller.schema_name, stored[0].conversation_id, stored[0].pk)]
+    with shop_a.schema():
+        answer = conversation_reply(stored[0].conversation_id, stored[0].pk)
+    assert answer is not None and answer.text and answer.conversation_id == stored[0].conversation_id
+
+    _bot_page_post(shop_a, groups=False)
+    wait_for(lambda: not runner.spec.groups_enabled, 10, message="the page's setting to reach the gateway")
+    ignored_before = gw.gateway.metrics.ignored
+    gw.event(session, mention("3AG3"))
+    assert [m.external_id for m in messages(shop_a) if m.direction == "in"] == ["3AG2"]
+    assert gw.gateway.metrics.ignored == ignored_before + 1
+    assert len(replies) == 1
 
 
 def test_a_message_the_seller_types_on_the_phone_puts_the_conversation_in_human_mode(run_gateway, shop_a, replies):

@@ -9,6 +9,8 @@ from channels_app.models import WhatsAppSession
 from channels_app.whatsapp.sessions import leases_acquire, session_ensure
 from channels_app.whatsapp.tests.conftest import linked_session
 from ma5zani.testing import committed_db
+from sales.selectors import bot_settings
+from sales.services.settings import bot_settings_update
 
 pytestmark = committed_db
 
@@ -55,7 +57,14 @@ def test_settings_are_saved(drop_new_sellers, shop_a):
     shop_a.client().post("/dashboard/channels/whatsapp/", {"action": "settings", "groups_enabled": "on"})
     with schema_context(get_public_schema_name()):
         session = WhatsAppSession.objects.get(account__seller=shop_a.seller)
-    assert session.groups_enabled is True and session.ai_badge is False
+    assert session.ai_badge is False
+    with shop_a.schema():  # groups are the bot settings' (the page's old box is gone and changes nothing)
+        assert bot_settings().group_chats_enabled is False
+    page = shop_a.client().get("/dashboard/channels/whatsapp/").content.decode()
+    assert 'data-groups="off"' in page and 'name="groups_enabled"' not in page
+    with shop_a.schema():
+        bot_settings_update(group_chats_enabled=True)
+    assert 'data-groups="on"' in shop_a.client().get("/dashboard/channels/whatsapp/").content.decode()
 
 
 def test_health_counts_sessions_and_details_need_the_token(drop_new_sellers, shop_a, settings):
@@ -72,3 +81,19 @@ def test_health_counts_sessions_and_details_need_the_token(drop_new_sellers, sho
     [row] = detailed["whatsapp"]["session_details"]
     assert row["seller"] == shop_a.seller.slug and row["state"] == "connected" and row["gateway"] == "gw-health"
     assert session.pk
+
+
+def test_the_group_setting_is_read_for_many_sellers_at_once(drop_new_sellers, shop_a, shop_b):
+    from channels_app.whatsapp.sessions import groups_enabled_by_schema, session_specs
+
+    with shop_a.schema():
+        bot_settings_update(group_chats_enabled=True)
+    with shop_b.schema():
+        bot_settings()  # the row with its default: off
+    a, b = linked_session(shop_a), linked_session(shop_b, jid="213661000222@s.whatsapp.net")
+    specs = session_specs([a.pk, b.pk])
+    assert (specs[a.pk].groups_enabled, specs[b.pk].groups_enabled) == (True, False)
+    schemas = {shop_a.seller.schema_name, shop_b.seller.schema_name, "no_such_schema"}
+    assert groups_enabled_by_schema(schemas) == {
+        shop_a.seller.schema_name: True, shop_b.seller.schema_name: False, "no_such_schema": False,
+    }  # fmt: skip
