@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('conversations', '0004_merge_suggestions'),
-        ('sales', '0006_languages_default'),
+        ('sales', '0007_botsettings_after_hours'),
     ]
 
     operations = [
