@@ -8,6 +8,7 @@ import re
 from collections import Counter
 
 import algeria_wilayas_communes as places
+import phonenumbers
 import pytest
 
 from sales.tests import corpus
@@ -138,6 +139,7 @@ def test_the_customers_are_valid_and_their_orders_possible():
         assert goal["product"] in PRODUCTS and variant_of(goal["product"], goal["size"], goal["colour"]), where
         assert isinstance(goal["quantity"], int) and goal["quantity"] >= 1, where
         assert PHONE.match(goal["phone"]), where
+        assert phonenumbers.is_valid_number(phonenumbers.parse(goal["phone"], "DZ")), where
         assert goal["name"].strip() and goal["address"].strip(), where
         assert goal["delivery_type"] in ("home", "desk"), where
         assert (goal["wilaya"], goal["commune"]) in COMMUNES, where
