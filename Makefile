@@ -43,11 +43,12 @@ check: lint typecheck test
 manage: install
 	$(DEVENV) exec -- $(BIN)/python manage.py $(ARGS)
 
-## make bench: the provisioning, migration and sales engine benchmarks (several minutes).
+## make bench: the provisioning, migration, sales engine and conversation benchmarks (several minutes).
 bench: install-dev
 	$(DEVENV) exec -- $(BIN)/python bench/provision.py
 	$(DEVENV) exec -- $(BIN)/python bench/migrate_schemas.py
 	$(DEVENV) exec -- $(BIN)/python bench/sales_engine.py
+	$(DEVENV) exec -- $(BIN)/python bench/conversations_eval.py
 	$(DEVENV) exec -- $(BIN)/python bench/learning.py
 	$(DEVENV) exec -- $(BIN)/python bench/whatsapp_gateway.py
 

@@ -111,11 +111,13 @@ def _completion(message: dict[str, Any], finish: str, prompt: int, completion: i
 
 
 class ChatServer:
-    """Serves the scripted turns in order; once they run out, repeats `default` (if any)."""
+    """Serves the scripted turns in order; once they run out, asks `responder` (if any) for a turn
+    made from the request's body, else repeats `default` (if any)."""
 
     def __init__(self) -> None:
         self.turns: list[Turn] = []
         self.default: Turn | None = None
+        self.responder: Callable[[dict[str, Any]], Turn] | None = None
         self.requests: list[dict[str, Any]] = []
         self.failures: list[str] = []
         server = self
@@ -130,7 +132,10 @@ class ChatServer:
                 server.requests.append(
                     {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
                 )
-                turn = server.turns.pop(0) if server.turns else server.default
+                if server.turns:
+                    turn: Turn | None = server.turns.pop(0)
+                else:
+                    turn = server.responder(body) if server.responder else server.default
                 if turn is None or not self.path.endswith("/chat/completions"):
                     turn = error_turn(404, "no scripted turn")
                 if turn.respond is not None:
