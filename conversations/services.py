@@ -61,7 +61,7 @@ from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
 from sales.engine.base import EngineReply, Turn
 from sales.engine.guardrails import guarded_reply
-from sales.engine.language import detect_language
+from sales.engine.language import answer_language, detect_language
 from sales.models import BotSettings
 from sales.selectors import bot_settings, bot_settings_cached
 from sellers.selectors import seller_name_cached
@@ -70,6 +70,7 @@ logger = logging.getLogger(__name__)
 
 HANDOFF_TEXT = {
     "ar": "مليح، راني نحولك لواحد من المحل. يجاوبك في أقرب وقت.",
+    "msa": "حسنًا، سأحولك إلى أحد موظفي المتجر، وسيجيبك في أقرب وقت.",
     "arabizi": "Mlih, rani n7awlek l wa7ed men l'mahal. Yjawbek f a9rab wa9t.",
     "fr": "Très bien, je vous passe quelqu'un de la boutique. On vous répond au plus vite.",
     "en": "Sure, I'm passing you to someone from the shop. They'll answer you shortly.",
@@ -412,7 +413,7 @@ def message_text(message: Message) -> str:
 
 VOICE_ASK_TEXT = {
     "ar": "سمحلي، ما نقدرش نسمع الرسائل الصوتية. تقدر تكتبلي واش تحب؟",
-    "darija": "سمحلي، ما نقدرش نسمع الرسائل الصوتية. تقدر تكتبلي واش تحب؟",
+    "msa": "عذرًا، لا يمكنني الاستماع إلى الرسائل الصوتية. هل يمكنك كتابة سؤالك؟",
     "arabizi": "Sma7li, ma n9derch nesma3 les vocaux. Tnajem tektebli wach t7ab?",
     "fr": "Désolé, je ne peux pas écouter les messages vocaux. Pouvez-vous m'écrire votre question ?",
     "en": "Sorry, I can't listen to voice messages. Could you type your question?",
@@ -441,7 +442,7 @@ def conversation_reply(conversation_id: int, inbound_id: int) -> Message | None:
         return None
     burst = _burst(history)
     if _voice_only(burst):  # ask for text in the customer's language, without the engine
-        language = conversation.language if conversation.language in VOICE_ASK_TEXT else (row.languages or ["ar"])[0]
+        language = answer_language(conversation.language, row.languages)  # unknown: the seller's first
         text = VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"])
         return _store_reply(target, inbound_id, EngineReply(text=text, engine="voice"))
     engine = engine_for_seller()
@@ -665,8 +666,8 @@ def conversation_hand_off(*, conversation: Conversation, reason: str, tell_custo
         _system_message(conversation, _("Handed to the seller: %(reason)s") % {"reason": reason})
     publish(current_schema(), "handoff", conversation_payload(conversation))
     if tell_customer:
-        language = conversation.language if conversation.language in HANDOFF_TEXT else "fr"
-        _queue_outbound(conversation, HANDOFF_TEXT[language], author=Message.Author.BOT)
+        language = answer_language(conversation.language, bot_settings_cached().languages)
+        _queue_outbound(conversation, HANDOFF_TEXT.get(language, HANDOFF_TEXT["fr"]), author=Message.Author.BOT)
     return conversation
 
 

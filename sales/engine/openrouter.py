@@ -27,6 +27,7 @@ from ma5zani.crypto import SecretUnreadable
 from ma5zani.tenancy import current_schema
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.builtin import match_products, product_card
+from sales.engine.language import catalog_language
 from sales.engine.prompt import build_messages, order_facts, product_facts
 from sales.models import Order, Product, Variant
 from sales.selectors import bot_settings_cached
@@ -340,7 +341,7 @@ class OpenRouterEngine:
                 breaker_success(schema)
                 return EngineReply(
                     text=text,
-                    cards=tuple(product_card(p, language) for p in tools.cards.values())[:3],
+                    cards=tuple(product_card(p, catalog_language(language)) for p in tools.cards.values())[:3],
                     handoff=bool(tools.handoff_reason),
                     handoff_reason=tools.handoff_reason,
                     engine=self.name,

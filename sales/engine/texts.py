@@ -85,8 +85,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Livraison vers {wilaya} : {fees}.",
         "en": "Delivery to {wilaya}: {fees}.",
     },
-    "home_fee": {"ar": "للدار {fee} دج", "msa": "إلى المنزل {fee} دج", "arabizi": "l dar {fee} DA", "fr": "à domicile {fee} DA", "en": "home {fee} DZD"},
-    "desk_fee": {"ar": "للمكتب {fee} دج", "msa": "إلى مكتب التوصيل {fee} دج", "arabizi": "l bureau {fee} DA", "fr": "au bureau (stop desk) {fee} DA", "en": "stop desk {fee} DZD"},
+    "home_fee": {"ar": "للدار {fee} دج", "msa": "للمنزل {fee} دج", "arabizi": "l dar {fee} DA", "fr": "à domicile {fee} DA", "en": "home {fee} DZD"},
+    "desk_fee": {"ar": "للمكتب {fee} دج", "msa": "لمكتب التوصيل {fee} دج", "arabizi": "l bureau {fee} DA", "fr": "au bureau (stop desk) {fee} DA", "en": "stop desk {fee} DZD"},
     "delivery_days": {
         "ar": "يوصل في حوالي {days} أيام.",
         "msa": "مدة التوصيل المعتادة (بالأيام): {days}.",
