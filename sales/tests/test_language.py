@@ -23,16 +23,20 @@ from sales.engine.language import (
 CORPUS = Path(__file__).parent / "fixtures" / "language__messages.tsv"
 
 
-def corpus() -> list[tuple[str, str, bool]]:
-    """(form, text, held_out) of every message of the corpus."""
-    rows, held_out = [], False
+def corpus() -> list[tuple[str, str, str]]:
+    """(form, text, part) of every message of the corpus. Parts: "first" (the markers were
+    written knowing them), "held out" (written once the markers were fixed, measured, then the
+    rules were generalized), "blind" (written after that, measured once, nothing tuned on it)."""
+    rows, part = [], "first"
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         if line.startswith("# Held out"):
-            held_out = True
+            part = "held out"
+        elif line.startswith("# Blind"):
+            part = "blind"
         if not line.strip() or line.startswith("#"):
             continue
         form, text = line.split("\t")
-        rows.append((form, text, held_out))
+        rows.append((form, text, part))
     return rows
 
 
@@ -44,15 +48,19 @@ def test_the_corpus_is_large_enough_and_uses_the_five_forms():
 
 def test_accuracy_on_the_corpus(capsys):
     rows = corpus()
-    misses = [(form, text, detect_language(text)) for form, text, _ in rows if detect_language(text) != form]
+    misses = [(form, text, part, detect_language(text)) for form, text, part in rows if detect_language(text) != form]
     arabic = [row for row in rows if row[0] in ("ar", "msa")]
     arabic_misses = [miss for miss in misses if miss[0] in ("ar", "msa")]
+    blind = [row for row in arabic if row[2] == "blind"]
+    blind_misses = [miss for miss in arabic_misses if miss[2] == "blind"]
     with capsys.disabled():
         print(
             f"\nlanguage corpus: {len(rows) - len(misses)}/{len(rows)} right, Arabic script "
-            f"{len(arabic) - len(arabic_misses)}/{len(arabic)}; misses: {misses}"
+            f"{len(arabic) - len(arabic_misses)}/{len(arabic)}, its blind part "
+            f"{len(blind) - len(blind_misses)}/{len(blind)}; misses: {misses}"
         )
     assert len(arabic_misses) <= len(arabic) * 0.05, arabic_misses
+    assert len(blind_misses) <= len(blind) * 0.12, blind_misses  # 6/60 when it was measured
     assert len(misses) <= len(rows) * 0.05, misses
 
 
