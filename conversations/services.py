@@ -71,10 +71,10 @@ logger = logging.getLogger(__name__)
 
 HANDOFF_TEXT = {
     "ar": "مليح، راني نحولك لواحد من المحل. يجاوبك في أقرب وقت.",
+    "msa": "حسنًا، سأحولك إلى أحد موظفي المتجر، وسيجيبك في أقرب وقت.",
     "arabizi": "Mlih, rani n7awlek l wa7ed men l'mahal. Yjawbek f a9rab wa9t.",
     "fr": "Très bien, je vous passe quelqu'un de la boutique. On vous répond au plus vite.",
     "en": "Sure, I'm passing you to someone from the shop. They'll answer you shortly.",
-    "msa": "حسناً، سأحوّلك إلى أحد موظفي المتجر. سيردّ عليك في أقرب وقت.",
 }
 
 
@@ -419,11 +419,10 @@ def message_text(message: Message) -> str:
 
 VOICE_ASK_TEXT = {
     "ar": "سمحلي، ما نقدرش نسمع الرسائل الصوتية. تقدر تكتبلي واش تحب؟",
-    "darija": "سمحلي، ما نقدرش نسمع الرسائل الصوتية. تقدر تكتبلي واش تحب؟",
+    "msa": "عذرًا، لا يمكنني الاستماع إلى الرسائل الصوتية. هل يمكنك كتابة سؤالك؟",
     "arabizi": "Sma7li, ma n9derch nesma3 les vocaux. Tnajem tektebli wach t7ab?",
     "fr": "Désolé, je ne peux pas écouter les messages vocaux. Pouvez-vous m'écrire votre question ?",
     "en": "Sorry, I can't listen to voice messages. Could you type your question?",
-    "msa": "عذراً، لا أستطيع الاستماع إلى الرسائل الصوتية. هل يمكنك كتابة سؤالك؟",
 }
 
 
@@ -461,8 +460,7 @@ def conversation_reply(conversation_id: int, inbound_id: int, *, now: dt.datetim
     burst = _burst(history)
     context: EngineContext | None = None
     if _voice_only(burst):  # ask for text in the customer's language, without the engine
-        voice_language = language if conversation.language in VOICE_ASK_TEXT else (row.languages or ["ar"])[0]
-        reply = EngineReply(text=VOICE_ASK_TEXT.get(voice_language, VOICE_ASK_TEXT["ar"]), engine="voice")
+        reply = EngineReply(text=VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"]), engine="voice")
     else:
         engine = engine_for_seller()
         if getattr(engine, "shows_typing", True):

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 import openai
 
 from learning.services import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS, Pair, _personal_values, is_personal
+from sales.engine.language import FORMS
 
 if TYPE_CHECKING:
     from conversations.models import Conversation
 
 logger = logging.getLogger(__name__)
-LANGUAGES = ("ar", "arabizi", "fr", "en")
+LANGUAGES = FORMS
 MAX_TRANSCRIPT_MESSAGES = 60
 SCHEMA: dict[str, Any] = {
     "type": "object",

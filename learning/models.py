@@ -29,7 +29,7 @@ class KnowledgeEntry(models.Model):
 
     question = models.TextField(_("question"))
     answer = models.TextField(_("answer"))
-    language = models.CharField(_("language"), max_length=16)  # ar, arabizi, fr, en
+    language = models.CharField(_("language"), max_length=16)  # sales.engine.language.FORMS
     # Kept by save() from the question (question_key()).
     question_key = models.CharField(max_length=400, db_index=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)

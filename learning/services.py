@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from learning.models import KnowledgeEntry, KnowledgeSource, question_key
 from review.services import pending_forget, pending_sync
-from sales.engine.language import detect_language, normalize
+from sales.engine.language import FORMS, detect_language, normalize, readable_forms
 from sales.engine.lexicon import intents_of
 from sales.geo import PHONE_IN_TEXT
 
@@ -251,7 +251,7 @@ def knowledge_edit(
 def knowledge_create_manual(*, question: str, answer: str, language: str, reviewer_id: int | None) -> KnowledgeEntry:
     """An entry the seller writes (shipping policy, returns, sizes guide): approved at once."""
     question, answer = _clean_texts(question, answer)
-    if language not in ("ar", "arabizi", "fr", "en"):
+    if language not in FORMS:
         raise ValidationError({"language": [_("Choose a language.")]})
     return KnowledgeEntry.objects.create(
         question=question,
@@ -270,17 +270,22 @@ ANSWER_MATCH = 0.75
 
 
 def knowledge_answer_for(text: str, language: str) -> KnowledgeEntry | None:
-    """The approved entry that answers `text` well (same language), counted as used."""
+    """The approved entry that answers `text` well, counted as used: of the same language, or of
+    the other Arabic-script form (Darija and Standard Arabic read each other), the same first."""
     key = question_key(text)
     if not key:
         return None
     candidates = (
-        KnowledgeEntry.objects.filter(status=KnowledgeEntry.Status.APPROVED, language=language)
+        KnowledgeEntry.objects.filter(status=KnowledgeEntry.Status.APPROVED, language__in=readable_forms(language))
         .annotate(distance=TrigramDistance("question_key", key))
         .order_by("distance")[:5]
     )
-    best = max(candidates, key=lambda e: difflib.SequenceMatcher(None, e.question_key, key).ratio(), default=None)
-    if best is None or difflib.SequenceMatcher(None, best.question_key, key).ratio() < ANSWER_MATCH:
+
+    def closeness(entry: KnowledgeEntry) -> tuple[float, bool]:
+        return difflib.SequenceMatcher(None, entry.question_key, key).ratio(), entry.language == language
+
+    best = max(candidates, key=closeness, default=None)
+    if best is None or closeness(best)[0] < ANSWER_MATCH:
         return None
     KnowledgeEntry.objects.filter(pk=best.pk).update(times_used=F("times_used") + 1, last_used_at=timezone.now())
     return best
@@ -292,7 +297,9 @@ def knowledge_for_prompt(text: str, language: str, limit: int = 3) -> list[dict[
     if not key:
         return []
     entries = (
-        KnowledgeEntry.objects.filter(status=KnowledgeEntry.Status.APPROVED, language__in=[language, "fr", "ar"])
+        KnowledgeEntry.objects.filter(
+            status=KnowledgeEntry.Status.APPROVED, language__in={*readable_forms(language), "fr", "ar"}
+        )
         .annotate(distance=TrigramDistance("question_key", key))
         .filter(distance__lt=0.7)  # similarity above 0.3
         .order_by("distance")[:limit]

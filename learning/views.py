@@ -18,7 +18,14 @@ from learning.models import KnowledgeEntry
 from learning.services import knowledge_create_manual, knowledge_edit, knowledge_review
 from ma5zani.inputs import strict_int
 
-LANGUAGES = [("ar", "العربية / الدارجة"), ("arabizi", "Darija (Arabizi)"), ("fr", "Français"), ("en", "English")]
+# Each form under its own name, written in that form (not translated).
+LANGUAGES = [
+    ("ar", "الدارجة (بالحروف العربية)"),
+    ("msa", "العربية الفصحى"),
+    ("arabizi", "Darija (Arabizi)"),
+    ("fr", "Français"),
+    ("en", "English"),
+]
 
 
 def knowledge_page(request: HttpRequest) -> HttpResponse:

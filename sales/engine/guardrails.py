@@ -312,7 +312,7 @@ def guarded_reply(engine: Engine, context: EngineContext) -> EngineReply:
                 cost_usd=reply.cost_usd,
             )
     return EngineReply(
-        text=say("unsure_handoff", context.language or "fr"),
+        text=say("unsure_handoff", context.reply_language),
         handoff=True,
         handoff_reason="guardrail",
         engine=f"{reply.engine}:replaced",

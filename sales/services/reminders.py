@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from sales.engine.language import answer_language
 from sales.engine.texts import say
 from sales.models import Order
 from sales.selectors import bot_settings
@@ -56,9 +57,8 @@ def order_drafts_remind(now: dt.datetime | None = None) -> int:
             if not may_message_first(conversation):  # opted out since the list was read
                 continue
             items = ", ".join(f"{item.quantity} × {item.product_name}" for item in order.items.all())
-            message_send_by_bot(
-                conversation=conversation, text=say("reminder", conversation.language or "fr", items=items)
-            )
+            language = answer_language(conversation.language, row.languages)
+            message_send_by_bot(conversation=conversation, text=say("reminder", language, items=items))
             Order.objects.filter(pk=order.pk).update(reminded_at=now)
             sent += 1
     return sent

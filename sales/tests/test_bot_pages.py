@@ -14,6 +14,7 @@ from conversations.models import Conversation, Message
 from conversations.services import conversation_reply
 from sales.models import BotSettings, Order, Variant
 from sales.services.reminders import order_drafts_remind
+from sales.services.settings import bot_settings_update
 from sales.tests.test_sales_conversations import Chat, prepare
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,22 @@ def test_an_abandoned_draft_gets_one_reminder_within_the_window(shop_a, queued, 
         chat2 = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-00000000beef")
         chat2.say("Je veux commander la montre")
         assert order_drafts_remind(now + dt.timedelta(hours=25)) == 0  # outside the channel's window
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected"),
+    [(["darija", "ar", "fr", "en"], "طلبك (1 × Baskets de sport) لم يكتمل بعد"), (["darija"], "طلبيتك")],
+)
+def test_the_reminder_is_in_the_conversations_form_within_the_sellers_languages(
+    shop_a, queued, django_capture_on_commit_callbacks, languages, expected
+):
+    with shop_a.schema():
+        prepare(shop_a)
+        chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
+        chat.say("Je veux commander les baskets en 41")
+        Conversation.objects.filter(pk=chat.conversation.pk).update(language="msa")
+        bot_settings_update(languages=languages)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert order_drafts_remind(timezone.now() + dt.timedelta(minutes=61)) == 1
+        reminder = Message.objects.filter(author="bot").order_by("pk").last()
+        assert reminder is not None and expected in reminder.text

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from sales.engine.base import EngineContext, Turn
+from sales.engine.language import FORMS
 from sales.engine.prompt import MAX_PRODUCTS, build_messages, prompt_file
 from sales.models import Product, Variant, product_search_text
 
@@ -63,8 +64,26 @@ def test_prompt_size_is_flat_from_10_to_10000_products(shop_a):
 
 
 def test_prompts_are_versioned_files_per_language_and_intensity():
-    for language in ("ar", "arabizi", "fr", "en"):
+    for language in FORMS:
         text = prompt_file(f"system.{language}.txt")
         assert "{max_discount}" in text and "hand_off" in text and "confirm_order" in text
+    assert "بالعربية الفصحى" in prompt_file("system.msa.txt") and "بالدارجة" in prompt_file("system.ar.txt")
     gentle, aggressive = prompt_file("intensity.gentle.txt"), prompt_file("intensity.aggressive.txt")
     assert "Never use urgency" in gentle and "first price objection" in aggressive
+
+
+@pytest.mark.parametrize(
+    ("language", "languages", "expected", "words"),
+    [
+        ("msa", (), "msa", "بالعربية الفصحى"),  # Standard Arabic is answered in Standard Arabic
+        ("msa", ("darija", "fr"), "ar", "بالدارجة"),  # unless the seller answers only in Darija
+        ("ar", ("ar",), "ar", "بالدارجة"),
+    ],
+)
+def test_the_system_prompt_is_the_one_of_the_answer_language(shop_a, language, languages, expected, words):
+    from dataclasses import replace
+
+    with shop_a.schema():
+        messages, answer = build_messages(replace(context("كم سعر الحذاء؟"), language=language, languages=languages))
+    assert answer == expected
+    assert words in messages[0]["content"]

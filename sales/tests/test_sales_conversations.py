@@ -155,7 +155,7 @@ def test_intensity_decides_how_soon_a_discount_is_offered(
         chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
         chat.say("How much are the running sneakers?")
         reply = chat.say("too expensive")
-        assert "worth its price" in reply.text
+        assert "well worth the price" in reply.text
         if offered is None:
             assert "off" not in reply.text and not DiscountGrant.objects.exists()
             reply = chat.say("still too expensive")  # gentle offers at the second objection
@@ -220,7 +220,7 @@ def test_social_proof_and_promotion_end_are_real_figures(shop_a, queued, django_
         Variant.objects.filter(sku="BS-41").update(stock=50)
         chat = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000b1")
         reply = chat.say("How much are the running sneakers?")
-        assert "orders for it this week" not in reply.text and "promotion ends" not in reply.text
+        assert "orders for this product this week" not in reply.text and "promotion ends" not in reply.text
         for n in range(3):  # three real orders this week
             from sales.services.orders import order_confirm
 
@@ -228,14 +228,14 @@ def test_social_proof_and_promotion_end_are_real_figures(shop_a, queued, django_
         Product.objects.filter(code="basket").update(promotion_ends_at=timezone.now() + dt.timedelta(days=3))
         chat = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000b2")
         reply = chat.say("How much are the running sneakers?")
-        assert "3 orders for it this week." in reply.text and "The promotion ends on" in reply.text
+        assert "3 orders for this product this week." in reply.text and "The promotion ends on" in reply.text
         bot_settings_update(intensity="gentle")
         from sales.selectors import bot_settings_forget
 
         bot_settings_forget()
         chat = Chat(shop_a, queued, django_capture_on_commit_callbacks, visitor="00000000-0000-4000-8000-0000000000b3")
         reply = chat.say("How much are the running sneakers?")
-        assert "orders for it this week" not in reply.text and "promotion ends" not in reply.text
+        assert "orders for this product this week" not in reply.text and "promotion ends" not in reply.text
 
 
 @pytest.mark.parametrize(
