@@ -17,18 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Q
 
 from sales.models import Product, Variant
-from sales.understanding.lexicon import COLOUR_NAMES, SIZE_WORDS
-from sales.understanding.match import EXACT, EntryToken, entry_tokens, token_level
+from sales.understanding.lexicon import COLOUR_NAMES, PRODUCT_KINDS, SIZE_WORDS
+from sales.understanding.match import EXACT, FORM, TYPO, EntryToken, PhraseIndex, entry_tokens, token_level
 from sales.understanding.reading import Reading, colour_index
-from sales.understanding.text import Token, tokenize
+from sales.understanding.text import Token, clean, tokenize
 
 MIN_SCORE = 0.5
 TIE = 0.05
 HEAD_WEIGHT = 0.6  # the head word of a name alone ("Robe" of "Robe kabyle")
+KIND_LEVEL = 0.85  # a word for the same kind of product ("حذاء" for "Baskets")
 # Words of product names that name nothing alone.
 NAME_STOP_WORDS = frozenset(
     """de du des la le les l d en et a au aux avec pour sans sur un une the of and with for in to
@@ -51,8 +53,36 @@ def _significant(tokens: Sequence[EntryToken]) -> list[EntryToken]:
     return [t for t in tokens if t.text not in NAME_STOP_WORDS and (len(t.text) >= 2 or t.script == "digits")]
 
 
+@cache
+def kind_index() -> PhraseIndex:
+    return PhraseIndex((kind, spelling, 1.0) for kind, spellings in PRODUCT_KINDS.items() for spelling in spellings)
+
+
+@cache
+def _part_kinds(text: str) -> frozenset[str]:
+    return frozenset(hit.label for hit in kind_index().find(tokenize(text), typos=False) if hit.score >= FORM)
+
+
+@cache
+def _is_place_word(text: str) -> bool:
+    from sales.understanding.places import wilaya_index
+
+    tokens = tokenize(text)
+    return any(hit.score >= FORM and hit.size == len(tokens) for hit in wilaya_index().find(tokens, typos=False))
+
+
+def _token_kinds(tokens: Sequence[Token], index: int) -> frozenset[str]:
+    return frozenset(
+        hit.label
+        for hit in kind_index().find(tokens[index : index + 1], typos=len(tokens[index].text) >= 6)
+        if hit.score >= TYPO
+    )
+
+
 def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int]) -> float:
-    """How much of `name` the message's usable tokens say."""
+    """How much of `name` the message's usable tokens say. A word of the name also meets the
+    other words for the same kind of product (PRODUCT_KINDS), a little below its own spellings;
+    a place in a name ("Oran blouza dress") does not name the product alone."""
     parts = _significant(entry_tokens(name))
     if not parts:
         return 0.0
@@ -62,10 +92,15 @@ def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int]) -> fl
             (token_level(tokens[i], part) for i in usable if part.script != "digits" or tokens[i].script == "digits"),
             default=0.0,
         )
+        kinds = _part_kinds(part.text) if part.script != "digits" and level < FORM else frozenset()
+        if kinds and any(kinds & _token_kinds(tokens, i) for i in usable):
+            level = max(level, KIND_LEVEL)
         levels.append(level)
     words = [(part, level) for part, level in zip(parts, levels, strict=True) if part.script != "digits"]
     if not any(level for _, level in words):
         return 0.0  # a number alone ("15") names no product
+    if all(_is_place_word(part.text) for part, level in words if level):
+        return 0.0  # "livraison à Oran" names no "Oran blouza dress"
     # Numbers in a name (a model, a capacity) count when said, and do not dilute the words.
     numbers = [level for part, level in zip(parts, levels, strict=True) if part.script == "digits"]
     share = (sum(level for _, level in words) + sum(numbers)) / (len(words) + sum(1 for n in numbers if n))
@@ -74,7 +109,8 @@ def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int]) -> fl
 
 
 def _usable(reading: Reading, exclude: Iterable[int] = ()) -> frozenset[int]:
-    excluded = set(reading.name_tokens) | set(exclude)
+    # The customer's name, and the words of a phrase that says something else ("montre-moi").
+    excluded = set(reading.name_tokens) | set(exclude) | set(reading.phrase_tokens)
     return frozenset(
         i
         for i, token in enumerate(reading.tokens)
@@ -97,6 +133,13 @@ def _prefilter(reading: Reading, usable: frozenset[int]) -> Q | None:
             if len(form) >= 2 and form not in terms:
                 terms.add(form)
                 query |= Q(search_text__contains=form)
+    for i in usable:  # the other words for the kinds of product named
+        for kind in _token_kinds(reading.tokens, i):
+            for spelling in PRODUCT_KINDS[kind]:
+                form = clean(spelling)
+                if len(form) >= 3 and form not in terms:
+                    terms.add(form)
+                    query |= Q(search_text__contains=form)
     return query if terms else None
 
 

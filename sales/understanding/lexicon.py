@@ -11,6 +11,7 @@ from __future__ import annotations
 
 INTENTS: dict[str, tuple[str, ...]] = {
     "greeting": (
+        "saha ftourkoum", "sa7a ftourkom", "saha ftourkom", "صحة فطوركم", "صح فطوركم", "ramadan karim", "رمضان كريم", "aid mabrouk", "عيد مبارك", "saha 3idkom", "sbah el khir", "sba7 el khir", "ahla kho", "ahla khoya", "تحية طيبة", "كيف حالكم", "واش راك", "wach rak", "wesh rak", "cc", "slt cv",
         "salam", "slm", "slt", "salut", "assalam", "assalamou alaykoum", "salamou alaykoum", "salam alikoum",
         "salam alaykoum", "salem", "bonjour", "bjr", "bonsoir", "bsr", "coucou", "cc", "hello", "hi", "hey",
         "good morning", "good evening", "ahla", "ahlan", "marhba", "mar7ba", "sbah lkhir", "sba7 lkhir",
@@ -19,6 +20,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لاباس", "واش راكم", "كي راكم", "اهلا وسهلا",
     ),
     "catalog": (
+        "vendez quoi", "vous vendez quoi", "qu est ce que vous avez", "quoi de neuf", "catalogue ta3kom", "قائمة المنتجات", "ملابس", "ماذا تقترحون", "تقترحون", "هدية", "cadeau", "gift", "what do you have", "what have you got", "wach 3andkom", "chno kayen", "wesh 3andkom", "montre moi", "montrez moi", "fais voir", "nchouf catalogue", "les modeles", "ach 3andkom",
         "wach 3andkom", "wach kayen", "wesh kayen", "wach tbi3o", "wach tbi3ou", "chno tbi3o", "wach 3andek",
         "catalogue", "catalog", "vos produits", "les produits", "qu'est ce que vous vendez", "que vendez vous",
         "what do you sell", "your products", "show me", "montrez moi", "les articles", "modeles", "modele",
@@ -27,6 +29,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "ماذا تبيعون", "ما هي منتجاتكم", "الكتالوج", "الجديد", "وريني",
     ),
     "price": (
+        "bkach", "b chhal", "bch7al", "9adeh", "qadeh", "bechal", "ch7al soum", "combien ca coute", "c combien", "ca coute", "prix de", "what s the price", "what is the price", "how much is", "بشحال", "السعر تاع", "قديش", "بقداش", "تكلفة", "يكلف", "ثمنه", "ثمنها", "سعره", "سعرها",
         "ch7al", "chhal", "chal", "bch7al", "bchhal", "bechhal", "b9adech", "b9adach", "9adech", "9adach",
         "qadech", "qadach", "kadech", "kadach", "bkadech", "bqadech", "9dech", "kdech", "bcham", "soum",
         "souma", "soumtha", "soumtou", "sou9", "prix", "le prix", "px", "combien", "cmb", "cb", "coute",
@@ -37,6 +40,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "prix svp", "bghit nesma3 soum",
     ),
     "stock": (
+        "encore", "toujours dispo", "mazal kayen", "kmel", "kamel", "kmelt", "rest", "still available", "left", "do you still have", "any left", "خلاص", "كمل", "مازال كاين", "نفذ", "نفد", "نفدت", "متاح", "متاحة", "المتاحة", "المتوفرة", "هل عندكم",
         "kayen", "kayn", "kayna", "kaina", "kain", "mawjoud", "mawjouda", "disponible", "disponibles", "dispo",
         "en stock", "reste", "il reste", "vous avez", "vous l'avez", "available", "in stock", "do you have",
         "have you got", "mazal", "mazel", "ba9i", "ba9in", "mazal kayen", "3andkom", "andkom", "3andek",
@@ -51,6 +55,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "الحجم", "حجم", "الأحجام", "المقاسات المتوفرة",
     ),
     "delivery": (
+        "touslou", "tousal", "tousalni", "touselni", "twaslouni", "yeddi", "yedi", "tedi", "teddi", "wa9tach", "wa9tah", "wqtach", "wakteh", "ywasslouha", "tab3tou", "tb3tou", "teb3tou", "tba3tou", "reçois quand", "recois quand", "je reçois", "je recois", "livre quand", "quand", "when", "days", "jours", "iyam", "youm", "nhar", "ayam", "وقتاش", "غدوة", "توصلني", "توصلوني", "يوصلني", "تبعتولي", "تبعثولي", "ايام", "أيام", "نهار", "يوم", "يستغرق", "مدة", "الشحن", "رسوم الشحن", "توصلون", "هل توصلون",
         "livraison", "livrez", "livrer", "livre", "livrai", "liv", "delivery", "deliver", "shipping", "ship",
         "delai", "delais", "combien de jours", "how long", "how many days", "when will it arrive", "arrive quand",
         "tawsil", "twasslou", "twaslou", "twasslo", "twaslo", "twasslu", "twesslou", "tousel", "toussel",
@@ -62,6 +67,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "تبعثو", "تبعتو", "ترسلو", "الموصل", "ياليدين",
     ),
     "payment": (
+        "cib", "carte cib", "dahabia", "paypal", "visa", "mesba9", "msab9", "avance", "d avance", "advance", "upfront", "pay first", "دفع مسبق", "مسبقا", "مسبق", "أدفع", "ادفع", "الدفع عند الاستلام", "طرق الدفع", "كاش",
         "paiement", "payement", "payer", "paye", "payment", "pay", "cash", "a la livraison", "on delivery",
         "cod", "ccp", "baridimob", "baridi mob", "edahabia", "carte", "virement", "nkhales", "nkhalas",
         "nkhelles", "tkhalsou", "khlas", "lkhlas", "ndfa3", "nkhalso",
@@ -69,6 +75,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "كيفاش نخلص", "طريقة الدفع",
     ),
     "order": (
+        "sajli commande", "ndir commande", "je veux commander", "je commande", "passer commande", "passer une commande", "je la veux", "je le veux", "je les veux", "je veux acheter", "i ll buy", "i want it", "i want one", "get one", "سآخذ", "ساخذ", "اشتري", "أشتري", "شراء", "اريد طلب", "أريد طلب", "قطعتين", "nedi", "ndi", "ndiha", "jibli", "jiboli", "جيبلي", "جيبولي",
         "commander", "commande", "commandé", "je commande", "je prends", "je le prends", "je la prends",
         "je les prends", "je veux le", "je veux la", "je veux les", "je veux", "je voudrais", "je prend",
         "jprends", "reserver", "reserve", "acheter", "j'achete", "order", "i want", "i'll take", "i will take",
@@ -84,18 +91,22 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "اريد شراء", "طلبية", "نطلبها", "نطلبو",
     ),
     "objection": (
+        "rkhas", "ra5as", "ar5as", "moins cher ailleurs", "moins cher sur", "cheaper elsewhere", "found it cheaper", "ارخص", "أرخص", "رخيص", "غال", "مرتفع جدا", "لا يناسبني", "ما يناسبنيش", "bezzaf", "bzzaf", "ghali bzzaf", "ghalya bezzaf", "cher pour moi", "too pricey",
         "cher", "trop cher", "tres cher", "chere", "expensive", "too expensive", "too much", "pricey",
         "ghali", "ghalia", "ghalya", "ghali bezaf", "ghali bzaf", "bezaf 3lia", "bzaf 3liya", "chwiya ghali",
         "c'est beaucoup", "c cher", "trop", "ghla", "ghlat",
         "غالي", "غالية", "غالي بزاف", "بزاف عليا", "شوية غالي", "مرتفع", "السعر مرتفع", "غالي شوية",
     ),
     "hesitation": (
+        "nrodlek", "nrod 3lik", "nrodlk", "nrj3lek", "نردلك", "نرد عليك",
+        "je vous redis", "je vous dis", "je reviens", "en parler a mon mari", "en parler", "pas encore decide", "pas encore decidee", "pas decide", "je sais pas encore", "nraja3lek", "nwalilek", "nchawer rajli", "nchawer mra", "nchawer", "ma 9arertch", "ma qarartch", "سأعود", "أستشير", "استشير", "لم أقرر", "ما قررتش", "نرجعلك", "نولي", "نشاور", "نشاور راجلي", "دعني", "let me think", "i ll come back", "will get back", "ask my husband", "ask my wife",
         "je vais reflechir", "je reflechis", "reflechir", "plus tard", "pas sur", "pas sure", "je sais pas",
         "later", "think about it", "not sure", "maybe later", "i'll think", "nfekker", "nkhamem", "nchouf",
         "nchoof", "ba3d", "mba3d", "menba3d", "ndir fiha", "hesite", "j'hesite", "nchawer", "nchawar",
         "نخمم", "نشوف", "من بعد", "مبعد", "ماشي متأكد", "مانيش متأكد", "سأفكر", "نفكر", "لاحقا", "نشاور",
     ),
     "discount": (
+        "geste commercial", "un geste", "akher prix", "akhir prix", "akher soum", "akher", "dernier", "last price", "final price", "best price", "prix final", "يوجد خصم", "هل يوجد خصم", "تخفيض السعر", "بنسبة", "آخر سعر", "اخر سعر", "promo code", "code promo", "coupon", "kemmel soum",
         "remise", "reduction", "promo", "promotion", "discount", "cheaper", "moins cher", "solde", "soldes",
         "rabais", "baisser", "baissez", "baisse", "dernier prix", "last price", "best price", "lower",
         "naqes", "n9es", "na9es", "n9ssli", "n9asli", "na9asli", "tn9es", "n9ess", "ne9es", "na9sli", "dirli remise",
@@ -105,12 +116,14 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "تخفيضات", "هل يوجد خصم", "هل هناك تخفيض", "سعر اقل", "خفض", "اخفض",
     ),
     "trust": (
+        "reel", "reelle", "reelles", "vraies photos", "real photos", "les photos", "photos", "tsawer s7a7", "avis", "reviews", "review", "clients", "deja achete", "chra menkom", "chrat menkom", "people bought", "retour", "retourner", "rembourse", "echange", "echanger", "return", "exchange", "حقيقية", "حقيقي", "الصور", "التصويرة", "كيما التصويرة", "إرجاع", "ارجاع", "استرجاع", "تبديل", "نبدلها", "شرا منكم", "كيف أتأكد", "اتأكد", "ضمان",
         "original", "originale", "authentique", "garantie", "fiable", "arnaque", "confiance", "trust", "legit",
         "scam", "guarantee", "fake", "contrefacon", "copie", "vrai", "qualite", "quality",
         "s7i7", "mdamen", "madmoun", "madmouna", "m9ala9", "nasb", "khedma mli7a",
         "أصلي", "اصلي", "ضمان", "مضمون", "مضمونة", "نصب", "ثقة", "الجودة", "جودة", "تقليد", "كوبي",
     ),
     "thanks": (
+        "بارك الله فيكم", "جزاكم الله خيرا", "جزاك الله خيرا", "يعطيكم الصحة", "ya3tikom sa7a", "yatikom saha", "merci bcp", "merci infiniment", "thanks a lot", "thank u", "شكرا لكم", "مشكورين", "يرحم والديك", "allah ybarek",
         "merci", "mrc", "mci", "thanks", "thank you", "thx", "ty", "ya3tik sa7a", "ya3tik saha", "yatik saha",
         "saha", "sahit", "sa7it", "choukran", "chokran", "barak allah", "baraka allah fik", "merci beaucoup",
         "شكرا", "شكرا جزيلا", "يعطيك الصحة", "صحيت", "بارك الله فيك", "مشكور", "يعيشك",
@@ -127,6 +140,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لا", "ماشي", "بلاش", "لالا",
     ),
     "cancel": (
+        "n'annuli", "nannuli", "annuli", "annuliha", "annulih", "batalt", "batelt", "batel commande", "nbatel commande", "نلغي", "انيلي", "أنيلي", "ألغوا", "الغوا", "نبطل الكوموند", "بطلو الكوموند", "cancel order", "i want to cancel", "je veux annuler", "je n en veux plus", "ma tb3athouhach", "ما تبعثوهاش",
         "annuler", "annule", "annulez", "annulation", "cancel", "cancel it", "cancel my order",
         "nbatel", "batel", "batlou", "batlha", "ma bghitch", "ma nhebch", "ma n7ebch", "ma bqitch nheb",
         "الغي", "ألغي", "الغاء", "إلغاء", "بطل", "نبطل", "بطلو", "ما بغيتش", "ما نحبش", "ماعدتش نحب",
@@ -142,6 +156,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لبيرو", "بيرو", "مكتب", "للمكتب", "المكتب", "الوكالة", "ستوب ديسك",
     ),
     "track": (
+        "الكوموند", "كوموند", "كومند", "الكومند", "الكولي", "كولي", "colis", "mon colis", "my parcel", "parcel", "خرجت", "khrjat", "khorjat", "شحن طلبي", "حالة طلبي", "حالة الطلب", "expediee", "expedie", "shipped", "sent", "envoye", "wslat", "weslat", "win wslat", "وين وصلت", "وين وصل", "طلبيتي", "commande ta3i", "la commande ta3i", "mon order", "suivre",
         "ma commande", "ou est ma commande", "où est ma commande", "suivi", "suivi de commande", "tracking",
         "track", "where is my order", "my order", "order status", "status", "statut", "pas encore recu",
         "toujours pas recu", "not received", "haven't received", "didn't receive", "mazal ma wsletch",
@@ -153,6 +168,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لم يصل", "لم تصل", "لم أستلم", "متى تصل طلبيتي",
     ),
     "complaint": (
+        "غالط", "غلط", "خاطئ", "خاطئا", "تالف", "تالفا", "مكسر", "لا يشبه", "ماشي كيما", "مقاس غالط", "تأخر", "تاخر", "ghalet", "ghalta", "machi li tlabt", "machi hadi", "pas ce que j ai commande", "pas ce que j ai demande", "not what i ordered", "wrong size", "wrong colour", "wrong color", "mauvaise taille", "abimee", "cassee", "dechire", "dechiree", "m9ata3", "مقطوع", "مقطعة", "ما خدمتش", "ma khedmatch", "ne marche pas", "doesn t work", "مشكلة في",
         "plainte", "reclamation", "probleme", "pas content", "pas contente", "decu", "decue", "nul",
         "en retard", "retard", "casse", "abime", "defectueux", "mauvais", "pas le bon", "erreur",
         "rembourser", "remboursement", "complaint", "broken", "damaged", "wrong item", "late", "refund",
@@ -163,6 +179,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "ما عجبتنيش", "تعطلتو", "رجعولي دراهمي", "استرجاع", "معطوبة", "متأخرة", "تأخير", "سيئة",
     ),
     "optout": (
+        "ma nhebch messages", "ma n7ebch les messages", "ما نحبش رسائل", "ما نحبش الميساجات", "ما تبعتولي حتى", "عدم مراسلتي", "توقفوا عن إرسال", "توقفوا", "لا أريد استقبال", "ألغوا اشتراكي", "الغوا اشتراكي", "no more messages", "plus de messages", "arretez les messages", "desabonnez moi", "stop messages", "unsubscribe me", "ne plus recevoir",
         "stop", "stp stop", "unsubscribe", "desabonner", "desinscrire", "ne m'ecrivez plus", "arretez",
         "arreter", "arretez de m'ecrire", "plus de messages", "don't message me", "stop messaging",
         "leave me alone", "ma tb3atliche", "ma tba3tlich", "ma teb3atlich", "ma tba3touliche", "ma tb3atouli",
@@ -170,6 +187,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "توقف", "حبس", "ما تبعتليش", "ما تبعثوليش", "ما تكتبوليش", "بركاو", "الغاء الاشتراك", "لا ترسلوا",
     ),
     "human": (
+        "صاحب المحل", "نومرو تاع", "numero du vendeur", "numero ta3 moul", "numero du magasin", "أحد البائعين", "يتصل بي", "اتصلوا بي", "عيطولي", "3aytouli", "appelez moi", "call me", "rappelez moi", "مسؤول المتجر", "مسؤول", "chkoun yjawbni", "un vrai", "vrai humain", "n3ayetlkom",
         "nheb nahder m3a wahed", "n7eb nahder m3a wa7ed", "bghit nahder m3a", "nahder m3a wahed", "m3a wahed men",
         "nheb nehder m3a", "n7eb nhder m3a", "habit nahder m3a", "bnadem", "insan", "mol lmahal", "moul l7anout",
         "machi robot", "mechi robot", "pas un robot", "pas un bot", "not a robot", "not a bot", "are you a robot",
@@ -201,27 +219,37 @@ INTENTS: dict[str, tuple[str, ...]] = {
 # Entries that alone do not say it: read only when the bot just asked for it (a delivery type,
 # a confirmation) or beside a stronger word.
 WEAK: dict[str, frozenset[str]] = {
+    "hesitation": frozenset({"nchouf", "nchoof", "نشوف", "ba3d", "mba3d", "je reviens", "en parler", "دعني", "نولي"}),
+    "track": frozenset({"status", "statut", "sent", "envoye", "parcel", "colis", "suivre", "خرجت", "khrjat", "khorjat",
+                        "shipped", "wslat", "weslat", "وين وصل"}),
     "home": frozenset({"dar", "door", "maison", "home"}),
     "yes": frozenset({"wa", "sah", "go", "mliha", "مليح", "صح"}),
     "no": frozenset({"la", "machi", "ماشي"}),
-    "stock": frozenset({"reste", "3andek", "عندك", "mazal", "مازال", "باقي", "ba9i"}),
+    "stock": frozenset({"reste", "3andek", "عندك", "mazal", "مازال", "باقي", "ba9i", "encore", "left", "rest", "kmel",
+                        "kamel", "خلاص", "كمل"}),
     "order": frozenset({"nheb", "n7eb", "n7ab", "nhab", "bghit", "hab", "habit", "نحب", "حاب", "بغيت", "i want",
-                        "je veux", "buy", "الطلب", "habba", "7abet"}),
+                        "je veux", "buy", "الطلب", "habba", "7abet", "شراء", "nedi", "ndi", "قطعتين", "commande",
+                        "order", "طلبية"}),
     "options": frozenset({"t", "tay", "numero", "nemra", "modele", "lon"}),
-    "delivery": frozenset({"livre", "frais", "envoyer", "ship", "liv"}),
-    "trust": frozenset({"vrai", "qualite", "quality", "جودة", "الجودة", "copie"}),
-    "complaint": frozenset({"late", "mauvais", "erreur", "nul", "terrible", "probleme", "mochkil",
+    "delivery": frozenset({"livre", "frais", "envoyer", "ship", "liv", "quand", "when", "days", "jours", "iyam", "youm",
+                           "nhar", "ayam", "ايام", "أيام", "نهار", "يوم", "مدة", "wa9tach", "wa9tah", "wqtach", "وقتاش",
+                           "غدوة", "wakteh"}),
+    "trust": frozenset({"vrai", "qualite", "quality", "جودة", "الجودة", "copie", "photos", "les photos", "clients",
+                        "retour", "return", "echange", "exchange", "تبديل", "حقيقي", "avis"}),
+    "complaint": frozenset({"late", "mauvais", "erreur", "nul", "غلط", "تأخر", "تاخر", "terrible", "probleme", "mochkil",
                             "مشكل", "مشكلة", "retard"}),
-    "optout": frozenset({"baraka", "hbes", "7bes", "حبس", "توقف"}),
-    "objection": frozenset({"trop", "too much"}),
+    "optout": frozenset({"baraka", "hbes", "7bes", "حبس", "توقف", "توقفوا"}),
+    "objection": frozenset({"trop", "too much", "غال", "bezzaf", "bzzaf"}),
     "change": frozenset({"machi", "change", "غير"}),
     "remove": frozenset({"sans", "without", "بلا", "بدون", "blach"}),
     "add": frozenset({"avec", "plus", "aussi", "also", "tani", "تاني", "m3ah", "m3aha", "معاه", "معاها"}),
-    "catalog": frozenset({"modele", "modeles", "الجديد", "show me", "صور", "الصور", "tsawer"}),
+    "catalog": frozenset({"modele", "modeles", "الجديد", "show me", "صور", "الصور", "tsawer", "ملابس", "هدية", "cadeau",
+                          "gift"}),
     "greeting": frozenset({"cc", "hi", "labas", "labes", "cv", "ca va", "لاباس", "hey"}),
-    "price": frozenset({"cb", "hm", "كم", "px", "t"}),
+    "price": frozenset({"cb", "hm", "كم", "px", "t", "تكلفة", "يكلف"}),
     "payment": frozenset({"carte", "cash"}),
-    "human": frozenset({"agent", "bot", "insan", "human", "موظف", "le vendeur", "la vendeuse"}),
+    "human": frozenset({"agent", "bot", "insan", "human", "موظف", "le vendeur", "la vendeuse", "مسؤول", "call me",
+                        "appelez moi", "un vrai"}),
 }  # fmt: skip
 
 COLOURS: dict[str, tuple[str, ...]] = {
@@ -291,4 +319,28 @@ NUMBERS: dict[str, int] = {
     "tlata": 3, "tleta": 3, "trois": 3, "three": 3, "ثلاثة": 3, "ثلاثه": 3, "تلاتة": 3, "ثلاث": 3,
     "arba3a": 4, "rab3a": 4, "quatre": 4, "four": 4, "اربعة": 4, "أربعة": 4, "ربعة": 4,
     "khamsa": 5, "cinq": 5, "five": 5, "خمسة": 5,
+}  # fmt: skip
+
+# Kinds of products, as each way of writing names them: a product whose name or synonym holds
+# one of these words is also found by the others ("الحذاء الرياضي" finds "Baskets de sport").
+PRODUCT_KINDS: dict[str, tuple[str, ...]] = {
+    "shoes": ("chaussure", "chaussures", "basket", "baskets", "sneakers", "sneaker", "shoes", "shoe", "sabat", "sbabet",
+              "sebbat", "spadri", "sbadri", "espadrille", "tennis", "صباط", "سبابط", "سبادري", "حذاء", "احذية", "أحذية",
+              "سبرديلة"),
+    "sandals": ("sandale", "sandales", "sandals", "sandal", "claquette", "claquettes", "slides", "chlaka", "cholka",
+                "sandala", "صندالة", "صندل", "شلاكة", "شبشب", "نعل"),
+    "bag": ("sac", "sacs", "bag", "bags", "handbag", "sacoche", "saccoche", "cartable", "صاك", "ساكوش", "حقيبة", "شنطة",
+            "جبيرة"),
+    "dress": ("robe", "robes", "dress", "dresses", "blouza", "blousa", "jebba", "djebba", "فستان", "فساتين", "روبة", "جبة",
+              "بلوزة", "قندورة", "gandoura", "kandoura"),
+    "watch": ("montre", "montres", "watch", "watches", "magana", "mgana", "ساعة", "منقانة", "مقانة"),
+    "perfume": ("parfum", "parfums", "perfume", "fragrance", "3tr", "atr", "musc", "misk", "عطر", "عطور", "برفان", "مسك"),
+    "phone_case": ("coque", "coques", "case", "cover", "etui", "pochette", "kouk", "كوك", "غطاء", "جراب", "كوفر"),
+    "hijab": ("hijab", "hidjab", "khimar", "foulard", "voile", "scarf", "headscarf", "حجاب", "خمار", "فولار", "منديل"),
+    "tshirt": ("tshirt", "t shirt", "tee shirt", "tricot", "maillot", "تريكو", "تيشرت", "قميص"),
+    "tracksuit": ("survetement", "survet", "jogging", "tracksuit", "سورفات", "سورفيتمو", "بدلة رياضية", "بذلة رياضية"),
+    "necklace": ("collier", "pendentif", "necklace", "pendant", "chaine", "سلسلة", "قلادة", "عقد", "سنسلة"),
+    "oil": ("huile", "oil", "zit", "زيت"),
+    "abaya": ("abaya", "abaya", "عباية", "عباءة"),
+    "coat": ("manteau", "veste", "jacket", "coat", "kachabia", "burnous", "قشابية", "برنوس", "جاكيت", "معطف"),
 }  # fmt: skip

@@ -42,7 +42,8 @@ class Hit:
     phrase: str
     start: int  # token index
     end: int  # one past the last token
-    score: float
+    score: float  # level × the entry's weight
+    level: float = EXACT  # how its weakest token met (EXACT, FORM or TYPO)
 
     @property
     def span(self) -> range:
@@ -140,7 +141,7 @@ class PhraseIndex:
                     continue
                 levels = [token_level(tokens[start + i], part, typos=typos) for i, part in enumerate(entry.tokens)]
                 if min(levels) > 0:
-                    hits.append(Hit(entry.label, entry.phrase, start, end, min(levels) * entry.weight))
+                    hits.append(Hit(entry.label, entry.phrase, start, end, min(levels) * entry.weight, min(levels)))
         hits.sort(key=lambda hit: (-hit.score, -hit.size, hit.start))
         return hits
 

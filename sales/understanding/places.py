@@ -25,12 +25,12 @@ ARTICLES = ("el ", "al ", "l ", "ال")
 WILAYA_WORDS = frozenset({"wilaya", "wilayat", "wlaya", "ولاية", "ولايه", "w"})
 # Place names that are also everyday words or first names: taken only after a place word
 # ("f", "men", "wilaya", "à", "في", "من") or when the place was just asked.
-AMBIGUOUS = frozenset({"mila", "batna", "tiaret", "el bayadh", "bayadh", "ain", "sidi", "el oued", "oued", "chlef",
-                       "saida", "naama", "nour", "bordj", "el kef", "adrar"})  # fmt: skip
+AMBIGUOUS = frozenset({"mila", "el bayadh", "bayadh", "ain", "sidi", "el oued", "oued", "saida", "naama", "nour",
+                       "bordj", "el kef", "adrar"})  # fmt: skip
 PLACE_WORDS = frozenset(
-    """f fi fel fl men mn mel l a au de depuis vers wilaya wilayat wlaya commune baladiya bladiya rani sakna
-    nskon naskon in at from to near ville city""".split()
-) | frozenset({"في", "من", "ولاية", "بلدية", "ساكن", "ساكنة", "نسكن"})
+    """f fi fel fl men mn mel l li lel ila a au de depuis vers pour sur wilaya wilayat wlaya commune baladiya
+    bladiya rani sakna nskon naskon in at from to for near ville city""".split()
+) | frozenset({"في", "من", "ولاية", "بلدية", "ساكن", "ساكنة", "نسكن", "الى", "إلى", "ل", "حتى"})
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,16 @@ def _allowed(hit: Hit, reading: Reading, asked: bool) -> bool:
     if hit.phrase.lower() in AMBIGUOUS or short:
         before = reading.tokens[hit.start - 1].text if hit.start else ""
         glued = first.script == "arabic" and first.text != clean(hit.phrase).split()[0]  # "لسطيف", "فوهران"
-        return asked or glued or before in PLACE_WORDS or (hit.start == 0 and hit.end == len(reading.tokens))
+        about_delivery = reading.weakly("delivery")
+        alone = hit.start == 0 and hit.end == len(reading.tokens)
+        capital = first.original[:1].isupper() and hit.phrase.lower() not in AMBIGUOUS  # "Oran", never "Saida"
+        return asked or glued or before in PLACE_WORDS or alone or about_delivery or capital
     return True
 
 
-NEGATIONS = frozenset("machi mechi mchi non no not pas plutot instead rather blast blaset bdel ماشي لا بلاصة عوض".split())
+NEGATIONS = frozenset(
+    "machi mechi mchi non no not pas plutot instead rather blast blaset bdel ماشي لا بلاصة عوض".split()
+)
 
 
 def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:

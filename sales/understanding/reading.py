@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from sales.understanding.lexicon import COLOURS, INTENTS, NAME_INTRODUCERS, NUMBERS, SIZE_WORDS, WEAK
-from sales.understanding.match import Hit, PhraseIndex, best_per_label
+from sales.understanding.match import TYPO, Hit, PhraseIndex, best_per_label
 from sales.understanding.text import Token, clean, tokenize
 
 # A weak entry alone scores this; an intent is read at THRESHOLD.
@@ -67,10 +67,18 @@ class Reading:
         return intent_index().find(self.tokens, skip=self.name_tokens)
 
     @cached_property
+    def phrase_tokens(self) -> frozenset[int]:
+        """Tokens of a phrase of several words that says an intent ("montre-moi", "how much")."""
+        return frozenset(i for hit in self.intent_hits if hit.size > 1 and hit.score >= 0.9 for i in hit.span)
+
+    @cached_property
     def intent_scores(self) -> dict[str, float]:
         expected = EXPECTED_INTENTS.get(self.expecting or "", set())
         scores: dict[str, float] = {}
         hits = self.intent_hits
+        # A word spelt as some entry is that entry's; read as a typo of another, it is not.
+        spelt = {i for hit in hits if hit.level > TYPO for i in hit.span}
+        hits = [hit for hit in hits if not (hit.level <= TYPO and spelt.intersection(hit.span))]
         # A word inside a longer phrase of another intent is that phrase's ("stop desk", "plus tard").
         longer = [hit for hit in hits if hit.size > 1]
         hits = [
@@ -116,7 +124,9 @@ class Reading:
         "ana", "je m'appelle", "my name is"..., or the whole message when a name was asked."""
         if self.expecting == "customer_name":
             # The name asked for: the words that say nothing else ("annuler la commande" is no name).
-            candidates = [i for i, t in enumerate(self.tokens) if t.script != "digits" and i not in self._lexicon_tokens]
+            candidates = [
+                i for i, t in enumerate(self.tokens) if t.script != "digits" and i not in self._lexicon_tokens
+            ]
             letters = [i for i, t in enumerate(self.tokens) if t.script != "digits"]
             return frozenset(candidates) if len(candidates) == len(letters) else frozenset()
         found: set[int] = set()

@@ -59,6 +59,9 @@ ARABIC_PREFIXES = (
 )
 
 
+ARABIC_SUFFIXES = ("ات", "ين", "ون", "يه", "ه")
+
+
 def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -88,10 +91,16 @@ def arabic_stems(word: str) -> tuple[str, ...]:
     word = re.sub(r"(.)\1{2,}", r"\1", word)  # "شحاااال"
     stems = [word]
     for prefix in ARABIC_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+        rest = len(word) - len(prefix)
+        if word.startswith(prefix) and (rest >= 3 or (rest >= 2 and "ال" in prefix)):
             stem = word[len(prefix) :]
             if stem not in stems:
                 stems.append(stem)
+    # A plural or a feminine ending: "خمارات" is "خمار", "وهرانية" is "وهراني".
+    for stem in list(stems):
+        for suffix in ARABIC_SUFFIXES:
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= 3 and stem[: -len(suffix)] not in stems:
+                stems.append(stem[: -len(suffix)])
     return tuple(stems)
 
 

@@ -40,6 +40,7 @@ from sales.engine.texts import say
 from sales.models import Order
 from sales.services.orders import order_missing, order_open_for
 from sales.understanding.catalog import Match, match_products, variant_in, variant_label
+from sales.understanding.places import wilaya_named
 from sales.understanding.reading import Reading
 
 __all__ = [
@@ -96,7 +97,7 @@ class BuiltinEngine:
         if "optout" in intents and not buying:
             after_sale.opt_out(turn)
             return
-        if "complaint" in intents and "order" not in intents:
+        if "complaint" in intents and not ("order" in intents and turn.chosen is not None):
             after_sale.complaint(turn)
             return
         if expecting == "confirm" and settle_confirmation(turn) is not None:
@@ -210,6 +211,10 @@ class BuiltinEngine:
         """Price, stock, options, delivery, payment and trust questions. True when answered."""
         intents = turn.intents
         answered = False
+        # "9adech l constantine?": a price with a wilaya and no product is the delivery's.
+        place = wilaya_named(turn.reading, exclude=turn.product_tokens) if not turn.matches else None
+        if place is not None and place.certain and intents & {"price", "stock"} and turn.chosen is None:
+            intents = intents | {"delivery"}
         about_delivery = "delivery" in intents and not turn.matches
         product_question = bool(intents & {"price", "stock", "options"}) and not about_delivery
         if product_question and turn.ambiguous:
@@ -244,7 +249,7 @@ class BuiltinEngine:
         if context.past_orders and context.is_first_contact:
             name = f" {context.customer_name}" if context.customer_name else ""
             turn.say("welcome_back", name=name)
-        if turn.language == "ar" and context.greeting:
+        if turn.language in ("ar", "msa") and context.greeting:
             turn.lines.append(context.greeting)
         else:
             turn.say("greet", persona=context.persona_name or "Amina", shop=context.shop_name)

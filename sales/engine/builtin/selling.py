@@ -70,7 +70,10 @@ def product_answer(turn: Answer, product: Product, *, stock_only: bool = False) 
             listed = ", ".join(f"{variant_label(v, language) or name} ({money(v.price)})" for v in available)
         else:
             listed = ", ".join(dict.fromkeys(variant_label(v, language) or name for v in available))
-        turn.say("variants", list=listed)
+        if stock_only:
+            turn.lines.append(f"{name}: {say('variants', language, list=listed)}")
+        else:
+            turn.say("variants", list=listed)
         urgency(turn, product, sum(v.stock for v in available))
         social_proof(turn, product)
         turn.offer(say("order_it", language), "order", product.pk)
