@@ -220,12 +220,12 @@ def variant_label(variant: Variant, language: str = "") -> str:
     return " / ".join(value for value in (variant.size, colour) if value)
 
 
-def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: bool) -> float:
-    """How clearly the message names this size or colour value (0: not at all)."""
+def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: bool) -> tuple[float, set[int]]:
+    """How clearly the message names this size or colour value (0: not at all), and where."""
     parts = entry_tokens(value)
     tokens = reading.tokens
     if not parts:
-        return 0.0
+        return 0.0, set()
     usable = [i for i in range(len(tokens)) if i not in reading.name_tokens]
     # The whole value, in order.
     for start in usable:
@@ -235,16 +235,32 @@ def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: b
         ):
             if size and len(parts) == 1 and len(parts[0].text) == 1 and not _clearly_a_size(reading, start):
                 continue
-            return float(len(parts)) + 0.5
+            return float(len(parts)) + 0.5, set(range(start, end))
     # A word of it no other value has ("marine", "pro", "olive").
     other_words = {t.text for other in others for t in entry_tokens(other)}
     own = [part for part in parts if part.text not in other_words and part.text not in NAME_STOP_WORDS]
     for part in own:
         if part.script == "digits" or len(part.text) < 3:
             continue
-        if any(token_level(tokens[i], part, typos=False) >= 0.9 for i in usable):
-            return 1.0
-    return 0.0
+        for i in usable:
+            if token_level(tokens[i], part, typos=False) >= 0.9:
+                return 1.0, {i}
+    return 0.0, set()
+
+
+NEGATIONS = frozenset(
+    """machi mechi mchi mahich mahouch pas non not no instead plutot rather blast blaset ماشي ماهيش ماهوش لا
+    بلاصة عوض""".split()
+)
+
+
+def _denied(reading: Reading) -> set[int]:
+    """Tokens right after a negation ("42 machi 43", "L ماشي XL", "pas le noir")."""
+    denied: set[int] = set()
+    for index, token in enumerate(reading.tokens):
+        if token.text in NEGATIONS:
+            denied.update(range(index + 1, min(index + 3, len(reading.tokens))))
+    return denied
 
 
 def _clearly_a_size(reading: Reading, index: int) -> bool:
@@ -269,20 +285,33 @@ def variants_named(
     sizes = [v.size for v in variants if v.size]
     colours = [v.colour for v in variants if v.colour]
     named_colours = reading.colours
+    denied = _denied(reading)
+    colour_at = {
+        code: {i for hit in reading.colour_hits if hit.label == code for i in hit.span} for code in named_colours
+    }
     scored = []
     for variant in variants:
-        score = 0.0
+        score, where = 0.0, set()
         if variant.size:
-            score += _value_score(variant.size, reading, [s for s in sizes if s != variant.size], size=True)
+            value, at = _value_score(variant.size, reading, [s for s in sizes if s != variant.size], size=True)
+            score, where = score + value, where | at
         if variant.colour:
-            by_words = _value_score(variant.colour, reading, [c for c in colours if c != variant.colour], size=False)
+            by_words, at = _value_score(
+                variant.colour, reading, [c for c in colours if c != variant.colour], size=False
+            )
             code = colour_code(variant.colour)
             by_code = 1.5 if code is not None and code in named_colours else 0.0
-            score += max(by_words, by_code)
+            if by_code > by_words and code is not None:
+                at = colour_at.get(code, set())
+            score, where = score + max(by_words, by_code), where | at
         if score:
-            scored.append((score, variant))
+            scored.append((score, variant, where))
+    # "42 machi 43": a value said only after a negation is the one not wanted.
+    if len(scored) > 1 and denied:
+        kept = [item for item in scored if not (item[2] and item[2] <= denied)]
+        scored = kept or scored
     scored.sort(key=lambda item: -item[0])
-    return scored
+    return [(score, variant) for score, variant, _ in scored]
 
 
 def value_mentioned(reading: Reading, variants: Sequence[Variant]) -> bool:

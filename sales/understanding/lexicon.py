@@ -245,7 +245,7 @@ WEAK: dict[str, frozenset[str]] = {
     "add": frozenset({"avec", "plus", "aussi", "also", "tani", "تاني", "m3ah", "m3aha", "معاه", "معاها"}),
     "catalog": frozenset({"modele", "modeles", "الجديد", "show me", "صور", "الصور", "tsawer", "ملابس", "هدية", "cadeau",
                           "gift"}),
-    "greeting": frozenset({"cc", "hi", "labas", "labes", "cv", "ca va", "لاباس", "hey"}),
+    "greeting": frozenset({"labas", "labes", "cv", "ca va", "لاباس"}),
     "price": frozenset({"cb", "hm", "كم", "px", "t", "تكلفة", "يكلف"}),
     "payment": frozenset({"carte", "cash"}),
     "human": frozenset({"agent", "bot", "insan", "human", "موظف", "le vendeur", "la vendeuse", "مسؤول", "call me",
@@ -262,8 +262,9 @@ COLOURS: dict[str, tuple[str, ...]] = {
     "blue": ("bleu", "bleue", "blue", "zreg", "zra9", "zar9a", "zerga", "zer9a", "زرق", "زرقاء", "زرقا", "أزرق",
              "ازرق"),
     "navy": ("bleu marine", "marine", "navy", "navy blue", "k7ili", "kahli", "كحلي", "كحلية", "أزرق داكن"),
-    "green": ("vert", "verte", "green", "khdar", "khder", "khadra", "خضر", "خضراء", "خضرا", "أخضر", "اخضر"),
-    "olive": ("vert olive", "olive", "zitouni", "زيتوني"),
+    "green": ("vert", "verte", "green", "khdar", "khder", "khadra", "khodr", "خضر", "خضراء", "خضرا", "أخضر", "اخضر",
+              "خضرين"),
+    "olive": ("vert olive", "olive", "zitouni", "zitoni", "zeytouni", "زيتوني", "زيتي", "kaki", "khaki", "كاكي"),
     "yellow": ("jaune", "yellow", "sfar", "sfer", "safra", "صفر", "صفراء", "صفرا", "أصفر", "اصفر"),
     "pink": ("rose", "pink", "roz", "wardi", "rouz", "وردي", "وردية", "روز"),
     "grey": ("gris", "grise", "grey", "gray", "gri", "rmadi", "رمادي", "رمادية", "غري"),
@@ -344,3 +345,20 @@ PRODUCT_KINDS: dict[str, tuple[str, ...]] = {
     "abaya": ("abaya", "abaya", "عباية", "عباءة"),
     "coat": ("manteau", "veste", "jacket", "coat", "kachabia", "burnous", "قشابية", "برنوس", "جاكيت", "معطف"),
 }  # fmt: skip
+
+# Everyday words of each way of writing: never read as a typo of another word ("there" is not
+# "chere", "mais" is not "mahis").
+COMMON_WORDS = frozenset(
+    """
+    there their where here these those other about after again against because before being below between
+    could would should while which whose whom with within without your yours what when then than them they
+    this that thing think thanks please maybe really still just only also some something someone anyone
+    everyone nothing people money little much many more most very well right good great sorry hello
+    quelque quelle quelles quels lequel laquelle comment combien pourquoi parce depuis pendant toujours
+    encore aussi alors apres avant avec avoir etre faire votre vous nous notre leurs elles mais donc
+    merci bonjour bonsoir salut beaucoup moins plus tres bien aujourd demain hier maintenant quand
+    chose choses cette ceux celle celles sont suis etes avez avons peux peut pouvez voudrais veux
+    wach wesh kifach kifech rani rahi raho rakom bezaf chwiya ghir kima hadi hada hadak hadik dork
+    drouk khoya khouya sahbi nchallah inchallah machi kayen kayna 3lach wa9tach
+    """.split()
+)

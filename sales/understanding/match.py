@@ -88,7 +88,9 @@ def token_level(token: Token, entry: EntryToken, *, typos: bool = True) -> float
 
 def _one_typo(token: Token, entry: EntryToken) -> bool:
     """One letter added, dropped or changed, in the words as written or (six letters or more)
-    in their tolerant keys."""
+    in their tolerant keys. An everyday word is never a typo of another."""
+    if token.text in common_words():
+        return False
     if Levenshtein.distance(token.text, entry.text, score_cutoff=1) <= 1:
         return True
     if token.script != "latin" or len(token.forms) < 2:
@@ -97,6 +99,12 @@ def _one_typo(token: Token, entry: EntryToken) -> bool:
     return len(key) >= 6 and any(
         len(form) >= 6 and Levenshtein.distance(key, form, score_cutoff=1) <= 1 for form in entry.forms
     )
+
+
+def common_words() -> frozenset[str]:
+    from sales.understanding.lexicon import COMMON_WORDS
+
+    return COMMON_WORDS
 
 
 class PhraseIndex:

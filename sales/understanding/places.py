@@ -129,10 +129,12 @@ def _denied(hit: Hit, reading: Reading) -> bool:
     return bool(before & NEGATIONS)
 
 
-def wilaya_named(reading: Reading, *, asked: bool = False, exclude: frozenset[int] = frozenset()) -> PlaceHit | None:
+def wilaya_named(
+    reading: Reading, *, asked: bool = False, exclude: frozenset[int] = frozenset(), names: bool = True
+) -> PlaceHit | None:
     """The wilaya the message names (`asked`: the bot just asked for it, so a bare number or a
-    short name counts)."""
-    skip = reading.name_tokens | exclude
+    short name counts; `names`: the customer's own name is not looked in)."""
+    skip = (reading.name_tokens if names else frozenset()) | exclude
     tokens = reading.tokens
     # "wilaya 19", "ولاية 19", "19 - Sétif", or "19" when asked.
     for index, token in enumerate(tokens):
@@ -159,10 +161,10 @@ def wilaya_named(reading: Reading, *, asked: bool = False, exclude: frozenset[in
 
 
 def commune_named(
-    reading: Reading, wilaya: int, *, asked: bool = False, exclude: frozenset[int] = frozenset()
+    reading: Reading, wilaya: int, *, asked: bool = False, exclude: frozenset[int] = frozenset(), names: bool = True
 ) -> PlaceHit | None:
     """The commune of `wilaya` the message names."""
-    hits = commune_index(wilaya).find(reading.tokens, skip=reading.name_tokens | exclude)
+    hits = commune_index(wilaya).find(reading.tokens, skip=(reading.name_tokens if names else frozenset()) | exclude)
     best = _best(hits, reading, asked)
     if best is None:
         return _near_commune(reading, wilaya) if asked else None

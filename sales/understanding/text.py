@@ -132,6 +132,13 @@ def token_forms(text: str, script: str) -> tuple[str, ...]:
     key = latin_key(text)
     if key not in forms:
         forms.append(key)
+    # A pronoun glued to a Darija verb: "nakhodhom", "nediha", "bghitou" are "nakhod", "nedi", "bghit".
+    for suffix in ("houm", "hom", "ha", "hou"):
+        if text.endswith(suffix) and len(text) - len(suffix) >= 4 and not text.isdigit():
+            stem = latin_key(text[: -len(suffix)])
+            if stem not in forms:
+                forms.append(stem)
+            break
     # A plural finds the singular ("baskets", "chaussures", "sbabet" stays).
     if len(text) > 4 and text[-1] in "sx" and not text.endswith("ss"):
         singular = latin_key(text[:-1])

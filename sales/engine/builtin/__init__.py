@@ -30,6 +30,7 @@ from sales.engine.builtin.selling import (
     catalog_answer,
     delivery_answer,
     discount_answer,
+    in_stock,
     product_answer,
     trust_answer,
     urgency,
@@ -37,9 +38,10 @@ from sales.engine.builtin.selling import (
 from sales.engine.builtin.state import Memory
 from sales.engine.builtin.turn import FEW_LEFT, INTENSITY, Answer, name_language, product_card
 from sales.engine.texts import say
+from sales.geo import phone_in_text
 from sales.models import Order
 from sales.services.orders import order_missing, order_open_for
-from sales.understanding.catalog import Match, match_products, variant_in, variant_label
+from sales.understanding.catalog import Match, match_products, variant_in, variant_label, variants_named
 from sales.understanding.places import wilaya_named
 from sales.understanding.reading import Reading
 
@@ -150,9 +152,20 @@ class BuiltinEngine:
 
         if kind == "product" and turn.chosen is not None:
             turn.memory.choose(turn.chosen)
-        # "bghit khimar", "je veux le parfum": a weak "I want" beside a product is an order.
-        weak_want = turn.reading.weakly("order") and turn.chosen is not None and not intents & {"price", "stock"}
-        wants = "order" in intents or kind in ("order", "variant") or weak_want
+        # "bghit khimar", "nheb 2 beige", "نحب زوج 41": a weak "I want" beside a product, a size,
+        # a colour or a count is an order; so is a phone number given while a product is chosen.
+        product = turn.product_in_play
+        said = product is not None and (
+            turn.reading.quantity is not None
+            or bool(variants_named(turn.context.text, in_stock(product), reading=turn.reading))
+        )
+        weak_want = (
+            turn.reading.weakly("order") and (turn.chosen is not None or said) and not intents & {"price", "stock"}
+        )
+        gives_details = (
+            product is not None and open_order(turn) is None and phone_in_text(turn.context.text) is not None
+        )
+        wants = "order" in intents or kind in ("order", "variant") or weak_want or gives_details
         if kind == "order" and choice is not None and choice.get("value"):
             from sales.models import Product
 
@@ -226,6 +239,10 @@ class BuiltinEngine:
                 product_answer(turn, product, stock_only="stock" in intents and "price" not in intents)
                 if turn.chosen is not None:
                     turn.memory.choose(turn.chosen)
+                # "kayen L bordeaux?" then "je le prends": the variant asked about is the one meant.
+                named = variant_in(turn.context.text, in_stock(product), reading=turn.reading)
+                if named is not None:
+                    turn.memory.keep(variant=named.pk)
                 answered = True
             elif ask_product:
                 ask_which(turn)

@@ -32,9 +32,9 @@ from sales.services.orders import (
     order_submit,
     order_update_draft,
 )
-from sales.understanding.catalog import variant_in, variant_label
+from sales.understanding.catalog import NEGATIONS, variant_in, variant_label
 from sales.understanding.lexicon import SIZE_WORDS
-from sales.understanding.places import commune_named, wilaya_named
+from sales.understanding.places import PLACE_WORDS, commune_named, wilaya_named
 
 if TYPE_CHECKING:
     from conversations.models import Conversation
@@ -74,7 +74,7 @@ def draft_with(turn: Answer, product: Product, variant: Variant, *, quantity: in
             order.refresh_from_db()
     order = order_set_item(order=order, variant=variant, quantity=quantity)
     order = order_keep_promise(order=order)
-    turn.memory.keep(details=None)
+    turn.memory.keep(details=None, variant=None)
     turn.memory.choose(product)
     turn.order = order
     turn.progressed = True
@@ -92,18 +92,26 @@ def _chosen_variant(turn: Answer, product: Product) -> Variant | None:
     named = variant_in(turn.context.text, available, reading=turn.reading)
     if named is not None:
         return named
-    return available[0] if len(available) == 1 else None
+    if len(available) == 1:
+        return available[0]
+    remembered = turn.memory.pending.get("variant")
+    return next((v for v in available if v.pk == remembered), None)
 
 
 def _quantity(turn: Answer, product: Product) -> int | None:
     """A quantity the message states; a bare small number only when it cannot be a size."""
     if turn.reading.quantity:
         return turn.reading.quantity
+    if phone_in_text(turn.context.text):
+        return None  # the digits are a phone number's
     sizes = {v.size for v in product.variants.all() if v.size}
     numbers = [n for n in turn.reading.bare_numbers if 1 <= n <= 20 and str(n) not in sizes]
+    if not numbers:
+        return None
     tokens = turn.reading.tokens
     only_number = len([t for t in tokens if t.text not in SIZE_WORDS]) == 1
-    if numbers and (only_number and turn.memory.question == "quantity"):
+    # "nheb 2 beige", "bghit 2", "نحب 3 خضرين": a number that is no size, beside a want or a colour.
+    if (only_number and turn.memory.question == "quantity") or turn.reading.weakly("order") or turn.reading.colours:
         return numbers[0]
     return None
 
@@ -231,17 +239,20 @@ def ask_variant(turn: Answer, product: Product) -> None:
 # --- Details ---------------------------------------------------------------------------------
 
 
-def _name_given(turn: Answer, expecting: str | None) -> str:
+def _name_given(turn: Answer, expecting: str | None, taken: frozenset[int] = frozenset()) -> str:
     reading = turn.reading
     if expecting == "customer_name":
-        name = reading.name()
-        if name:
-            return name
+        if not taken:
+            name = reading.name()
+            if name:
+                return name
         # "Amina Benali 0550 12 34 56 Sétif": the words before the first number or place.
         words: list[str] = []
-        for token in reading.tokens:
-            if token.script == "digits" or len(words) == 4:
+        for index, token in enumerate(reading.tokens):
+            if token.script == "digits" or index in taken or len(words) == 4:
                 break
+            if index in reading.phrase_tokens or token.text in ("ana", "je", "moi", "my", "name", "is", "انا", "اسمي"):
+                continue
             words.append(token.original)
         return " ".join(words) if len(" ".join(words)) >= 2 else ""
     if reading.name_tokens:
@@ -251,11 +262,12 @@ def _name_given(turn: Answer, expecting: str | None) -> str:
 
 def take_details(turn: Answer, expecting: str | None) -> bool:
     """Phone, name, wilaya, commune, address and delivery type the message gives. True when it
-    gave something or a problem was answered (a bad phone, an unknown commune, a place to
+    gave something new or a problem was answered (a bad phone, an unknown commune, a place to
     confirm)."""
     reading = turn.reading
     text = turn.context.text
     order = open_order(turn)
+    current = _current_details(turn, order)
     changes: dict[str, Any] = {}
     phone = phone_in_text(text)
     phone_tokens = frozenset(i for i, t in enumerate(reading.tokens) if t.script == "digits" and len(t.text) >= 2)
@@ -269,38 +281,55 @@ def take_details(turn: Answer, expecting: str | None) -> bool:
     elif "desk" in turn.intents and "home" not in turn.intents:
         changes["delivery_type"] = Order.DeliveryType.DESK
     exclude = turn.product_tokens | (phone_tokens if phone else frozenset())
-    if expecting == "customer_name":
-        exclude |= reading.name_tokens
-    known = (order.wilaya if order is not None else None) or turn.memory.pending.get("details", {}).get("wilaya")
-    wilaya_hit = (
-        None if expecting == "customer_name" else wilaya_named(reading, asked=expecting == "wilaya", exclude=exclude)
-    )
-    if wilaya_hit is not None:
+    # A near spelling is proposed only where a place was asked for (never a family name).
+    may_confirm = expecting in ("wilaya", "commune")
+    known = current.get("wilaya")
+    # When a name is asked, a wilaya written plainly is still a wilaya ("annaba el bouni").
+    wilaya_hit = wilaya_named(reading, asked=expecting == "wilaya", exclude=exclude, names=expecting != "customer_name")
+    if wilaya_hit is not None and expecting == "customer_name" and not wilaya_hit.certain:
+        wilaya_hit = None
+    commune_first = None
+    if wilaya_hit is not None and not wilaya_hit.certain and known:
+        commune_first = commune_named(reading, int(known), asked=expecting == "commune", exclude=exclude)
+    if wilaya_hit is not None and commune_first is None:
         if not wilaya_hit.certain:
-            return confirm_place(turn, "wilaya", wilaya_hit.place.number, wilaya_hit.place.name(turn.names))
-        if wilaya_hit.place.number != known:
+            before = reading.tokens[wilaya_hit.start - 1].text if wilaya_hit.start else ""
+            if may_confirm or before in PLACE_WORDS or before in NEGATIONS:  # "non plutôt Jigel", "f Stiif"
+                return confirm_place(turn, "wilaya", wilaya_hit.place.number, wilaya_hit.place.name(turn.names))
+            wilaya_hit = None
+        elif wilaya_hit.place.number != known:
             changes["wilaya"] = wilaya_hit.place.number
     wilaya = changes.get("wilaya") or known
-    if wilaya and expecting != "customer_name":
+    place_tokens: set[int] = set(wilaya_hit.span) if wilaya_hit is not None else set()
+    if wilaya:
         # The wilaya's own name names its chief town only when the commune was asked and the
         # wilaya did not change in this message ("Sétif" then "Sétif").
         keep_name = expecting == "commune" and "wilaya" not in changes
-        around = exclude if keep_name else exclude | frozenset(wilaya_hit.span if wilaya_hit else ())
-        commune_hit = commune_named(reading, int(wilaya), asked=expecting == "commune", exclude=around)
+        around = exclude if keep_name else exclude | frozenset(place_tokens)
+        if expecting == "customer_name" and wilaya_hit is None:
+            around |= reading.name_tokens
+        commune_hit = commune_first or commune_named(
+            reading, int(wilaya), asked=expecting == "commune", exclude=around, names=expecting != "customer_name"
+        )
+        if commune_hit is not None and not commune_hit.certain and not may_confirm:
+            commune_hit = None
         if commune_hit is not None:
             if not commune_hit.certain:
                 return confirm_place(turn, "commune", commune_hit.place.name_fr, commune_hit.place.name(turn.names))
-            changes["commune"] = commune_hit.place.name_fr
-        elif expecting == "commune" and not changes:
+            place_tokens.update(commune_hit.span)
+            if commune_hit.place.name_fr != current.get("commune"):
+                changes["commune"] = commune_hit.place.name_fr
+        elif expecting == "commune" and not changes and not current.get("commune"):
             place = wilaya_by_number(int(wilaya))
             ask(turn, "commune", bad=True, wilaya=place.name(turn.names) if place else "")
             return True
-    name = _name_given(turn, expecting)
-    if name and not (expecting == "customer_name" and (changes.keys() - {"phone", "wilaya", "commune"}) and not name):
+    name = _name_given(turn, expecting, frozenset(place_tokens) | (phone_tokens if phone else frozenset()))
+    if name and name != current.get("customer_name"):
         changes["customer_name"] = name
     address = _address_given(turn, expecting, changes)
-    if address:
+    if address and address != current.get("address"):
         changes["address"] = address
+    changes = {key: value for key, value in changes.items() if value != current.get(key)}
     if not changes:
         return False
     if order is None:
@@ -312,13 +341,25 @@ def take_details(turn: Answer, expecting: str | None) -> bool:
     return _apply(turn, order, changes)
 
 
+def _current_details(turn: Answer, order: Order | None) -> dict[str, Any]:
+    if order is None:
+        return dict(turn.memory.pending.get("details") or {})
+    return {
+        "customer_name": order.customer_name, "phone": str(order.phone) if order.phone else "",
+        "wilaya": order.wilaya, "commune": order.commune, "address": order.address,
+        "delivery_type": order.delivery_type,
+    }  # fmt: skip
+
+
 def _address_given(turn: Answer, expecting: str | None, changes: dict[str, Any]) -> str:
     text = turn.context.text.strip()
     words = {token.text for token in turn.reading.tokens}
     if words & ADDRESS_MARKERS and not changes.get("phone"):
         return text[:300]
     strong = turn.intents - {"yes", "no", "home", "desk", "add", "change"}
-    if expecting == "address" and not changes and not strong and len(text) >= 3:
+    # The address asked for: the whole message (an address often names its commune), unless
+    # it only corrects something else.
+    if expecting == "address" and not strong and len(text) >= 3 and not changes.keys() & {"phone", "wilaya"}:
         return text[:300]
     return ""
 
