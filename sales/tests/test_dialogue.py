@@ -234,7 +234,9 @@ def test_regional_and_standard_ways_of_asking_the_price(chat, text):
     assert "5 900" in chat.say(text).text
 
 
-@pytest.mark.parametrize("text", ["t'es un robot ?", "machi robot nheb bnadem", "not a robot please", "نحب نهدر مع انسان"])
+@pytest.mark.parametrize(
+    "text", ["t'es un robot ?", "machi robot nheb bnadem", "not a robot please", "نحب نهدر مع انسان"]
+)
 def test_asking_for_a_person_in_other_words(chat, text):
     chat.send(text)
     assert Conversation.objects.get().mode == Conversation.Mode.HUMAN
@@ -258,7 +260,9 @@ def _confirmed(chat) -> Order:
     return Order.objects.get(status=Order.Status.CONFIRMED)
 
 
-@pytest.mark.parametrize("text", ["win rahi la commande ta3i?", "où est ma commande ?", "وين راهي الطلبية؟", "where is my order?"])
+@pytest.mark.parametrize(
+    "text", ["win rahi la commande ta3i?", "où est ma commande ?", "وين راهي الطلبية؟", "where is my order?"]
+)
 def test_where_is_my_order_tells_the_latest_order(chat, text):
     order = _confirmed(chat)
     reply = chat.say(text)
