@@ -143,6 +143,11 @@ ARABIZI_STRONG = frozenset(
     sm7li sma7li smehli mar7ba marhba sbah khlas lazem bessah bsa7 bsah wela wella kifkif
     3andek 3andkom andkom 3andi n3ref ta3ref n9der tn9der kima walou walo b9a b9at b9aw tani
     zaama za3ma yak fhemt fhemtch nesta3mel nkemel ncommandi nkomandi nkoumandi
+    jani jatni jabouli jabouhali wsletni wslatni wselni wslet wslat mkasra mkesra mkassra ghalta ghalet ghalto
+    sabat sbabet sebbat spadri sbadri nakhod nakhdou nakhodhom nakhodha nakhdha ratili akher ab3athli b3atli
+    b3atouli tb3atli tb3atliche sajli sajelli rjal rjel nsa rkhas ghla ghlat khdar k7al k7el byed 7mar
+    zreg sfar l9ito l9itha l9itou chra chrit tousalni touslou tousel toussel 9bel nedih nediha ndiha
+    bghitou bghitha n9ssli n9asli na9asli dirli diroli kho khti sahbi lyoum ghodwa ghedwa 7aja haja
     """.split()
 )
 ARABIZI_WEAK = frozenset("w f l ki ila ida ya wah ih iyeh eh inchallah nchallah hamdoullah wallah".split())

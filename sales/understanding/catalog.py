@@ -72,14 +72,29 @@ def _is_place_word(text: str) -> bool:
 
 
 def _token_kinds(tokens: Sequence[Token], index: int) -> frozenset[str]:
-    return frozenset(
-        hit.label
-        for hit in kind_index().find(tokens[index : index + 1], typos=len(tokens[index].text) >= 6)
-        if hit.score >= TYPO
-    )
+    """The kinds of product a token says, alone or in a phrase ("بدلة رياضية")."""
+    return _kinds_at(tuple(tokens)).get(index, frozenset())
 
 
-def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int]) -> float:
+_KINDS_CACHE: dict[tuple[Token, ...], dict[int, frozenset[str]]] = {}
+
+
+def _kinds_at(tokens: tuple[Token, ...]) -> dict[int, frozenset[str]]:
+    found = _KINDS_CACHE.get(tokens)
+    if found is None:
+        at: dict[int, set[str]] = {}
+        for hit in kind_index().find(tokens, typos=True):
+            if hit.score >= TYPO and (hit.level > TYPO or len(tokens[hit.start].text) >= 6):
+                for i in hit.span:
+                    at.setdefault(i, set()).add(hit.label)
+        found = {i: frozenset(kinds) for i, kinds in at.items()}
+        if len(_KINDS_CACHE) > 256:
+            _KINDS_CACHE.clear()
+        _KINDS_CACHE[tokens] = found
+    return found
+
+
+def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int], *, kinds: bool = True) -> float:
     """How much of `name` the message's usable tokens say. A word of the name also meets the
     other words for the same kind of product (PRODUCT_KINDS), a little below its own spellings;
     a place in a name ("Oran blouza dress") does not name the product alone."""
@@ -92,8 +107,8 @@ def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int]) -> fl
             (token_level(tokens[i], part) for i in usable if part.script != "digits" or tokens[i].script == "digits"),
             default=0.0,
         )
-        kinds = _part_kinds(part.text) if part.script != "digits" and level < FORM else frozenset()
-        if kinds and any(kinds & _token_kinds(tokens, i) for i in usable):
+        of_part = _part_kinds(part.text) if kinds and part.script != "digits" and level < FORM else frozenset()
+        if of_part and any(of_part & _token_kinds(tokens, i) for i in usable):
             level = max(level, KIND_LEVEL)
         levels.append(level)
     words = [(part, level) for part, level in zip(parts, levels, strict=True) if part.script != "digits"]
@@ -108,9 +123,21 @@ def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int]) -> fl
     return min(1.0, max(share, head))
 
 
+# Words that are also everyday words of French ("pendant combien de jours", "montre-moi"): a
+# product only after a determiner ("le pendentif", "the pendant", "la montre").
+FUNCTION_WORDS = frozenset({"pendant", "montre", "montrez", "sac", "case", "pour"})
+DETERMINERS = frozenset(
+    "le la les l un une des du de ce cette ces the a an this that my your mon ma ton ta votre hadi hada had lel".split()
+)
+
+
 def _usable(reading: Reading, exclude: Iterable[int] = ()) -> frozenset[int]:
     # The customer's name, and the words of a phrase that says something else ("montre-moi").
     excluded = set(reading.name_tokens) | set(exclude) | set(reading.phrase_tokens)
+    for index, token in enumerate(reading.tokens):
+        before = reading.tokens[index - 1].text if index else ""
+        if token.text in FUNCTION_WORDS and index == 0 and before not in DETERMINERS and len(reading.tokens) > 2:
+            excluded.add(index)
     return frozenset(
         i
         for i, token in enumerate(reading.tokens)
@@ -171,11 +198,18 @@ def match_products(
         return []
     products = Product.objects.filter(pk__in=candidates).prefetch_related("variants", "images")
     scored = []
+    own_words: set[int] = set()
     for product in products:
         names = [product.name_fr, product.name_ar, product.name_en, *product.synonyms]
         score = max((name_score(name, reading.tokens, usable) for name in names if name), default=0.0)
         if score >= MIN_SCORE:
             scored.append(Match(product, round(score, 3)))
+            own = max((name_score(name, reading.tokens, usable, kinds=False) for name in names if name), default=0)
+            if own >= MIN_SCORE:
+                own_words.add(product.pk)
+    # A product named by its own words beats one found only through the kind of product.
+    if own_words:
+        scored = [match for match in scored if match.product.pk in own_words]
     if not scored:
         return []
     scored.sort(key=lambda match: (-match.score, match.product.pk))

@@ -22,6 +22,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لاباس", "واش راكم", "كي راكم", "اهلا وسهلا",
     ),
     "catalog": (
+        "do you sell", "you sell", "what do you sell", "vous vendez", "tbi3ou", "تبيعو", "تبيعون", "الكتالوج",
+        "الكاتالوغ", "كتالوج", "catalogue", "ابعثولي الكتالوج",
         "vendez quoi", "vous vendez quoi", "qu est ce que vous avez", "quoi de neuf", "catalogue ta3kom",
         "قائمة المنتجات", "ملابس", "ماذا تقترحون", "تقترحون", "هدية", "cadeau", "gift", "what do you have",
         "what have you got", "wach 3andkom", "chno kayen", "wesh 3andkom", "montre moi", "montrez moi", "fais voir",
@@ -64,6 +66,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "الحجم", "حجم", "الأحجام", "المقاسات المتوفرة",
     ),
     "delivery": (
+        "when do i get", "get it in", "receive it", "receive", "arrive", "arrives", "يوصلني", "نستلم", "استلم",
         "touslou", "tousal", "tousalni", "touselni", "twaslouni", "yeddi", "yedi", "tedi", "teddi", "wa9tach",
         "wa9tah", "wqtach", "wakteh", "ywasslouha", "tab3tou", "tb3tou", "teb3tou", "tba3tou", "reçois quand",
         "recois quand", "je reçois", "je recois", "livre quand", "quand", "when", "days", "jours", "iyam", "youm",
@@ -108,6 +111,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "اريد شراء", "طلبية", "نطلبها", "نطلبو",
     ),
     "objection": (
+        "a lot of money", "that s a lot", "thats a lot", "so expensive", "c est cher", "trop cher pour moi",
+        "غال جدا", "ghalia bezzaf", "ghla", "ghlat",
         "rkhas", "ra5as", "ar5as", "moins cher ailleurs", "moins cher sur", "cheaper elsewhere", "found it cheaper",
         "ارخص", "أرخص", "رخيص", "غال", "مرتفع جدا", "لا يناسبني", "ما يناسبنيش", "bezzaf", "bzzaf", "ghali bzzaf",
         "ghalya bezzaf", "cher pour moi", "too pricey",
@@ -117,6 +122,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "غالي", "غالية", "غالي بزاف", "بزاف عليا", "شوية غالي", "مرتفع", "السعر مرتفع", "غالي شوية",
     ),
     "hesitation": (
+        "check with my", "my husband", "my wife", "ask my", "mon mari", "ma femme", "rajli", "mrati", "زوجي", "راجلي",
+        "مرتي", "نعاود نقولك", "نشوف ونعاود", "ونعاود", "i ll let you know", "je vous tiens au courant",
         "nrodlek", "nrod 3lik", "nrodlk", "nrj3lek", "نردلك", "نرد عليك",
         "je vous redis", "je vous dis", "je reviens", "en parler a mon mari", "en parler", "pas encore decide",
         "pas encore decidee", "pas decide", "je sais pas encore", "nraja3lek", "nwalilek", "nchawer rajli",
@@ -141,6 +148,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "تخفيضات", "هل يوجد خصم", "هل هناك تخفيض", "سعر اقل", "خفض", "اخفض",
     ),
     "trust": (
+        "return it", "can i return", "refund", "peut on retourner", "retourner", "si ca ne va pas", "doesn t fit",
+        "ne va pas", "نرجعها", "نرجعو", "إذا ما عجبنيش", "ماشي كيما التصويرة", "كيما التصويرة", "التصويرة",
         "reel", "reelle", "reelles", "vraies photos", "real photos", "les photos", "photos", "tsawer s7a7", "avis",
         "reviews", "review", "clients", "deja achete", "chra menkom", "chrat menkom", "people bought", "retour",
         "retourner", "rembourse", "echange", "echanger", "return", "exchange", "حقيقية", "حقيقي", "الصور", "التصويرة",
@@ -151,6 +160,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "أصلي", "اصلي", "ضمان", "مضمون", "مضمونة", "نصب", "ثقة", "الجودة", "جودة", "تقليد", "كوبي",
     ),
     "thanks": (
+        "thx", "thks", "tnx", "merciii", "shukran",
         "بارك الله فيكم", "جزاكم الله خيرا", "جزاك الله خيرا", "يعطيكم الصحة", "ya3tikom sa7a", "yatikom saha",
         "merci bcp", "merci infiniment", "thanks a lot", "thank u", "شكرا لكم", "مشكورين", "يرحم والديك",
         "allah ybarek",
@@ -170,6 +180,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لا", "ماشي", "بلاش", "لالا",
     ),
     "cancel": (
+        "j annule", "finalement j annule", "cancel it", "changed my mind", "i changed my mind", "غيرت رأيي",
+        "غيرت رايي", "بدلت رايي", "badalt rayi", "bedelt rayi",
         "n'annuli", "nannuli", "annuli", "annuliha", "annulih", "batalt", "batelt", "batel commande",
         "nbatel commande", "نلغي", "انيلي", "أنيلي", "ألغوا", "الغوا", "نبطل الكوموند", "بطلو الكوموند",
         "cancel order", "i want to cancel", "je veux annuler", "je n en veux plus", "ma tb3athouhach", "ما تبعثوهاش",
@@ -203,6 +215,9 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لم يصل", "لم تصل", "لم أستلم", "متى تصل طلبيتي",
     ),
     "complaint": (
+        "pas la bonne", "la bonne taille", "pas le bon", "ne correspond pas", "correspond pas", "trop de retard",
+        "very late", "it s been a week", "it s been", "ca fait", "ماشي هذاك", "ماشي هذاك لي طلبت", "لي طلبت",
+        "تأخر التوصيل", "mauvaise couleur", "wrong one", "not the right",
         "غالط", "غلط", "خاطئ", "خاطئا", "تالف", "تالفا", "مكسر", "لا يشبه", "ماشي كيما", "مقاس غالط", "تأخر", "تاخر",
         "ghalet", "ghalta", "machi li tlabt", "machi hadi", "pas ce que j ai commande", "pas ce que j ai demande",
         "not what i ordered", "wrong size", "wrong colour", "wrong color", "mauvaise taille", "abimee", "cassee",
@@ -218,6 +233,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "ما عجبتنيش", "تعطلتو", "رجعولي دراهمي", "استرجاع", "معطوبة", "متأخرة", "تأخير", "سيئة",
     ),
     "optout": (
+        "don t text me", "dont text me", "text me again", "don t message", "stop texting", "ne m ecrivez",
+        "ne m envoyez plus", "m ecrivez plus",
         "ma nhebch messages", "ma n7ebch les messages", "ما نحبش رسائل", "ما نحبش الميساجات", "ما تبعتولي حتى",
         "عدم مراسلتي", "توقفوا عن إرسال", "توقفوا", "لا أريد استقبال", "ألغوا اشتراكي", "الغوا اشتراكي",
         "no more messages", "plus de messages", "arretez les messages", "desabonnez moi", "stop messages",
@@ -229,6 +246,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "توقف", "حبس", "ما تبعتليش", "ما تبعثوليش", "ما تكتبوليش", "بركاو", "الغاء الاشتراك", "لا ترسلوا",
     ),
     "human": (
+        "the owner", "speak to", "talk to", "passez moi", "le responsable", "responsable", "le patron", "patron",
+        "manager", "صاحب", "المسؤول",
         "صاحب المحل", "نومرو تاع", "numero du vendeur", "numero ta3 moul", "numero du magasin", "أحد البائعين",
         "يتصل بي", "اتصلوا بي", "عيطولي", "3aytouli", "appelez moi", "call me", "rappelez moi", "مسؤول المتجر",
         "مسؤول", "chkoun yjawbni", "un vrai", "vrai humain", "n3ayetlkom",
@@ -385,8 +404,9 @@ PRODUCT_KINDS: dict[str, tuple[str, ...]] = {
     "phone_case": ("coque", "coques", "case", "cover", "etui", "pochette", "kouk", "كوك", "غطاء", "جراب", "كوفر"),
     "hijab": ("hijab", "hidjab", "khimar", "foulard", "voile", "scarf", "headscarf", "حجاب", "خمار", "فولار", "منديل"),
     "tshirt": ("tshirt", "t shirt", "tee shirt", "tricot", "maillot", "تريكو", "تيشرت", "قميص"),
-    "tracksuit": ("survetement", "survet", "jogging", "tracksuit", "سورفات", "سورفيتمو", "بدلة رياضية", "بذلة رياضية"),
-    "necklace": ("collier", "pendentif", "necklace", "pendant", "chaine", "سلسلة", "قلادة", "عقد", "سنسلة"),
+    "tracksuit": ("survetement", "survet", "jogging", "tracksuit", "سورفات", "سورفيتمو", "بدلة رياضية", "بذلة رياضية",
+                  "بدلة الرياضة", "بدلة", "بذلة", "ensemble"),
+    "necklace": ("collier", "pendentif", "necklace", "chaine", "سلسلة", "قلادة", "عقد", "سنسلة"),
     "oil": ("huile", "oil", "zit", "زيت"),
     "abaya": ("abaya", "abaya", "عباية", "عباءة"),
     "coat": ("manteau", "veste", "jacket", "coat", "kachabia", "burnous", "قشابية", "برنوس", "جاكيت", "معطف"),
@@ -404,7 +424,8 @@ COMMON_WORDS = frozenset(
     encore aussi alors apres avant avec avoir etre faire votre vous nous notre leurs elles mais donc
     merci bonjour bonsoir salut beaucoup moins plus tres bien aujourd demain hier maintenant quand
     chose choses cette ceux celle celles sont suis etes avez avons peux peut pouvez voudrais veux
-    wach wesh kifach kifech rani rahi raho rakom bezaf chwiya ghir kima hadi hada hadak hadik dork
-    drouk khoya khouya sahbi nchallah inchallah machi kayen kayna 3lach wa9tach
+    case cases pendant during come home some same sale safe sure save vase base cause close dose pose rose
+    lose nose note more mere bore core care cart card cash cast dash mass pass less loss miss kiss boss
+    sent send tent rent went want wait week weak well will wall tall call cell sell tell fell fill full
     """.split()
 )

@@ -72,6 +72,8 @@ def token_level(token: Token, entry: EntryToken, *, typos: bool = True) -> float
         return EXACT
     if token.script != entry.script and not (token.script == "digits" or entry.script == "digits"):
         return 0.0
+    if token.text in common_words():
+        return FORM if token.text in entry.forms and len(token.forms) > 2 and token.forms[2] == entry.text else 0.0
     if entry.forms.intersection(token.forms):
         return FORM
     if (

@@ -191,6 +191,9 @@ class BuiltinEngine:
                 if turn.lines:
                     return
 
+        if "catalog" in intents and not turn.matches and not intents & {"price", "stock", "options"}:
+            catalog_answer(turn)  # "ابعثولي الكتالوج" is no delivery question
+            return
         if self._answer_questions(turn, ask_product=True):
             return
         if "catalog" in intents:
