@@ -274,8 +274,8 @@ def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: b
     other_words = {t.text for other in others for t in entry_tokens(other)}
     own = [part for part in parts if part.text not in other_words and part.text not in NAME_STOP_WORDS]
     for part in own:
-        if part.script == "digits" or len(part.text) < 3:
-            continue
+        if len(part.text) < (2 if part.script == "digits" else 3):
+            continue  # "100" of "100 ml", "14" of "iPhone 14", "marine" of "Bleu marine"
         for i in usable:
             if token_level(tokens[i], part, typos=False) >= 0.9:
                 return 1.0, {i}
@@ -283,7 +283,7 @@ def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: b
 
 
 NEGATIONS = frozenset(
-    """machi mechi mchi mahich mahouch pas non not no instead plutot rather blast blaset ماشي ماهيش ماهوش لا
+    """machi mechi mchi mahich mahouch pas non not no instead blast blaset ماشي ماهيش ماهوش لا
     بلاصة عوض""".split()
 )
 
@@ -328,6 +328,8 @@ def variants_named(
         score, where = 0.0, set()
         if variant.size:
             value, at = _value_score(variant.size, reading, [s for s in sizes if s != variant.size], size=True)
+            if at and at <= denied:  # "42 machi 43": the value said after a negation is not wanted
+                value, at = -value, set()
             score, where = score + value, where | at
         if variant.colour:
             by_words, at = _value_score(
@@ -337,15 +339,22 @@ def variants_named(
             by_code = 1.5 if code is not None and code in named_colours else 0.0
             if by_code > by_words and code is not None:
                 at = colour_at.get(code, set())
-            score, where = score + max(by_words, by_code), where | at
-        if score:
+            value = max(by_words, by_code)
+            if at and at <= denied:
+                value, at = -value, set()
+            score, where = score + value, where | at
+        if score > 0:
             scored.append((score, variant, where))
-    # "42 machi 43": a value said only after a negation is the one not wanted.
-    if len(scored) > 1 and denied:
-        kept = [item for item in scored if not (item[2] and item[2] <= denied)]
-        scored = kept or scored
     scored.sort(key=lambda item: -item[0])
     return [(score, variant) for score, variant, _ in scored]
+
+
+def variant_numbers(variants: Sequence[Variant], product: Product | None = None) -> set[int]:
+    """Numbers that are part of the variants' values or the product's names ("iPhone 14", "100 ml")."""
+    texts = [v.size for v in variants] + [v.colour for v in variants]
+    if product is not None:
+        texts += [product.name_fr, product.name_ar, product.name_en, *product.synonyms]
+    return {int(t.text) for text in texts if text for t in tokenize(text) if t.script == "digits" and len(t.text) < 6}
 
 
 def value_mentioned(reading: Reading, variants: Sequence[Variant]) -> bool:

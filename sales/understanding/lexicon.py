@@ -11,6 +11,7 @@ from __future__ import annotations
 
 INTENTS: dict[str, tuple[str, ...]] = {
     "greeting": (
+        "مساء النور", "صباح النور", "masa nour",
         "saha ftourkoum", "sa7a ftourkom", "saha ftourkom", "صحة فطوركم", "صح فطوركم", "ramadan karim", "رمضان كريم",
         "aid mabrouk", "عيد مبارك", "saha 3idkom", "sbah el khir", "sba7 el khir", "ahla kho", "ahla khoya",
         "تحية طيبة", "كيف حالكم", "واش راك", "wach rak", "wesh rak", "cc", "slt cv",
@@ -49,6 +50,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "prix svp", "bghit nesma3 soum",
     ),
     "stock": (
+        "existe", "il existe", "ca existe", "exist", "does it come", "come in", "يكون", "تكون",
         "encore", "toujours dispo", "mazal kayen", "kmel", "kamel", "kmelt", "rest", "still available", "left",
         "do you still have", "any left", "خلاص", "كمل", "مازال كاين", "نفذ", "نفد", "نفدت", "متاح", "متاحة",
         "المتاحة", "المتوفرة", "هل عندكم",
@@ -148,6 +150,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "تخفيضات", "هل يوجد خصم", "هل هناك تخفيض", "سعر اقل", "خفض", "اخفض",
     ),
     "trust": (
+        "استبدال", "استبداله", "nbedlou", "nbadlou", "echangeable",
         "return it", "can i return", "refund", "peut on retourner", "retourner", "si ca ne va pas", "doesn t fit",
         "ne va pas", "نرجعها", "نرجعو", "إذا ما عجبنيش", "ماشي كيما التصويرة", "كيما التصويرة", "التصويرة",
         "reel", "reelle", "reelles", "vraies photos", "real photos", "les photos", "photos", "tsawer s7a7", "avis",
@@ -339,6 +342,7 @@ COLOURS: dict[str, tuple[str, ...]] = {
     "silver": ("argent", "argente", "silver", "fedi", "فضي"),
     "purple": ("violet", "mauve", "purple", "banafsaji", "mov", "موف", "بنفسجي"),
     "orange": ("orange", "tchina", "limouni", "برتقالي", "ليموني"),
+    "transparent": ("transparent", "transparente", "clear", "cristal", "chafaf", "شفاف", "شفافة", "ترانسبارون"),
 }  # fmt: skip
 
 # How the bot names a colour in each form it answers in.
@@ -360,6 +364,7 @@ COLOUR_NAMES: dict[str, dict[str, str]] = {
     "silver": {"fr": "Argenté", "ar": "فضي", "msa": "فضي", "arabizi": "Argenté", "en": "Silver"},
     "purple": {"fr": "Violet", "ar": "موف", "msa": "بنفسجي", "arabizi": "Mov", "en": "Purple"},
     "orange": {"fr": "Orange", "ar": "ليموني", "msa": "برتقالي", "arabizi": "Orange", "en": "Orange"},
+    "transparent": {"fr": "Transparent", "ar": "شفاف", "msa": "شفاف", "arabizi": "Transparent", "en": "Clear"},
 }
 
 # Words that say a size follows or precedes ("taille M", "pointure 42", "مقاس L").
@@ -383,7 +388,8 @@ NUMBERS: dict[str, int] = {
     "جوج": 2,
     "tlata": 3, "tleta": 3, "trois": 3, "three": 3, "ثلاثة": 3, "ثلاثه": 3, "تلاتة": 3, "ثلاث": 3,
     "arba3a": 4, "rab3a": 4, "quatre": 4, "four": 4, "اربعة": 4, "أربعة": 4, "ربعة": 4,
-    "khamsa": 5, "cinq": 5, "five": 5, "خمسة": 5,
+    "khamsa": 5, "cinq": 5, "five": 5, "خمسة": 5, "خمسا": 5, "اربعا": 4, "أربعا": 4, "ثلاثا": 3, "اثنتين": 2,
+    "اثنتان": 2, "قطعتين": 2, "زوجين": 2, "hbatin": 2, "7abtin": 2, "جوزين": 2,
 }  # fmt: skip
 
 # Kinds of products, as each way of writing names them: a product whose name or synonym holds

@@ -107,7 +107,7 @@ def _allowed(hit: Hit, reading: Reading, asked: bool) -> bool:
 
 
 NEGATIONS = frozenset(
-    "machi mechi mchi non no not pas plutot instead rather blast blaset bdel ماشي لا بلاصة عوض".split()
+    "machi mechi mchi non no not pas instead blast blaset bdel ماشي لا بلاصة عوض".split()
 )
 
 
@@ -122,6 +122,10 @@ def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:
         kept = [hit for hit in named if not _denied(hit, reading)]
         return (kept or named)[-1]
     return hits[0]
+
+
+# Words that bring a correction: the place after them is the one meant ("non plutôt Sétif").
+CORRECTIONS = frozenset("plutot rather finalement enfin actually sorry pardon smahli sma7li سمحلي".split())
 
 
 def _denied(hit: Hit, reading: Reading) -> bool:

@@ -45,8 +45,11 @@ def introducer_index() -> PhraseIndex:
     return PhraseIndex(("name", phrase, 1.0) for phrase in NAME_INTRODUCERS)
 
 
-QUANTITY_AFTER = frozenset("x pcs pc pieces piece pièces hbat 7bat حبات حبة paires pairs paire pair fois".split())
-QUANTITY_BEFORE = frozenset("x".split())
+QUANTITY_AFTER = frozenset(
+    """x pcs pc pieces piece pièces hbat 7bat حبات حبة paires pairs paire pair fois berk brk bark seulement only
+    برك فقط قارورات قارورة علب علبة boites flacons flacon bouteilles""".split()
+)
+QUANTITY_BEFORE = frozenset("x ghir juste seulement only just khalih khaliha khallih غير خليه خليها اجعلها قط".split())
 
 
 @dataclass
@@ -206,7 +209,7 @@ class Reading:
                 return int(token.text)
             if token.text in NUMBERS and not self.size_word_before(index):
                 # "wahed" is also "someone" ("nheb nahder m3a wahed"): only a count beside a noun
-                if NUMBERS[token.text] == 1 and not following:
+                if NUMBERS[token.text] == 1 and not following and previous not in QUANTITY_BEFORE:
                     continue
                 return NUMBERS[token.text]
         return None

@@ -62,6 +62,9 @@ ARABIC_PREFIXES = (
 ARABIC_SUFFIXES = ("ات", "ين", "ون", "يه", "ه")
 
 
+ARABIC_UNITS = {"مل": "ml", "ملل": "ml", "لتر": "l", "غرام": "g", "كغ": "kg", "سم": "cm", "مم": "mm"}
+
+
 def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -170,6 +173,9 @@ def tokenize(text: str) -> list[Token]:
                     Token(part, original[start + offset : start + offset + len(part)], _script(part),
                           start + offset, start + offset + len(part))
                 )  # fmt: skip
+            continue
+        if chunk in ARABIC_UNITS:  # "50 مل" is "50 ml"
+            tokens.append(Token(ARABIC_UNITS[chunk], original[start : match.end()], "latin", start, match.end()))
             continue
         tokens.append(Token(chunk, original[start : match.end()], _script(chunk), start, match.end()))
     return tokens

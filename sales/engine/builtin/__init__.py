@@ -162,6 +162,10 @@ class BuiltinEngine:
         weak_want = (
             turn.reading.weakly("order") and (turn.chosen is not None or said) and not intents & {"price", "stock"}
         )
+        # "زوج عطور مسك 50 مل": a count and a variant, asking nothing, is an order too.
+        questions = intents & {"price", "stock", "options", "delivery", "payment", "trust", "discount", "objection"}
+        stated = said and turn.reading.quantity is not None and not questions
+        weak_want = weak_want or stated
         gives_details = (
             product is not None and open_order(turn) is None and phone_in_text(turn.context.text) is not None
         )

@@ -32,9 +32,9 @@ from sales.services.orders import (
     order_submit,
     order_update_draft,
 )
-from sales.understanding.catalog import NEGATIONS, variant_in, variant_label
+from sales.understanding.catalog import NEGATIONS, variant_in, variant_label, variant_numbers, variants_named
 from sales.understanding.lexicon import SIZE_WORDS
-from sales.understanding.places import PLACE_WORDS, commune_named, wilaya_named
+from sales.understanding.places import CORRECTIONS, PLACE_WORDS, commune_named, wilaya_named
 
 if TYPE_CHECKING:
     from conversations.models import Conversation
@@ -84,18 +84,28 @@ def draft_with(turn: Answer, product: Product, variant: Variant, *, quantity: in
 # --- Items -----------------------------------------------------------------------------------
 
 
-def _chosen_variant(turn: Answer, product: Product) -> Variant | None:
+def _chosen_variant(turn: Answer, product: Product, current: Variant | None = None) -> Variant | None:
     choice = turn.memory.choice
     available = in_stock(product)
     if choice is not None and choice["kind"] == "variant":
         return next((v for v in available if v.pk == choice["value"]), None)
-    named = variant_in(turn.context.text, available, reading=turn.reading)
-    if named is not None:
-        return named
+    ranked = variants_named(turn.context.text, available, reading=turn.reading)
+    if ranked and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+        return ranked[0][1]
     if len(available) == 1:
         return available[0]
+    tied = [variant for score, variant in ranked if score == ranked[0][0]] if ranked else available
+    # Among the variants the message leaves open: the one asked about before, else the one
+    # that keeps what the order's item already has ("Non plutôt 42" keeps the colour).
     remembered = turn.memory.pending.get("variant")
-    return next((v for v in available if v.pk == remembered), None)
+    for variant in tied:
+        if variant.pk == remembered:
+            return variant
+    if ranked and current is not None:
+        same = [v for v in tied if (v.colour == current.colour) or (v.size == current.size)]
+        if len(same) == 1:
+            return same[0]
+    return None
 
 
 def _quantity(turn: Answer, product: Product) -> int | None:
@@ -104,8 +114,8 @@ def _quantity(turn: Answer, product: Product) -> int | None:
         return turn.reading.quantity
     if phone_in_text(turn.context.text):
         return None  # the digits are a phone number's
-    sizes = {v.size for v in product.variants.all() if v.size}
-    numbers = [n for n in turn.reading.bare_numbers if 1 <= n <= 20 and str(n) not in sizes]
+    taken = variant_numbers(list(product.variants.all()), product)
+    numbers = [n for n in turn.reading.bare_numbers if 1 <= n <= 20 and n not in taken]
     if not numbers:
         return None
     tokens = turn.reading.tokens
@@ -139,7 +149,9 @@ def take_items(turn: Answer, *, wants: bool) -> bool:
     if not available:
         turn.say("out", name=name)
         return True
-    variant = _chosen_variant(turn, product)
+    if _several_items(turn, product, order, in_order):
+        return True
+    variant = _chosen_variant(turn, product, in_order[-1].variant if in_order else None)
     quantity = _quantity(turn, product)
     if variant is None:
         if in_order and quantity:
@@ -170,6 +182,44 @@ def take_items(turn: Answer, *, wants: bool) -> bool:
         turn.say("out_of_stock_order", name=name, count=error.available)
     except OrderError:
         turn.say("out", name=name)
+    return True
+
+
+CONJUNCTIONS = frozenset({"w", "wa", "et", "and", "plus", "و", "مع", "avec", "m3a"})
+
+
+def _several_items(turn: Answer, product: Product, order: Order | None, in_order: list[OrderItem]) -> bool:
+    """"nheb 2 beige w wa7ed k7el": one item per part of the message that names its own variant."""
+    from sales.understanding.reading import Reading
+
+    tokens = turn.reading.tokens
+    cuts = [i for i, token in enumerate(tokens) if token.text in CONJUNCTIONS or token.original in (",", "،")]
+    if not cuts or in_order:
+        return False
+    available = in_stock(product)
+    parts, start = [], 0
+    for cut in [*cuts, len(tokens)]:
+        if cut > start:
+            parts.append(turn.context.text[tokens[start].start : tokens[cut - 1].end])
+        start = cut + 1
+    wanted = []
+    for part in parts:
+        reading = Reading(part)
+        named = variant_in(part, available, reading=reading)
+        if named is None:
+            continue
+        quantity = reading.quantity or next(
+            (n for n in reading.bare_numbers if 1 <= n <= 20 and n not in variant_numbers(available, product)), 1
+        )
+        wanted.append((named, quantity))
+    if len({variant.pk for variant, _ in wanted}) < 2:
+        return False
+    name = product.display_name(turn.names)
+    try:
+        for variant, quantity in wanted:
+            draft_with(turn, product, variant, quantity=quantity)
+    except OutOfStock as error:
+        turn.say("out_of_stock_order", name=name, count=error.available)
     return True
 
 
@@ -294,7 +344,7 @@ def take_details(turn: Answer, expecting: str | None) -> bool:
     if wilaya_hit is not None and commune_first is None:
         if not wilaya_hit.certain:
             before = reading.tokens[wilaya_hit.start - 1].text if wilaya_hit.start else ""
-            if may_confirm or before in PLACE_WORDS or before in NEGATIONS:  # "non plutôt Jigel", "f Stiif"
+            if may_confirm or before in PLACE_WORDS | NEGATIONS | CORRECTIONS:  # "non plutôt Jigel", "f Stiif"
                 return confirm_place(turn, "wilaya", wilaya_hit.place.number, wilaya_hit.place.name(turn.names))
             wilaya_hit = None
         elif wilaya_hit.place.number != known:
