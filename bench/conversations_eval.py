@@ -178,13 +178,13 @@ COLOUR_WORDS = {
     "Beige": ["beige", "بيج"],
     "Rose poudré": ["rose poudre", "rose", "pink", "وردي", "روز"],
     "Camel": ["camel", "كاميل", "كامل", "جملي"],
-    "Marron": ["marron", "brown", "بني", "مارون", "قهوي"],
+    "Marron": ["marron", "brown", "9ahwi", "qahwi", "بني", "مارون", "قهوي"],
     "Doré": ["dore", "doree", "gold", "golden", "ذهبي", "ذهبية", "دوري"],
     "Argenté": ["argente", "argentee", "silver", "فضي", "فضية"],
     "Gris": ["gris", "grise", "grey", "gray", "رمادي", "غري"],
     "Bordeaux": ["bordeaux", "burgundy", "بوردو", "عنابي"],
     "Transparent": ["transparent", "transparente", "clear", "شفاف", "شفافة"],
-    "Rouge": ["rouge", "red", "7mar", "hmar", "7amra", "احمر", "حمرا", "حمراء", "حمر"],
+    "Rouge": ["rouge", "red", "7mar", "7mer", "hmar", "7amra", "احمر", "حمرا", "حمراء", "حمر"],
     "Bleu ciel": ["bleu ciel", "ciel", "sky blue", "light blue", "bleu", "سماوي", "ازرق فاتح", "زرق فاتح"],
 }
 UNAVAILABLE = [
