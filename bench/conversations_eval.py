@@ -79,6 +79,12 @@ are counted.
 
     python scripts/devenv.py exec -- python bench/conversations_eval.py [--engine builtin]
         [--failures] [--transcripts] [--json figures.json] [--only messages|customers] [--limit N]
+        [--corpus sales/tests/corpus/blind]
+
+`--corpus DIR` measures another corpus of the same format (catalog and rates from the same
+directory): `sales/tests/corpus/blind` was written without looking at the engine and is never used
+to tune it, so its figures are the honest measure of how the engine generalises. The bench
+database is DATABASE_URL's name with `_bench` appended.
 """
 
 from __future__ import annotations
@@ -172,12 +178,14 @@ COLOUR_WORDS = {
     "Beige": ["beige", "بيج"],
     "Rose poudré": ["rose poudre", "rose", "pink", "وردي", "روز"],
     "Camel": ["camel", "كاميل", "كامل", "جملي"],
-    "Marron": ["marron", "brown", "بني", "مارون", "قهوي"],
+    "Marron": ["marron", "brown", "9ahwi", "qahwi", "بني", "مارون", "قهوي"],
     "Doré": ["dore", "doree", "gold", "golden", "ذهبي", "ذهبية", "دوري"],
     "Argenté": ["argente", "argentee", "silver", "فضي", "فضية"],
     "Gris": ["gris", "grise", "grey", "gray", "رمادي", "غري"],
     "Bordeaux": ["bordeaux", "burgundy", "بوردو", "عنابي"],
     "Transparent": ["transparent", "transparente", "clear", "شفاف", "شفافة"],
+    "Rouge": ["rouge", "red", "7mar", "7mer", "hmar", "7amra", "احمر", "حمرا", "حمراء", "حمر"],
+    "Bleu ciel": ["bleu ciel", "ciel", "sky blue", "light blue", "bleu", "سماوي", "ازرق فاتح", "زرق فاتح"],
 }
 UNAVAILABLE = [
     "pas disponible", "plus disponible", "indisponible", "epuise", "rupture", "plus en stock", "out of stock",
@@ -207,17 +215,18 @@ DAY_WORDS = {
 DARIJA_COLOURS = {
     "Noir": "كحل", "Blanc": "بيض", "Bleu marine": "زرق مارين", "Vert olive": "خضر زيتي", "Beige": "بيج",
     "Rose poudré": "روز", "Camel": "كاميل", "Marron": "مارون", "Doré": "دوري", "Argenté": "فضي", "Gris": "غري",
-    "Bordeaux": "بوردو", "Transparent": "شفاف",
+    "Bordeaux": "بوردو", "Transparent": "شفاف", "Rouge": "حمر", "Bleu ciel": "زرق سماوي",
 }  # fmt: skip
 MSA_COLOURS = {
     "Noir": "أسود", "Blanc": "أبيض", "Bleu marine": "أزرق داكن", "Vert olive": "أخضر زيتوني", "Beige": "بيج",
     "Rose poudré": "وردي فاتح", "Camel": "جملي", "Marron": "بني", "Doré": "ذهبي", "Argenté": "فضي",
-    "Gris": "رمادي", "Bordeaux": "عنابي", "Transparent": "شفاف",
+    "Gris": "رمادي", "Bordeaux": "عنابي", "Transparent": "شفاف", "Rouge": "أحمر", "Bleu ciel": "أزرق سماوي",
 }  # fmt: skip
 EN_COLOURS = {
     "Noir": "black", "Blanc": "white", "Bleu marine": "navy blue", "Vert olive": "olive green", "Beige": "beige",
     "Rose poudré": "powder pink", "Camel": "camel", "Marron": "brown", "Doré": "gold", "Argenté": "silver",
-    "Gris": "grey", "Bordeaux": "burgundy", "Transparent": "clear",
+    "Gris": "grey", "Bordeaux": "burgundy", "Transparent": "clear", "Rouge": "red",
+    "Bleu ciel": "sky blue",
 }  # fmt: skip
 ASK_ITEM = {"arabizi": "nheb {what}", "darija_ar": "نحب {what}", "msa": "أريد {what}", "fr": "je veux {what}",
             "en": "I want {what}"}  # fmt: skip
@@ -240,6 +249,7 @@ class Shop:
     products: dict[str, dict[str, Any]]
     rates: dict[int, dict[str, Any]]
     places: dict[int, dict[str, Any]]  # wilaya number -> names and communes (French -> Arabic)
+    catalog: str  # the catalog CSV, as imported
     catalog_words: re.Pattern[str] = field(init=False)
     catalog_prices: set[int] = field(default_factory=set)
     fees: set[int] = field(default_factory=set)
@@ -301,10 +311,9 @@ class Shop:
         return False
 
 
-def load_shop() -> Shop:
+def load_shop(source: Any) -> Shop:
+    """The shop of `source` (a `sales.tests.corpus.Corpus`) with Algeria's places."""
     import algeria_wilayas_communes as algeria
-
-    from sales.tests import corpus
 
     places: dict[int, dict[str, Any]] = {}
     for wilaya in algeria.get_wilayas():
@@ -312,7 +321,7 @@ def load_shop() -> Shop:
                                         "communes": {}}  # fmt: skip
     for commune in algeria.get_communes():
         places[commune["wilaya_num"]]["communes"][commune["nom_fr"]] = commune["nom_ar"]
-    return Shop(products=corpus.products(), rates=corpus.rates(), places=places)
+    return Shop(products=source.products(), rates=source.rates(), places=places, catalog=source.catalog_text())
 
 
 # --- The shop and the message path ----------------------------------------------------------
@@ -325,7 +334,6 @@ def prepare_shop(shop: Shop) -> None:
     from sales.selectors import bot_settings_forget
     from sales.services.catalog_csv import catalog_import_text
     from sales.services.settings import RateData, bot_settings_update, delivery_rates_update
-    from sales.tests import corpus
 
     DiscountGrant.objects.all().delete()
     Order.objects.all().delete()
@@ -336,7 +344,7 @@ def prepare_shop(shop: Shop) -> None:
     DeliveryRate.objects.all().delete()
     BotSettings.objects.all().delete()
     bot_settings_forget()
-    summary = catalog_import_text(corpus.catalog_text())
+    summary = catalog_import_text(shop.catalog)
     if summary.errors:
         raise SystemExit(f"The corpus catalog did not import: {summary.errors}")
     delivery_rates_update(
@@ -447,7 +455,20 @@ def new_visitor() -> str:
 _phones = iter(range(1_000_000))  # past orders' numbers: 0770 000 000, 0770 000 001, …
 
 
-def make_past_order(pipeline: Pipeline, visitor: str) -> Any:
+def past_order_details(shop: Shop) -> tuple[str, int, str]:
+    """What the past order holds: the main corpus's black 42 sneakers to Bab Ezzouar (Algiers), or
+    in another corpus its first variant in stock to the first wilaya served at home (its chief town)."""
+    skus = [v["sku"] for p in shop.products.values() for v in p["variants"] if v["stock"] > 0]
+    sku = "BSK-42-NR" if "BSK-42-NR" in skus else skus[0]
+    served = [n for n, rate in sorted(shop.rates.items()) if rate["served"] and rate["home_fee"]]
+    if 16 in served:
+        return sku, 16, "Bab Ezzouar"
+    wilaya = served[0]
+    communes = shop.places[wilaya]["communes"]
+    return sku, wilaya, shop.places[wilaya]["fr"] if shop.places[wilaya]["fr"] in communes else next(iter(communes))
+
+
+def make_past_order(pipeline: Pipeline, visitor: str, shop: Shop) -> Any:
     """A conversation of `visitor` holding a confirmed order, made through the order services
     (as if the customer had ordered twelve days ago), with the stock given back so that the
     catalog stays the corpus's."""
@@ -469,13 +490,14 @@ def make_past_order(pipeline: Pipeline, visitor: str) -> Any:
         conversation = Conversation.objects.create(
             identity=identity, customer=customer, channel="widget", channel_account_id=pipeline.account.pk
         )
-    variant = Variant.objects.get(sku="BSK-42-NR")
+    sku, wilaya, commune = past_order_details(shop)
+    variant = Variant.objects.get(sku=sku)
     order = order_draft_for(conversation=conversation)
     order = order_set_item(order=order, variant=variant, quantity=1)
     order = order_update_draft(
         order=order,
         changes=DraftChanges(
-            customer_name="Karim Benali", phone=f"0770{next(_phones):06d}", wilaya=16, commune="Bab Ezzouar",
+            customer_name="Karim Benali", phone=f"0770{next(_phones):06d}", wilaya=wilaya, commune=commune,
             address="Cité 200 logements, bt 4", delivery_type="home",
         ),
     )  # fmt: skip
@@ -721,7 +743,7 @@ def run_messages(pipeline: Pipeline, judge: Judge, cases: list[dict[str, Any]]) 
     for n, case in enumerate(ordered, 1):
         visitor = new_visitor()
         try:
-            past = make_past_order(pipeline, visitor) if case.get("past_order") else None
+            past = make_past_order(pipeline, visitor, judge.shop) if case.get("past_order") else None
             exchange = pipeline.say(visitor, case["text"])
             if case["intent"] == "greeting":
                 judge.learn_generic(exchange)
@@ -1144,6 +1166,13 @@ def main() -> int:
     parser.add_argument("--json", metavar="PATH", help="write the figures to this file")
     parser.add_argument("--only", choices=("messages", "customers"))
     parser.add_argument("--limit", type=int, default=0, help="at most this many cases of each kind")
+    parser.add_argument(
+        "--corpus",
+        metavar="DIR",
+        default="sales/tests/corpus",
+        help="the corpus directory (catalog.csv, rates.json, messages.jsonl, customers.json);"
+        " sales/tests/corpus/blind is the blind one",
+    )
     args = parser.parse_args()
     if args.engine == "openrouter-real" and not os.environ.get("OPENROUTER_API_KEY"):
         print("openrouter-real: OPENROUTER_API_KEY is not set; skipped.")
@@ -1156,10 +1185,15 @@ def main() -> int:
 
     from sales.tests import corpus
 
-    print(f"Database {name}", flush=True)
+    directory = Path(args.corpus)
+    source = corpus.Corpus(directory if directory.is_absolute() else ROOT / directory)
+    if not source.catalog.exists():
+        print(f"No corpus in {source.directory} (catalog.csv missing)")
+        return 2
+    print(f"Database {name}; corpus {source.directory}", flush=True)
     seller = bench_seller(SLUG, "Bench corpus")
-    shop = load_shop()
-    cases, people = corpus.messages(), corpus.customers()
+    shop = load_shop(source)
+    cases, people = source.messages(), source.customers()
     if args.limit:
         cases = [c for way in corpus.WAYS for c in [m for m in cases if m["way"] == way][: args.limit]]
         people = people[: args.limit]
