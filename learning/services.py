@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from learning.models import KnowledgeEntry, KnowledgeSource, question_key
 from review.services import pending_forget, pending_sync
 from sales.engine.language import FORMS, detect_language, normalize, readable_forms
-from sales.engine.lexicon import intents_of
+from sales.understanding import intents_of
 from sales.geo import PHONE_IN_TEXT
 
 if TYPE_CHECKING:

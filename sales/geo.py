@@ -28,7 +28,7 @@ WILAYA_ALIASES = {
     "3assima": 16, "l3assima": 16, "la capitale": 16, "alger": 16, "العاصمة": 16, "الجزائر العاصمة": 16,
     "دزاير": 16, "lasima": 16, "bel abbes": 22, "belabbes": 22, "sba": 22, "بلعباس": 22, "tlemsen": 13,
     "تلمسان": 13, "بونة": 23, "bouna": 23, "bejaia": 6, "bougie": 6, "ghardaya": 47, "ghardaia": 47,
-    "msila": 28,
+    "msila": 28, "bordj": 34, "bordj bou": 34, "lbordj": 34, "البرج": 34, "برج بوعريريج": 34,
 }  # fmt: skip
 ARABIC_ARTICLE = re.compile(r"(^|\s)ال")
 DIGIT_LETTERS = str.maketrans({"3": "", "7": "h", "9": "q", "5": "kh", "2": ""})

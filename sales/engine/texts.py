@@ -237,6 +237,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "home_choice": {"ar": "للدار", "msa": "إلى البيت", "arabizi": "L dar", "fr": "À domicile", "en": "Home"},
     "desk_choice": {"ar": "للمكتب", "msa": "إلى المكتب", "arabizi": "Bureau", "fr": "Stop desk", "en": "Stop desk"},
     # --- Dialogue: one question at a time, edits, after the sale -------------------------------
+    "unknown_again": {
+        "ar": "مازال ما فهمتش. تقدر تكتبلي مثلا: 'شحال الصباط؟' ولا 'التوصيل لسطيف؟'، ولا اختار من هنا تحت.",
+        "msa": "ما زلت لم أفهم. يمكنك أن تكتب مثلا: 'كم سعر الحذاء؟' أو 'كم التوصيل إلى سطيف؟'، أو اختر من الأزرار أدناه.",
+        "arabizi": "Mazal ma fhemtch. Ktebli matalan: 'ch7al sabat?' wela 'livraison l setif?', wela khtar men hna ta7t.",
+        "fr": "Je n'ai toujours pas compris. Écrivez par exemple : 'combien coûtent les baskets ?' ou 'livraison à Sétif ?', ou choisissez ci-dessous.",
+        "en": "I still didn't get it. Write for example: 'how much are the sneakers?' or 'delivery to Setif?', or pick below.",
+    },
     "which_of": {
         "ar": "أي واحد فيهم تقصد: {list}؟", "msa": "أي منتج تقصد: {list}؟", "arabizi": "Ana wa7ed fihom: {list}?",
         "fr": "Lequel voulez-vous dire : {list} ?", "en": "Which one do you mean: {list}?",
@@ -256,11 +263,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Pick a product below, or type its name (for example: {example}).",
     },
     "ask_variant_again": {
-        "ar": "اختار المقاس/اللون تاع {name} من هنا تحت (مثلا: {example}).",
-        "msa": "اختر المقاس أو اللون لـ {name} من الأزرار أدناه (مثلا: {example}).",
-        "arabizi": "Khtar taille/couleur ta3 {name} men hna ta7t (ex: {example}).",
-        "fr": "Choisissez la taille/couleur de {name} ci-dessous (par exemple : {example}).",
-        "en": "Pick the size/colour of {name} below (for example: {example}).",
+        "ar": "{name}: اختار المقاس/اللون من هنا تحت (مثلا: {example}).",
+        "msa": "{name}: اختر المقاس أو اللون من الأزرار أدناه (مثلا: {example}).",
+        "arabizi": "{name}: khtar taille/couleur men hna ta7t (ex: {example}).",
+        "fr": "{name} : choisissez la taille/couleur ci-dessous (par exemple : {example}).",
+        "en": "{name}: pick the size/colour below (for example: {example}).",
     },
     "ask_customer_name_again": {
         "ar": "نحتاج غير اسم باش نسجل الطلبية، مثلا: أمينة ب.",
@@ -294,7 +301,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ar": "العنوان للموصل: الحي، الشارع ولا السيتي، مثلا: حي 200 مسكن عمارة 3.",
         "msa": "العنوان لعامل التوصيل: الحي أو الشارع، مثلا: حي 200 مسكن عمارة 3.",
         "arabizi": "L'adresse l livreur: l 7ouma, triq wela cité, ex: Cité 200 logements bloc 3.",
-        "fr": "L'adresse pour le livreur : quartier, rue ou cité, par exemple « Cité 200 logements, bât. 3 ».",
+        "fr": "L'adresse pour le livreur : quartier, rue ou cité, par exemple : Cité 200 logements, bât. 3.",
         "en": "The address for the courier: district, street or estate, for example \"Cité 200 logements, block 3\".",
     },
     "ask_delivery_type_again": {

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from sales.engine.amounts import Currency, Kind, find_mentions, read_dzd, requested_percent
-from sales.engine.lexicon import intents_of
+from sales.understanding import intents_of
 
 
 def only(text: str):

@@ -197,13 +197,17 @@ def test_delivery_payment_and_trust_answers(shop_a, queued, django_capture_on_co
         assert "pay on delivery" in chat.say("Is it original? I don't trust online shops").text
 
 
-def test_not_understood_twice_hands_off_to_the_seller(shop_a, queued, django_capture_on_commit_callbacks):
+def test_not_understood_is_asked_twice_then_handed_to_the_seller(shop_a, queued, django_capture_on_commit_callbacks):
     with shop_a.schema():
         prepare(shop_a)
         chat = Chat(shop_a, queued, django_capture_on_commit_callbacks)
         chat.say("Bonjour")
-        assert "pas bien compris" in chat.say("xqzt vbnm").text
-        chat.say("plokij uhyg")
+        first = chat.say("xqzt vbnm")
+        assert "pas bien compris" in first.text and first.quick_replies
+        second = chat.say("plokij uhyg")  # the second time: an example and buttons
+        assert "par exemple" in second.text.lower() and second.quick_replies
+        assert chat.conversation.mode == Conversation.Mode.BOT
+        chat.say("zzkk wxq")
         assert chat.conversation.mode == Conversation.Mode.HUMAN
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from sales.engine import texts
 from sales.engine.language import ARABIC_LETTERS, FORMS
-from sales.engine.lexicon import intents_of
+from sales.understanding import intents_of
 from sales.engine.texts import TEXTS, say
 
 NAMES = ["Écouteurs sans fil", "Montre classique", "Sac à dos", "Baskets", "سماعات", "ساعة", "صباط رياضي"]
@@ -19,6 +19,7 @@ VALUES = {
     "count": 3, "date": "2025-06-01", "wilaya": "Oran", "fees": "600 DA", "fee": "600", "days": 3, "percent": 5,
     "lines": "1 × Sac", "delivery": "home", "commune": "Bir El Djir", "discount": "", "total": "6 500",
     "reference": "A-12", "items": "1 × Sac", "home": "600 DA", "desk": "400 DA", "amount": "295",
+    "example": "41 / Noir", "status": "confirmée", "options": "41 / Noir", "quantity": 2, "place": "Sétif",
 }  # fmt: skip
 
 

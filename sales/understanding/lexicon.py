@@ -23,6 +23,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لاباس", "واش راكم", "كي راكم", "اهلا وسهلا",
     ),
     "catalog": (
+        "show me your", "your collection", "electronics", "accessories", "what products",
         "do you sell", "you sell", "what do you sell", "vous vendez", "tbi3ou", "تبيعو", "تبيعون", "الكتالوج",
         "الكاتالوغ", "كتالوج", "catalogue", "ابعثولي الكتالوج",
         "vendez quoi", "vous vendez quoi", "qu est ce que vous avez", "quoi de neuf", "catalogue ta3kom",
@@ -68,6 +69,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "الحجم", "حجم", "الأحجام", "المقاسات المتوفرة",
     ),
     "delivery": (
+        "envoi", "l envoi", "expedition", "livraison vers",
         "when do i get", "get it in", "receive it", "receive", "arrive", "arrives", "يوصلني", "نستلم", "استلم",
         "touslou", "tousal", "tousalni", "touselni", "twaslouni", "yeddi", "yedi", "tedi", "teddi", "wa9tach",
         "wa9tah", "wqtach", "wakteh", "ywasslouha", "tab3tou", "tb3tou", "teb3tou", "tba3tou", "reçois quand",
@@ -150,6 +152,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "تخفيضات", "هل يوجد خصم", "هل هناك تخفيض", "سعر اقل", "خفض", "اخفض",
     ),
     "trust": (
+        "genuine", "warranty", "authentic", "garanti", "guaranteed", "fake or", "real or", "أصلية", "اصلية",
         "استبدال", "استبداله", "nbedlou", "nbadlou", "echangeable",
         "return it", "can i return", "refund", "peut on retourner", "retourner", "si ca ne va pas", "doesn t fit",
         "ne va pas", "نرجعها", "نرجعو", "إذا ما عجبنيش", "ماشي كيما التصويرة", "كيما التصويرة", "التصويرة",
@@ -218,6 +221,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "لم يصل", "لم تصل", "لم أستلم", "متى تصل طلبيتي",
     ),
     "complaint": (
+        "لا يطابق", "ما يطابقش", "لا تطابق", "m9achra", "m9echra", "مقشرة", "مقشر", "not as described",
+        "pas conforme", "ماشي كيف", "doesn t match", "does not match",
         "pas la bonne", "la bonne taille", "pas le bon", "ne correspond pas", "correspond pas", "trop de retard",
         "very late", "it s been a week", "it s been", "ca fait", "ماشي هذاك", "ماشي هذاك لي طلبت", "لي طلبت",
         "تأخر التوصيل", "mauvaise couleur", "wrong one", "not the right",
@@ -236,6 +241,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "ما عجبتنيش", "تعطلتو", "رجعولي دراهمي", "استرجاع", "معطوبة", "متأخرة", "تأخير", "سيئة",
     ),
     "optout": (
+        "حبسو", "ما تبعثولي", "ma tab3atli", "ma tb3atli", "ma teb3atli", "ma tab3atlich", "ma tb3atlich",
+        "walou mlyoum", "ميساج", "ميساجات", "ne m envoyez", "plus rien",
         "don t text me", "dont text me", "text me again", "don t message", "stop texting", "ne m ecrivez",
         "ne m envoyez plus", "m ecrivez plus",
         "ma nhebch messages", "ma n7ebch les messages", "ما نحبش رسائل", "ما نحبش الميساجات", "ما تبعتولي حتى",
@@ -249,6 +256,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "توقف", "حبس", "ما تبعتليش", "ما تبعثوليش", "ما تكتبوليش", "بركاو", "الغاء الاشتراك", "لا ترسلوا",
     ),
     "human": (
+        "nhdar m3ah", "nahder m3ah", "nhder m3ah", "numero ta3 patron",
         "the owner", "speak to", "talk to", "passez moi", "le responsable", "responsable", "le patron", "patron",
         "manager", "صاحب", "المسؤول",
         "صاحب المحل", "نومرو تاع", "numero du vendeur", "numero ta3 moul", "numero du magasin", "أحد البائعين",
@@ -433,5 +441,14 @@ COMMON_WORDS = frozenset(
     case cases pendant during come home some same sale safe sure save vase base cause close dose pose rose
     lose nose note more mere bore core care cart card cash cast dash mass pass less loss miss kiss boss
     sent send tent rent went want wait week weak well will wall tall call cell sell tell fell fill full
+    power tower lower flower water phone phones charger cable table stable model models black white color
+    colour colours colors small large medium light night right fight might sight bright price prices place
+    places plate state great treat sweet sheet street ready heavy happy money honey order orders cover
+    river never every other mother father brother sister daughter woman women child children school house
+    mouse horse course source force forces voice choice quite quiet quick thick think thing things bring
+    along among around about above alone aller avoir venir faire prendre donner mettre porter acheter
+    quelque toujours jamais souvent beaucoup ensemble comment pourquoi combien quand depuis pendant
+    maison femme homme enfant enfants taille tailles couleur couleurs modele modeles prix livraison
+    commande commandes merci bonjour bonsoir salut adresse numero telephone wilaya commune quartier
     """.split()
 )

@@ -62,7 +62,16 @@ ARABIC_PREFIXES = (
 ARABIC_SUFFIXES = ("ات", "ين", "ون", "يه", "ه")
 
 
-ARABIC_UNITS = {"مل": "ml", "ملل": "ml", "لتر": "l", "غرام": "g", "كغ": "kg", "سم": "cm", "مم": "mm"}
+ARABIC_UNITS = {
+    "مل": "ml", "ملل": "ml", "لتر": "l", "لترات": "l", "غرام": "g", "غ": "g", "كغ": "kg", "سم": "cm", "مم": "mm",
+    "سنوات": "ans", "سنة": "ans", "سنين": "ans", "عام": "ans", "اعوام": "ans", "أعوام": "ans",
+}  # fmt: skip
+# Units written in other words: "2 years", "8 litres", "250gr" are "2 ans", "8 l", "250 g".
+LATIN_UNITS = {
+    "years": "ans", "year": "ans", "yrs": "ans", "yo": "ans", "an": "ans", "sna": "ans", "snin": "ans", "snine": "ans",
+    "litres": "l", "litre": "l", "liters": "l", "liter": "l", "ltr": "l", "lt": "l", "gr": "g", "grammes": "g",
+    "gramme": "g", "grams": "g", "mls": "ml",
+}  # fmt: skip
 
 
 def strip_accents(text: str) -> str:
@@ -132,6 +141,8 @@ def token_forms(text: str, script: str) -> tuple[str, ...]:
     if script == "digits":
         return (text,)
     forms = [text]
+    if text in LATIN_UNITS:
+        forms.append(LATIN_UNITS[text])
     key = latin_key(text)
     if key not in forms:
         forms.append(key)

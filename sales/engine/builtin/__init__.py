@@ -35,7 +35,7 @@ from sales.engine.builtin.selling import (
     trust_answer,
     urgency,
 )
-from sales.engine.builtin.state import Memory
+from sales.engine.builtin.state import MAX_ASKS, Memory
 from sales.engine.builtin.turn import FEW_LEFT, INTENSITY, Answer, name_language, product_card
 from sales.engine.texts import say
 from sales.geo import phone_in_text
@@ -284,9 +284,9 @@ class BuiltinEngine:
         turn.quick_replies.clear()
         turn.offers.clear()
         count = turn.memory.ask("unknown", progressed=False)
-        if count >= 2:
+        if count > MAX_ASKS:
             turn.hand_off("unsure")
             return
-        turn.say("unknown")
+        turn.say("unknown_again" if count == MAX_ASKS else "unknown")
         turn.offer(say("order_it", turn.language), "order")
         turn.offer(say("talk_choice", turn.language), "talk")

@@ -40,7 +40,7 @@ SOCIAL_PROOF_MIN = 3
 QUESTIONS = frozenset(
     {"which", "which_of", "which_wilaya", "ask_variant", "ask_items", "ask_customer_name", "ask_phone", "ask_wilaya",
      "ask_commune", "ask_address", "ask_delivery_type", "bad_phone", "bad_commune", "change_what", "summary",
-     "hesitation", "confirm_place", "unknown", "catalog", "order_empty"}
+     "hesitation", "confirm_place", "unknown", "unknown_again", "catalog", "order_empty"}
 )  # fmt: skip
 
 
