@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from learning.models import KnowledgeEntry, KnowledgeSource, question_key
 from review.services import pending_forget, pending_sync
 from sales.engine.language import FORMS, detect_language, normalize, readable_forms
-from sales.understanding import intents_of
 from sales.geo import PHONE_IN_TEXT
+from sales.understanding import intents_of
 
 if TYPE_CHECKING:
     from conversations.models import Conversation

@@ -92,7 +92,7 @@ def test_tapping_a_suggested_product_chooses_it(chat):
     label = suggested(reply)
     reply = chat.say(label)
     chosen = DialogueState.objects.get().product
-    assert chosen.name_fr == label and f"{chosen.price:,}".replace(",", " ") in reply.text
+    assert chosen is not None and chosen.name_fr == label and f"{chosen.price:,}".replace(",", " ") in reply.text
 
 
 def test_the_same_question_is_asked_at_most_twice_then_a_person_takes_over(chat):

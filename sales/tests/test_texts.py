@@ -10,8 +10,8 @@ import pytest
 
 from sales.engine import texts
 from sales.engine.language import ARABIC_LETTERS, FORMS
-from sales.understanding import intents_of
 from sales.engine.texts import TEXTS, say
+from sales.understanding import intents_of
 
 NAMES = ["Écouteurs sans fil", "Montre classique", "Sac à dos", "Baskets", "سماعات", "ساعة", "صباط رياضي"]
 VALUES = {

@@ -325,7 +325,7 @@ def variants_named(
     }
     scored = []
     for variant in variants:
-        score, where = 0.0, set()
+        score, where = 0.0, set[int]()
         if variant.size:
             value, at = _value_score(variant.size, reading, [s for s in sizes if s != variant.size], size=True)
             if at and at <= denied:  # "42 machi 43": the value said after a negation is not wanted
