@@ -14,6 +14,7 @@ from conversations.tests.factories import widget_inbound
 from sales.engine.base import EngineReply
 from sales.engine.builtin import BuiltinEngine
 from sales.engine.guardrails import is_empty_reply, is_empty_text
+from sales.engine.texts import say as bot_says
 from sales.tests.chat_server import ChatServer, text_turn, tool_turn
 from sales.tests.test_sales_conversations import prepare
 
@@ -138,7 +139,9 @@ def test_an_empty_model_answer_is_replaced_by_the_builtin_engines(
         answer = say(shop_a, django_capture_on_commit_callbacks, queued, "Combien coûtent les baskets ?")
         assert server.requests  # the model was asked
         assert answer is not None and "5 900" in answer.text
-        assert answer.engine.startswith("builtin") or answer.engine == "openrouter:empty"
+        # The engine refuses the empty text itself (the router lets the built-in engine answer,
+        # "openrouter:replaced"), or the reply path does ("openrouter:empty").
+        assert answer.engine in ("openrouter:replaced", "openrouter:empty") or answer.engine.startswith("builtin")
         assert Conversation.objects.get().mode == Conversation.Mode.BOT
         assert_nothing_empty_stored()
 
@@ -150,7 +153,8 @@ def test_a_model_handing_off_without_words_tells_the_customer_in_their_language(
     with shop_a.schema():
         prepare(shop_a)
         answer = say(shop_a, django_capture_on_commit_callbacks, queued, "Votre livreur ne répond jamais, c'est nul")
-        assert answer is not None and answer.text == HANDOFF_TEXT["fr"]
+        # The engine's own hand-off sentence, or the reply path's: never an empty message.
+        assert answer is not None and answer.text in (HANDOFF_TEXT["fr"], bot_says("unsure_handoff", "fr"))
         assert answer.engine == "openrouter"
         conversation = Conversation.objects.get()
         assert (conversation.mode, conversation.handoff_reason) == ("human", "complaint")

@@ -283,13 +283,13 @@ def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: b
 
 
 NEGATIONS = frozenset(
-    """machi mechi mchi mahich mahouch pas non not no instead blast blaset ماشي ماهيش ماهوش لا
-    بلاصة عوض""".split()
+    """machi mechi mchi mahich mahouch pas not instead blast blaset ماشي ماهيش ماهوش بلاصة عوض""".split()
 )
 
 
 def _denied(reading: Reading) -> set[int]:
-    """Tokens right after a negation ("42 machi 43", "L ماشي XL", "pas le noir")."""
+    """Tokens right after a negation ("42 machi 43", "L ماشي XL", "pas le noir"); a "non" or "لا"
+    that opens a correction denies nothing ("لا لا L ماشي XL")."""
     denied: set[int] = set()
     for index, token in enumerate(reading.tokens):
         if token.text in NEGATIONS:

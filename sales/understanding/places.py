@@ -106,9 +106,7 @@ def _allowed(hit: Hit, reading: Reading, asked: bool) -> bool:
     return True
 
 
-NEGATIONS = frozenset(
-    "machi mechi mchi non no not pas instead blast blaset bdel ماشي لا بلاصة عوض".split()
-)
+NEGATIONS = frozenset("machi mechi mchi not pas instead blast blaset bdel ماشي بلاصة عوض".split())
 
 
 def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:

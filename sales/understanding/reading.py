@@ -156,11 +156,25 @@ class Reading:
             found.update(following[:2])
         return frozenset(found)
 
+    @property
+    def lexicon_tokens(self) -> frozenset[int]:
+        return self._lexicon_tokens
+
     @cached_property
     def _lexicon_tokens(self) -> frozenset[int]:
-        """Tokens that are words of an intent or a colour (never a name)."""
+        """Tokens that are words of an intent (even a weak one), a colour, a number word or a size
+        (never a name)."""
         hits = intent_index().find(self.tokens, typos=False) + colour_index().find(self.tokens, typos=False)
-        return frozenset(i for hit in hits if hit.score >= 0.9 for i in hit.span)
+        found = {i for hit in hits if hit.level >= 0.9 for i in hit.span}
+        for index, token in enumerate(self.tokens):
+            if (
+                token.text in NUMBERS
+                or token.text in QUANTITY_AFTER
+                or token.text in QUANTITY_BEFORE
+                or (token.script == "latin" and SIZE_TOKEN.fullmatch(token.original))
+            ):
+                found.add(index)
+        return frozenset(found)
 
     @cached_property
     def _capitals_used(self) -> bool:
@@ -218,6 +232,8 @@ class Reading:
     def bare_numbers(self) -> list[int]:
         return [int(token.text) for token in self.tokens if token.script == "digits" and len(token.text) <= 3]
 
+
+SIZE_TOKEN = re.compile(r"X{0,3}[SML]|XXL|XXXL|\d{1,3}")
 
 WEAK_INTRODUCERS = frozenset({"ana", "je suis", "i'm", "i am", "this is", "c'est", "انا", "أنا", "name", "nom"})
 

@@ -196,17 +196,20 @@ UNITS = frozenset({"ml", "cl", "l", "g", "gr", "kg", "cm", "mm", "m", "pcs", "pc
 
 
 def _split_number(chunk: str) -> list[tuple[str, int]]:
-    """ "50ml" → 50, ml; "x2" → x, 2; "iphone15" → iphone, 15; but "ch7al", "3andek", "ma3"
-    and "b9adech" stay words: a single digit among letters is an Arabizi letter."""
+    """ "50ml" → 50, ml; "x2" → x, 2; "iphone15" → iphone, 15; but "ch7al", "wa7da", "3andek",
+    "ma3" and "b9adech" stay words: a single digit among letters is an Arabizi letter."""
     parts = [(m.group(0), m.start()) for m in re.finditer(r"[a-z']+|[0-9]+", chunk)]
     if len(parts) == 1:
         return parts
     numbers = [part for part, _ in parts if part.isdigit()]
-    letters = [part for part, _ in parts if not part.isdigit()]
     arabizi = all(len(n) == 1 and n in ARABIZI_DIGITS for n in numbers)
-    if arabizi and not any(part in UNITS for part in letters):
-        return [(chunk, 0)]
-    return parts
+    if not arabizi:
+        return parts
+    if chunk[0].isdigit():  # "5kg" is a count and a unit; "3andek" is a word
+        return parts if parts[1][0] in UNITS else [(chunk, 0)]
+    if chunk[-1].isdigit() and parts[0][0] in ("x", "t", "n", "no"):  # "x2", "t2" (a size), "n3"
+        return parts
+    return [(chunk, 0)]
 
 
 def words(text: str) -> list[str]:

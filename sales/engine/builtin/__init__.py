@@ -159,9 +159,8 @@ class BuiltinEngine:
             turn.reading.quantity is not None
             or bool(variants_named(turn.context.text, in_stock(product), reading=turn.reading))
         )
-        weak_want = (
-            turn.reading.weakly("order") and (turn.chosen is not None or said) and not intents & {"price", "stock"}
-        )
+        named_any = turn.chosen is not None or bool(turn.matches)
+        weak_want = turn.reading.weakly("order") and (named_any or said) and not intents & {"price", "stock"}
         # "زوج عطور مسك 50 مل": a count and a variant, asking nothing, is an order too.
         questions = intents & {"price", "stock", "options", "delivery", "payment", "trust", "discount", "objection"}
         stated = said and turn.reading.quantity is not None and not questions
@@ -237,6 +236,14 @@ class BuiltinEngine:
             intents = intents | {"delivery"}
         about_delivery = "delivery" in intents and not turn.matches
         product_question = bool(intents & {"price", "stock", "options"}) and not about_delivery
+        # "w l 100 ml?", "et en bleu ?": a size or colour of the product under discussion, alone.
+        in_play = turn.product_in_play
+        if (
+            not intents
+            and in_play is not None
+            and variants_named(turn.context.text, in_stock(in_play), reading=turn.reading)
+        ):
+            product_question = True
         if product_question and turn.ambiguous:
             ask_which(turn, turn.ambiguous)
             answered = True
@@ -246,10 +253,12 @@ class BuiltinEngine:
                 product_answer(turn, product, stock_only="stock" in intents and "price" not in intents)
                 if turn.chosen is not None:
                     turn.memory.choose(turn.chosen)
-                # "kayen L bordeaux?" then "je le prends": the variant asked about is the one meant.
-                named = variant_in(turn.context.text, in_stock(product), reading=turn.reading)
-                if named is not None:
-                    turn.memory.keep(variant=named.pk)
+                # "kayen L bordeaux?" then "je le prends": the variant asked about is the one meant
+                # (or, when the question left several open, one of them: "iPhone 15?" then "black").
+                ranked = variants_named(turn.context.text, in_stock(product), reading=turn.reading)
+                if ranked:
+                    best = [variant.pk for score, variant in ranked if score == ranked[0][0]]
+                    turn.memory.keep(variant=best[0] if len(best) == 1 else None, variants=best)
                 answered = True
             elif ask_product:
                 ask_which(turn)

@@ -8,6 +8,7 @@ before that are kept in the dialogue's memory and applied when it starts.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -74,7 +75,7 @@ def draft_with(turn: Answer, product: Product, variant: Variant, *, quantity: in
             order.refresh_from_db()
     order = order_set_item(order=order, variant=variant, quantity=quantity)
     order = order_keep_promise(order=order)
-    turn.memory.keep(details=None, variant=None)
+    turn.memory.keep(details=None, variant=None, variants=None)
     turn.memory.choose(product)
     turn.order = order
     turn.progressed = True
@@ -101,6 +102,11 @@ def _chosen_variant(turn: Answer, product: Product, current: Variant | None = No
     for variant in tied:
         if variant.pk == remembered:
             return variant
+    asked_about = set(turn.memory.pending.get("variants") or ())
+    if asked_about:
+        among = [variant for variant in tied if variant.pk in asked_about]
+        if len(among) == 1:
+            return among[0]
     if ranked and current is not None:
         same = [v for v in tied if (v.colour == current.colour) or (v.size == current.size)]
         if len(same) == 1:
@@ -133,6 +139,8 @@ def take_items(turn: Answer, *, wants: bool) -> bool:
     items = items_of(order)
     if "remove" in intents and "add" not in intents and items:
         return _remove(turn, order, items)
+    if (wants or "add" in intents) and not items and _several_items(turn, turn.product_in_play):
+        return True
     if turn.ambiguous:
         ask_which(turn, turn.ambiguous)
         return True
@@ -148,8 +156,6 @@ def take_items(turn: Answer, *, wants: bool) -> bool:
     name = product.display_name(turn.names)
     if not available:
         turn.say("out", name=name)
-        return True
-    if _several_items(turn, product, order, in_order):
         return True
     variant = _chosen_variant(turn, product, in_order[-1].variant if in_order else None)
     quantity = _quantity(turn, product)
@@ -188,38 +194,51 @@ def take_items(turn: Answer, *, wants: bool) -> bool:
 CONJUNCTIONS = frozenset({"w", "wa", "et", "and", "plus", "و", "مع", "avec", "m3a"})
 
 
-def _several_items(turn: Answer, product: Product, order: Order | None, in_order: list[OrderItem]) -> bool:
-    """"nheb 2 beige w wa7ed k7el": one item per part of the message that names its own variant."""
-    from sales.understanding.reading import Reading
-
+def message_parts(turn: Answer) -> list[str]:
+    """The message cut at its conjunctions ("w", "et", "and", "و")."""
     tokens = turn.reading.tokens
-    cuts = [i for i, token in enumerate(tokens) if token.text in CONJUNCTIONS or token.original in (",", "،")]
-    if not cuts or in_order:
-        return False
-    available = in_stock(product)
+    cuts = [i for i, token in enumerate(tokens) if token.text in CONJUNCTIONS]
     parts, start = [], 0
     for cut in [*cuts, len(tokens)]:
         if cut > start:
             parts.append(turn.context.text[tokens[start].start : tokens[cut - 1].end])
         start = cut + 1
-    wanted = []
+    return parts
+
+
+def _several_items(turn: Answer, product: Product | None) -> bool:
+    """ "nheb 2 beige w wa7ed k7el", "un survêtement M gris et des baskets 41": one item per part
+    of the message that names its own variant (of its own product, or of the one in play)."""
+    from sales.understanding.catalog import match_products
+    from sales.understanding.reading import Reading
+
+    parts = message_parts(turn)
+    if len(parts) < 2:
+        return False
+    wanted: list[tuple[Product, Variant, int]] = []
     for part in parts:
         reading = Reading(part)
+        matches = match_products(part, 2, reading=reading)
+        own = matches[0].product if len(matches) == 1 else product
+        if own is None:
+            continue
+        available = in_stock(own)
         named = variant_in(part, available, reading=reading)
         if named is None:
             continue
         quantity = reading.quantity or next(
-            (n for n in reading.bare_numbers if 1 <= n <= 20 and n not in variant_numbers(available, product)), 1
+            (n for n in reading.bare_numbers if 1 <= n <= 20 and n not in variant_numbers(available, own)), 1
         )
-        wanted.append((named, quantity))
-    if len({variant.pk for variant, _ in wanted}) < 2:
+        wanted.append((own, named, quantity))
+    if len({variant.pk for _, variant, _ in wanted}) < 2:
         return False
-    name = product.display_name(turn.names)
-    try:
-        for variant, quantity in wanted:
-            draft_with(turn, product, variant, quantity=quantity)
-    except OutOfStock as error:
-        turn.say("out_of_stock_order", name=name, count=error.available)
+    for own, variant, quantity in wanted:
+        try:
+            draft_with(turn, own, variant, quantity=quantity)
+        except OutOfStock as error:
+            turn.say("out_of_stock_order", name=own.display_name(turn.names), count=error.available)
+    if len({own.pk for own, _, _ in wanted}) > 1:
+        turn.memory.choose(None)  # several products: none is "the" one any more
     return True
 
 
@@ -289,6 +308,22 @@ def ask_variant(turn: Answer, product: Product) -> None:
 # --- Details ---------------------------------------------------------------------------------
 
 
+INTERJECTIONS = frozenset("hmm hm hmmm euh heu bah ben bon ah oh eh aha haha hhh lol mdr ok okk".split())
+
+
+def looks_like_a_name(words: list[str]) -> bool:
+    """Words a person is called by: letters, a vowel in Latin script, no interjection."""
+    if not words or len(" ".join(words)) < 2:
+        return False
+    for word in words:
+        lowered = word.lower()
+        if lowered in INTERJECTIONS:
+            return False
+        if lowered.isascii() and not re.search(r"[aeiouy]", lowered):
+            return False
+    return True
+
+
 def _name_given(turn: Answer, expecting: str | None, taken: frozenset[int] = frozenset()) -> str:
     reading = turn.reading
     if expecting == "customer_name":
@@ -296,15 +331,18 @@ def _name_given(turn: Answer, expecting: str | None, taken: frozenset[int] = fro
             name = reading.name()
             if name:
                 return name
-        # "Amina Benali 0550 12 34 56 Sétif": the words before the first number or place.
+        # "Amina Benali 0550 12 34 56 Sétif": the words before the first number or place, when
+        # none of them says something else ("la khalih wa7da berk" is no name).
         words: list[str] = []
         for index, token in enumerate(reading.tokens):
             if token.script == "digits" or index in taken or len(words) == 4:
                 break
-            if index in reading.phrase_tokens or token.text in ("ana", "je", "moi", "my", "name", "is", "انا", "اسمي"):
+            if token.text in ("ana", "je", "moi", "my", "name", "is", "انا", "اسمي", "smiti", "esmi"):
                 continue
+            if index in reading.lexicon_tokens or index in reading.phrase_tokens:
+                return ""
             words.append(token.original)
-        return " ".join(words) if len(" ".join(words)) >= 2 else ""
+        return " ".join(words) if looks_like_a_name(words) else ""
     if reading.name_tokens:
         return reading.name()
     return ""
