@@ -164,8 +164,9 @@ class Reading:
     def _lexicon_tokens(self) -> frozenset[int]:
         """Tokens that are words of an intent (even a weak one), a colour, a number word or a size
         (never a name)."""
-        hits = intent_index().find(self.tokens, typos=False) + colour_index().find(self.tokens, typos=False)
-        found = {i for hit in hits if hit.level >= 0.9 for i in hit.span}
+        found = {i for hit in intent_index().find(self.tokens, typos=False) if hit.level >= 0.9 for i in hit.span}
+        # A colour only as written ("Annabi" is a family name, not "3nabi").
+        found |= {i for hit in colour_index().find(self.tokens, typos=False) if hit.level == 1.0 for i in hit.span}
         for index, token in enumerate(self.tokens):
             if (
                 token.text in NUMBERS

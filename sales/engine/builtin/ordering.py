@@ -139,7 +139,7 @@ def take_items(turn: Answer, *, wants: bool) -> bool:
     items = items_of(order)
     if "remove" in intents and "add" not in intents and items:
         return _remove(turn, order, items)
-    if (wants or "add" in intents) and not items and _several_items(turn, turn.product_in_play):
+    if (wants or "add" in intents or items) and _several_items(turn, turn.product_in_play, items):
         return True
     if turn.ambiguous:
         ask_which(turn, turn.ambiguous)
@@ -191,7 +191,9 @@ def take_items(turn: Answer, *, wants: bool) -> bool:
     return True
 
 
-CONJUNCTIONS = frozenset({"w", "wa", "et", "and", "plus", "و", "مع", "avec", "m3a"})
+CONJUNCTIONS = frozenset(
+    {"w", "wa", "et", "and", "plus", "و", "مع", "avec", "m3a", "juste", "seulement", "ghir", "only"}
+)
 
 
 def message_parts(turn: Answer) -> list[str]:
@@ -206,7 +208,7 @@ def message_parts(turn: Answer) -> list[str]:
     return parts
 
 
-def _several_items(turn: Answer, product: Product | None) -> bool:
+def _several_items(turn: Answer, product: Product | None, items: list[OrderItem]) -> bool:
     """ "nheb 2 beige w wa7ed k7el", "un survêtement M gris et des baskets 41": one item per part
     of the message that names its own variant (of its own product, or of the one in play)."""
     from sales.understanding.catalog import match_products
@@ -231,6 +233,15 @@ def _several_items(turn: Answer, product: Product | None) -> bool:
         )
         wanted.append((own, named, quantity))
     if len({variant.pk for _, variant, _ in wanted}) < 2:
+        return False
+    if items and "add" not in turn.intents:
+        # "make it one 100 ml and one 50 ml": the items of these products become exactly these.
+        products = {own.pk for own, _, _ in wanted}
+        order = open_order(turn)
+        for item in items:
+            if order is not None and item.variant is not None and item.variant.product_id in products:
+                order_set_item(order=order, variant=item.variant, quantity=0)
+    elif items:
         return False
     for own, variant, quantity in wanted:
         try:
@@ -260,6 +271,14 @@ def _remove(turn: Answer, order: Order | None, items: list[OrderItem]) -> bool:
     assert order is not None
     targets = []
     named = {match.product.pk for match in turn.matches}
+    parts = message_parts(turn)
+    if len(parts) > 1:  # "enlevez les baskets, juste le survêtement": only the part that removes
+        from sales.understanding.catalog import match_products
+        from sales.understanding.reading import Reading
+
+        removing = [part for part in parts if "remove" in Reading(part).intents]
+        if removing:
+            named = {match.product.pk for part in removing for match in match_products(part, 3)}
     for item in items:
         if item.variant is None:
             continue
@@ -333,14 +352,16 @@ def _name_given(turn: Answer, expecting: str | None, taken: frozenset[int] = fro
                 return name
         # "Amina Benali 0550 12 34 56 Sétif": the words before the first number or place, when
         # none of them says something else ("la khalih wa7da berk" is no name).
+        # "ابعثهالي، ياسين عثماني 0698…": the first run of words that say nothing else.
         words: list[str] = []
         for index, token in enumerate(reading.tokens):
             if token.script == "digits" or index in taken or len(words) == 4:
                 break
-            if token.text in ("ana", "je", "moi", "my", "name", "is", "انا", "اسمي", "smiti", "esmi"):
+            said = index in reading.lexicon_tokens or index in reading.phrase_tokens
+            if said or token.text in ("ana", "je", "moi", "my", "name", "is", "انا", "اسمي", "smiti", "esmi"):
+                if words:
+                    break
                 continue
-            if index in reading.lexicon_tokens or index in reading.phrase_tokens:
-                return ""
             words.append(token.original)
         return " ".join(words) if looks_like_a_name(words) else ""
     if reading.name_tokens:
