@@ -77,6 +77,13 @@ def _communes(wilaya: int) -> tuple[Place, ...]:
     )
 
 
+@cache
+def communes_of_country() -> tuple[Place, ...]:
+    return tuple(
+        Place(int(c["wilaya_num"]), str(c["nom_fr"]), str(c["nom_ar"]), str(c["nom_en"])) for c in dz.get_communes()
+    )
+
+
 def wilaya_by_number(number: int) -> Place | None:
     return next((place for place in wilayas() if place.number == number), None)
 

@@ -273,9 +273,10 @@ def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: b
     # A word of it no other value has ("marine", "pro", "olive").
     other_words = {t.text for other in others for t in entry_tokens(other)}
     own = [part for part in parts if part.text not in other_words and part.text not in NAME_STOP_WORDS]
+    address = reading.looks_like_address
     for part in own:
-        if len(part.text) < (2 if part.script == "digits" else 3):
-            continue  # "100" of "100 ml", "14" of "iPhone 14", "marine" of "Bleu marine"
+        if len(part.text) < (2 if part.script == "digits" else 3) or (part.script == "digits" and address):
+            continue  # "100" of "100 ml", "14" of "iPhone 14", "marine" of "Bleu marine"; not "حي 100 مسكن"
         for i in usable:
             if token_level(tokens[i], part, typos=False) >= 0.9:
                 return 1.0, {i}

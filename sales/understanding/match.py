@@ -60,6 +60,8 @@ def entry_tokens(phrase: str) -> tuple[EntryToken, ...]:
         forms = set(token.forms[:2]) if token.script != "arabic" else {token.text}
         if token.script == "arabic" and token.text.startswith("ال") and len(token.text) >= 4:
             forms.add(token.text[2:])  # "السعر" is also "سعر"
+        if token.script == "arabic" and token.text.endswith("ه") and len(token.text) >= 4:
+            forms.update(form[:-1] for form in list(forms) if form.endswith("ه"))  # "بيجامه" meets "بيجامات"
         if token.script == "latin":
             forms.update(token.forms)
         tokens.append(EntryToken(token.text, token.script, frozenset(forms)))

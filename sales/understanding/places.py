@@ -176,6 +176,45 @@ def commune_named(
     return PlaceHit(place, best.score > TYPO, best.start, best.end)
 
 
+@cache
+def national_commune_index() -> PhraseIndex:
+    """Every commune of the country whose name is distinctive: several words, or one word of
+    seven letters or more, that no other commune (nor any wilaya) shares."""
+    from collections import Counter
+
+    from sales.geo import communes_of_country
+
+    spellings: dict[str, list[Place]] = {}
+    for place in communes_of_country():
+        for spelling in _spellings(place):
+            spellings.setdefault(clean(spelling), []).append(place)
+    wilaya_names = {clean(s) for w in wilayas() for s in _spellings(w)}
+    counts = Counter(key for key, places in spellings.items() for _ in {p.number for p in places})
+    entries = []
+    for key, places in spellings.items():
+        numbers = {p.number for p in places}
+        if len(numbers) != 1 or counts[key] != 1 or key in wilaya_names:
+            continue
+        if len(key.split()) < 2 and len(key) < 7:
+            continue
+        entries.append((f"{places[0].number}|{places[0].name_fr}", key, 1.0))
+    return PhraseIndex(entries)
+
+
+def commune_anywhere(reading: Reading, *, exclude: frozenset[int] = frozenset()) -> PlaceHit | None:
+    """A commune named plainly that only one wilaya has ("ras el oued", "Hassi Messaoud"): it
+    gives its wilaya too."""
+    hits = [
+        hit for hit in national_commune_index().find(reading.tokens, typos=False, skip=exclude) if hit.score >= FORM
+    ]
+    if not hits:
+        return None
+    best = max(hits, key=lambda hit: (hit.size, hit.score))
+    number, name = best.label.split("|", 1)
+    place = _commune(int(number), name)
+    return PlaceHit(place, True, best.start, best.end) if place is not None else None
+
+
 def _near_commune(reading: Reading, wilaya: int) -> PlaceHit | None:
     """When the commune was just asked, the message as a whole may be a misspelt commune of the
     wilaya: proposed (to be confirmed), never taken."""

@@ -156,6 +156,11 @@ class Reading:
             found.update(following[:2])
         return frozenset(found)
 
+    @cached_property
+    def looks_like_address(self) -> bool:
+        """The message holds an address ("cité 200 logements", "حي 100 مسكن", "rue 14")."""
+        return any(token.text in ADDRESS_WORDS for token in self.tokens)
+
     @property
     def lexicon_tokens(self) -> frozenset[int]:
         return self._lexicon_tokens
@@ -233,6 +238,11 @@ class Reading:
     def bare_numbers(self) -> list[int]:
         return [int(token.text) for token in self.tokens if token.script == "digits" and len(token.text) <= 3]
 
+
+ADDRESS_WORDS = frozenset(
+    """cite rue hay 7ay hai 7ouma houma lot lotissement bloc bt bat batiment immeuble residence villa route avenue
+    boulevard bd quartier logements logts cooperative""".split()
+) | frozenset({"حي", "شارع", "عمارة", "طريق", "تجزئة", "مسكن", "السكنات", "فيلا", "عماره"})
 
 SIZE_TOKEN = re.compile(r"X{0,3}[SML]|XXL|XXXL|\d{1,3}")
 

@@ -105,7 +105,8 @@ class BuiltinEngine:
         if expecting == "confirm" and settle_confirmation(turn) is not None:
             next_step(turn)
             return
-        if kind == "cancel" or ("cancel" in intents and not intents & {"add", "change"}):
+        named_something = bool(turn.matches) or bool(turn.reading.colours)
+        if kind == "cancel" or ("cancel" in intents and not intents & {"add", "change"} and not named_something):
             after_sale.cancel(turn)
             return
         if "track" in intents and not (turn.chosen is not None and "order" in intents):
@@ -162,7 +163,7 @@ class BuiltinEngine:
         named_any = turn.chosen is not None or bool(turn.matches)
         weak_want = turn.reading.weakly("order") and (named_any or said) and not intents & {"price", "stock"}
         # "زوج عطور مسك 50 مل": a count and a variant, asking nothing, is an order too.
-        questions = intents & {"price", "stock", "options", "delivery", "payment", "trust", "discount", "objection"}
+        questions = intents & {"price", "stock", "delivery", "payment", "trust", "discount", "objection"}
         stated = said and turn.reading.quantity is not None and not questions
         weak_want = weak_want or stated
         gives_details = (
@@ -238,8 +239,10 @@ class BuiltinEngine:
         product_question = bool(intents & {"price", "stock", "options"}) and not about_delivery
         # "w l 100 ml?", "et en bleu ?": a size or colour of the product under discussion, alone.
         in_play = turn.product_in_play
+        answering = turn.memory.question in ("variant", "items") or open_order(turn) is not None
         if (
             not intents
+            and not answering
             and in_play is not None
             and variants_named(turn.context.text, in_stock(in_play), reading=turn.reading)
         ):

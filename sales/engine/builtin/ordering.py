@@ -35,14 +35,21 @@ from sales.services.orders import (
 )
 from sales.understanding.catalog import NEGATIONS, variant_in, variant_label, variant_numbers, variants_named
 from sales.understanding.lexicon import SIZE_WORDS
-from sales.understanding.places import CORRECTIONS, PLACE_WORDS, commune_named, wilaya_named
+from sales.understanding.places import (
+    CORRECTIONS,
+    PLACE_WORDS,
+    commune_anywhere,
+    commune_named,
+    wilaya_named,
+)
 
 if TYPE_CHECKING:
     from conversations.models import Conversation
 
 DETAIL_FIELDS = ("customer_name", "phone", "wilaya", "commune", "address", "delivery_type")
 ADDRESS_MARKERS = frozenset(
-    """cite rue hay houma lot lotissement bloc bt bat batiment immeuble residence villa n num numero route avenue
+    """cite rue hay 7ay hai 7ouma houma lot lotissement bloc bt bat batiment immeuble residence villa n num numero
+    route avenue
     boulevard bd quartier logements logts log cooperative pres derriere jnb""".split()
 ) | frozenset({"حي", "شارع", "عمارة", "رقم", "طريق", "تجزئة", "مسكن", "قرب", "السكنات", "فيلا"})
 
@@ -408,6 +415,11 @@ def take_details(turn: Answer, expecting: str | None) -> bool:
             wilaya_hit = None
         elif wilaya_hit.place.number != known:
             changes["wilaya"] = wilaya_hit.place.number
+    if wilaya_hit is None and commune_first is None and not known:
+        # "ras el oued, bordj", "Hassi Messaoud": a commune only one wilaya has gives its wilaya.
+        anywhere = commune_anywhere(reading, exclude=exclude)
+        if anywhere is not None:
+            changes["wilaya"] = anywhere.place.number
     wilaya = changes.get("wilaya") or known
     place_tokens: set[int] = set(wilaya_hit.span) if wilaya_hit is not None else set()
     if wilaya:
