@@ -116,7 +116,10 @@ def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:
     hits.sort(key=lambda hit: (-(hit.score >= FORM), -hit.size, -hit.score, hit.start))
     named = [hit for hit in non_overlapping(hits) if hit.score >= FORM]
     if len({hit.label for hit in named}) > 1:
-        # "machi wahran, setif", "non pas Oran, plutôt Sétif": the place not denied, else the last.
+        # "machi wahran, setif", "non pas Oran, plutôt Sétif": among the places written best, the
+        # one not denied, else the last.
+        top = max(hit.level for hit in named)
+        named = [hit for hit in named if hit.level == top]
         kept = [hit for hit in named if not _denied(hit, reading)]
         return (kept or named)[-1]
     return hits[0]

@@ -444,7 +444,14 @@ def take_details(turn: Answer, expecting: str | None) -> bool:
             place = wilaya_by_number(int(wilaya))
             ask(turn, "commune", bad=True, wilaya=place.name(turn.names) if place else "")
             return True
-    name = _name_given(turn, expecting, frozenset(place_tokens) | (phone_tokens if phone else frozenset()))
+    # A phone number given with words before it, while the order has no name: those words are
+    # the name ("ياسين عثماني 0698…", "Walid Boukhalfa, 0770…").
+    name_expected = expecting == "customer_name" or (phone is not None and not current.get("customer_name"))
+    name = _name_given(
+        turn,
+        "customer_name" if name_expected else expecting,
+        frozenset(place_tokens) | (phone_tokens if phone else frozenset()),
+    )
     if name and name != current.get("customer_name"):
         changes["customer_name"] = name
     address = _address_given(turn, expecting, changes)
