@@ -1142,7 +1142,12 @@ def print_failures(messages: list[MessageResult], customers: list[CustomerResult
         print(f"  {case['id']:8} {short(case['text'], 60)!r}\n      expected {wanted}; {m.why}\n      got {got}")
     print("\nFailures: scripted customers")
     for c in customers:
-        if c.exact:
+        if c.exact and not c.repeated:
+            continue
+        if c.exact:  # right order, but a text sent three times or more
+            counts = Counter(without_digits(e.reply) for e in c.transcript if e.reply)
+            repeated = [text for text, count in counts.items() if count >= 3]
+            print(f"  {c.customer['id']:5} ({c.customer['way']}) exact, but repeated: {short(repeated[0], 140)}")
             continue
         goal = c.customer["expected"]
         wanted = ", ".join(

@@ -295,3 +295,11 @@ def test_stop_is_an_opt_out_not_a_greeting(chat):
 def test_no_draft_without_a_product(chat, text):
     reply = chat.say(text)
     assert not Order.objects.exists() and reply.text
+
+
+def test_a_colour_or_a_place_in_a_products_name_never_names_it_alone(chat):
+    chat.say("combien le hijab ?")
+    chat.say("je veux le noir")  # "Abaya noire" is not meant
+    assert not Order.objects.filter(items__sku__startswith="AB").exists()
+    reply = chat.say("livraison vers Alger ?")  # "Karakou algérois" / "Algiers karakou" is not meant
+    assert "600" in reply.text and "24 000" not in reply.text

@@ -71,6 +71,12 @@ def _is_place_word(text: str) -> bool:
     return any(hit.score >= FORM and hit.size == len(tokens) for hit in wilaya_index().find(tokens, typos=False))
 
 
+@cache
+def _is_colour_word(text: str) -> bool:
+    tokens = tokenize(text)
+    return any(hit.level >= FORM and hit.size == len(tokens) for hit in colour_index().find(tokens, typos=False))
+
+
 def _token_kinds(tokens: Sequence[Token], index: int) -> frozenset[str]:
     """The kinds of product a token says, alone or in a phrase ("بدلة رياضية")."""
     return _kinds_at(tuple(tokens)).get(index, frozenset())
@@ -114,8 +120,9 @@ def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int], *, ki
     words = [(part, level) for part, level in zip(parts, levels, strict=True) if part.script != "digits"]
     if not any(level for _, level in words):
         return 0.0  # a number alone ("15") names no product
-    if all(_is_place_word(part.text) for part, level in words if level):
-        return 0.0  # "livraison à Oran" names no "Oran blouza dress"
+    if all(_is_place_word(part.text) or _is_colour_word(part.text) for part, level in words if level):
+        # "livraison à Oran" names no "Oran blouza dress"; "واحدة سوداء" no "زيت الحبة السوداء".
+        return 0.0
     # Numbers in a name (a model, a capacity) count when said, and do not dilute the words.
     numbers = [level for part, level in zip(parts, levels, strict=True) if part.script == "digits"]
     share = (sum(level for _, level in words) + sum(numbers)) / (len(words) + sum(1 for n in numbers if n))
