@@ -244,7 +244,7 @@ ADDRESS_WORDS = frozenset(
     boulevard bd quartier logements logts cooperative""".split()
 ) | frozenset({"حي", "شارع", "عمارة", "طريق", "تجزئة", "مسكن", "السكنات", "فيلا", "عماره"})
 
-SIZE_TOKEN = re.compile(r"X{0,3}[SML]|XXL|XXXL|\d{1,3}")
+SIZE_TOKEN = re.compile(r"X{0,3}[SML]|\d{1,3}")
 
 WEAK_INTRODUCERS = frozenset({"ana", "je suis", "i'm", "i am", "this is", "c'est", "انا", "أنا", "name", "nom"})
 
