@@ -100,19 +100,35 @@ def _kinds_at(tokens: tuple[Token, ...]) -> dict[int, frozenset[str]]:
     return found
 
 
-def name_score(name: str, tokens: Sequence[Token], usable: frozenset[int], *, kinds: bool = True) -> float:
+def name_score(
+    name: str,
+    tokens: Sequence[Token],
+    usable: frozenset[int],
+    *,
+    kinds: bool = True,
+    seen: dict[EntryToken, float] | None = None,
+) -> float:
     """How much of `name` the message's usable tokens say. A word of the name also meets the
     other words for the same kind of product (PRODUCT_KINDS), a little below its own spellings;
-    a place in a name ("Oran blouza dress") does not name the product alone."""
+    a place in a name ("Oran blouza dress") does not name the product alone. `seen` keeps each
+    word's level for the names of one search (catalogs repeat their words)."""
     parts = _significant(entry_tokens(name))
     if not parts:
         return 0.0
     levels = []
     for part in parts:
-        level = max(
-            (token_level(tokens[i], part) for i in usable if part.script != "digits" or tokens[i].script == "digits"),
-            default=0.0,
-        )
+        level = seen.get(part) if seen is not None else None
+        if level is None:
+            level = max(
+                (
+                    token_level(tokens[i], part)
+                    for i in usable
+                    if part.script != "digits" or tokens[i].script == "digits"
+                ),
+                default=0.0,
+            )
+            if seen is not None:
+                seen[part] = level
         of_part = _part_kinds(part.text) if kinds and part.script != "digits" and level < FORM else frozenset()
         if of_part and any(of_part & _token_kinds(tokens, i) for i in usable):
             level = max(level, KIND_LEVEL)
@@ -203,25 +219,35 @@ def match_products(
         candidates += list(live.filter(similar).exclude(pk__in=candidates).values_list("pk", flat=True)[:100])
     if not candidates:
         return []
-    products = Product.objects.filter(pk__in=candidates).prefetch_related("variants", "images")
-    scored = []
+    # Scored on the names alone; only the products kept are loaded with their variants and images.
+    rows = Product.objects.filter(pk__in=candidates).values_list("pk", "name_fr", "name_ar", "name_en", "synonyms")
+    scores: dict[int, float] = {}
     own_words: set[int] = set()
-    for product in products:
-        names = [product.name_fr, product.name_ar, product.name_en, *product.synonyms]
-        score = max((name_score(name, reading.tokens, usable) for name in names if name), default=0.0)
+    seen: dict[EntryToken, float] = {}
+    for pk, name_fr, name_ar, name_en, synonyms in rows:
+        names = [name for name in (name_fr, name_ar, name_en, *synonyms) if name]
+        own = max((name_score(name, reading.tokens, usable, kinds=False, seen=seen) for name in names), default=0.0)
+        score = (
+            own if own >= 1.0 else max(own, *(name_score(name, reading.tokens, usable, seen=seen) for name in names))
+        )
         if score >= MIN_SCORE:
-            scored.append(Match(product, round(score, 3)))
-            own = max((name_score(name, reading.tokens, usable, kinds=False) for name in names if name), default=0)
+            scores[pk] = round(score, 3)
             if own >= MIN_SCORE:
-                own_words.add(product.pk)
+                own_words.add(pk)
     # A product named by its own words beats one found only through the kind of product.
     if own_words:
-        scored = [match for match in scored if match.product.pk in own_words]
+        scores = {pk: score for pk, score in scores.items() if pk in own_words}
+    if not scores:
+        return []
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    best_score = ranked[0][1]
+    kept = [(pk, score) for pk, score in ranked if score >= best_score - TIE or not ties_only][:limit]
+    prefetch = Product.objects.filter(pk__in=[pk for pk, _ in kept]).prefetch_related("variants", "images")
+    loaded = {product.pk: product for product in prefetch}
+    scored = [Match(loaded[pk], score) for pk, score in kept if pk in loaded]
     if not scored:
         return []
-    scored.sort(key=lambda match: (-match.score, match.product.pk))
-    best = scored[0].score
-    return [match for match in scored if match.score >= best - TIE or not ties_only][:limit]
+    return scored
 
 
 def product_word_tokens(reading: Reading, products: Iterable[Product]) -> frozenset[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -54,6 +55,7 @@ class Hit:
         return self.end - self.start
 
 
+@lru_cache(maxsize=65536)
 def entry_tokens(phrase: str) -> tuple[EntryToken, ...]:
     tokens = []
     for token in tokenize(phrase):
