@@ -69,19 +69,17 @@ def wilayas() -> tuple[Place, ...]:
 
 
 @cache
-def _communes(wilaya: int) -> tuple[Place, ...]:
+def communes_of_country() -> tuple[Place, ...]:
+    """Every commune, in the package's order."""
     return tuple(
-        Place(wilaya, str(c["nom_fr"]), str(c["nom_ar"]), str(c["nom_en"]))
-        for c in dz.get_communes()
-        if int(c["wilaya_num"]) == wilaya
+        Place(int(c["wilaya_num"]), str(c["nom_fr"]), str(c["nom_ar"]), str(c["nom_en"])) for c in dz.get_communes()
     )
 
 
 @cache
-def communes_of_country() -> tuple[Place, ...]:
-    return tuple(
-        Place(int(c["wilaya_num"]), str(c["nom_fr"]), str(c["nom_ar"]), str(c["nom_en"])) for c in dz.get_communes()
-    )
+def communes_of(wilaya: int) -> tuple[Place, ...]:
+    """The communes of wilaya `wilaya`."""
+    return tuple(place for place in communes_of_country() if place.number == wilaya)
 
 
 def wilaya_by_number(number: int) -> Place | None:
@@ -150,61 +148,7 @@ def find_wilaya(text: str, *, fuzzy: bool = True) -> Place | None:
 
 def find_commune(wilaya: int, text: str, *, fuzzy: bool = True) -> Place | None:
     """The commune of wilaya `wilaya` meant by `text`, or None."""
-    return _best(text, _communes(wilaya), cutoff=0.82, fuzzy=fuzzy)
-
-
-def _chunks(text: str, longest: int) -> list[str]:
-    words = normalize(PHONE_IN_TEXT.sub(" ", text)).split()
-    return [
-        " ".join(words[start : start + size])
-        for size in range(longest, 0, -1)
-        for start in range(len(words) - size + 1)
-    ]
-
-
-def wilaya_in_text(text: str, *, numbers: bool = False, fuzzy: bool = True) -> Place | None:
-    """A wilaya named anywhere in a sentence ("nskon f wahran", "je suis à Sétif"); a bare
-    number counts only with `numbers` (when the wilaya was just asked: "41" is also a size),
-    near spellings only with `fuzzy` (a name like "Amina" is near "El Meniaa"). Exact
-    spellings anywhere win over near ones."""
-    chunks = [
-        chunk
-        for chunk in _chunks(text, 3)
-        if not any(word.isdigit() for word in chunk.split()) or (numbers and chunk.isdigit())
-    ]
-    for near in (False, True) if fuzzy else (False,):
-        for chunk in chunks:
-            if near and len(chunk) < 6:
-                continue
-            place = find_wilaya(chunk, fuzzy=near)
-            if place is not None and (len(chunk) >= 3 or chunk.isdigit()):
-                return place
-    return None
-
-
-def without_place(text: str, place: Place) -> str:
-    """`text` without the words naming `place` ("wahran es senia" → "es senia")."""
-    words = normalize(text).split()
-    names = {normalize(name) for name in (place.name_fr, place.name_ar, place.name_en)}
-    names |= {alias for alias, number in WILAYA_ALIASES.items() if number == place.number}
-    for name in sorted(names, key=len, reverse=True):
-        parts = name.split()
-        for start in range(len(words) - len(parts) + 1):
-            if words[start : start + len(parts)] == parts:
-                return " ".join(words[:start] + words[start + len(parts) :])
-    return " ".join(words)
-
-
-def commune_in_text(wilaya: int, text: str, *, fuzzy: bool = True) -> Place | None:
-    chunks = [chunk for chunk in _chunks(text, 4) if len(chunk) >= 3]
-    for near in (False, True) if fuzzy else (False,):
-        for chunk in chunks:
-            if near and len(chunk) < 6:
-                continue
-            place = find_commune(wilaya, chunk, fuzzy=near)
-            if place is not None:
-                return place
-    return None
+    return _best(text, communes_of(wilaya), cutoff=0.82, fuzzy=fuzzy)
 
 
 # --- Phones -------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import algeria_wilayas_communes as dz
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from jsonschema import Draft202012Validator
@@ -32,7 +31,7 @@ from sales.engine.base import EngineContext
 from sales.engine.builtin import match_products
 from sales.engine.language import normalize
 from sales.engine.prompt import order_facts, product_facts, urgency_allowed, variant_facts
-from sales.geo import find_wilaya, wilaya_by_number, wilayas
+from sales.geo import communes_of, find_wilaya, wilaya_by_number, wilayas
 from sales.models import Order, Product, Variant
 from sales.selectors import served_rate
 from sales.services.orders import (
@@ -218,9 +217,8 @@ def parse_arguments(name: str, raw: str | None) -> dict[str, Any]:
 def _commune_names(wilaya: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(French name, normalized names) of the wilaya's communes, in the package's order."""
     return tuple(
-        (str(c["nom_fr"]), tuple(normalize(str(c[key])) for key in ("nom_fr", "nom_ar", "nom_en")))
-        for c in dz.get_communes()
-        if int(c["wilaya_num"]) == wilaya
+        (place.name_fr, tuple(normalize(name) for name in (place.name_fr, place.name_ar, place.name_en)))
+        for place in communes_of(wilaya)
     )
 
 

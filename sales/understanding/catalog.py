@@ -22,8 +22,8 @@ from functools import cache
 from django.db.models import Q
 
 from sales.models import Product, Variant
-from sales.understanding.lexicon import COLOUR_NAMES, PRODUCT_KINDS, SIZE_WORDS
-from sales.understanding.match import EXACT, FORM, TYPO, EntryToken, PhraseIndex, entry_tokens, token_level
+from sales.understanding.lexicon import COLOUR_NAMES, NEGATIONS, PRODUCT_KINDS, SIZE_WORDS
+from sales.understanding.match import FORM, TYPO, EntryToken, PhraseIndex, entry_tokens, token_level
 from sales.understanding.reading import Reading, colour_index
 from sales.understanding.text import Token, clean, tokenize
 
@@ -316,11 +316,6 @@ def _value_score(value: str, reading: Reading, others: Sequence[str], *, size: b
     return 0.0, set()
 
 
-NEGATIONS = frozenset(
-    """machi mechi mchi mahich mahouch pas not instead blast blaset ماشي ماهيش ماهوش بلاصة عوض""".split()
-)
-
-
 def _denied(reading: Reading) -> set[int]:
     """Tokens right after a negation ("42 machi 43", "L ماشي XL", "pas le noir"); a "non" or "لا"
     that opens a correction denies nothing ("لا لا L ماشي XL")."""
@@ -389,14 +384,3 @@ def variant_numbers(variants: Sequence[Variant], product: Product | None = None)
     if product is not None:
         texts += [product.name_fr, product.name_ar, product.name_en, *product.synonyms]
     return {int(t.text) for text in texts if text for t in tokenize(text) if t.script == "digits" and len(t.text) < 6}
-
-
-def value_mentioned(reading: Reading, variants: Sequence[Variant]) -> bool:
-    """The message names some size or colour of these variants."""
-    return bool(variants_named(reading.text, variants, reading=reading))
-
-
-def exact_token(tokens: Sequence[Token], word: str) -> bool:
-    return any(token.text == word for token in tokens) or any(
-        token_level(token, EntryToken(word, "latin", frozenset({word})), typos=False) == EXACT for token in tokens
-    )

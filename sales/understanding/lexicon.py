@@ -452,3 +452,15 @@ COMMON_WORDS = frozenset(
     commande commandes merci bonjour bonsoir salut adresse numero telephone wilaya commune quartier
     """.split()
 )
+
+
+# Words after which a value is the one not wanted ("42 machi 43", "L ماشي XL", "pas Oran") — a
+# "non" or "لا" that opens a correction is not one ("لا لا L ماشي XL").
+NEGATIONS = frozenset("machi mechi mchi mahich mahouch pas not instead blast blaset ماشي ماهيش ماهوش بلاصه عوض".split())
+# Words that bring a correction: what follows is the one meant ("non plutôt Sétif").
+CORRECTIONS = frozenset("plutot rather finalement enfin actually sorry pardon smahli sma7li سمحلي".split())
+# Words that say a message holds an address ("cité 200 logements", "حي 100 مسكن", "rue 14").
+ADDRESS_WORDS = frozenset(
+    """cite rue hay 7ay hai 7ouma houma lot lotissement bloc bt bat batiment immeuble residence villa route avenue
+    boulevard bd quartier logements logts cooperative حي شارع عماره طريق تجزيه مسكن السكنات فيلا""".split()
+)

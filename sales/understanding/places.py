@@ -16,7 +16,8 @@ from functools import cache
 
 from rapidfuzz import fuzz, process
 
-from sales.geo import WILAYA_ALIASES, Place, _communes, wilaya_by_number, wilayas
+from sales.geo import WILAYA_ALIASES, Place, communes_of, wilaya_by_number, wilayas
+from sales.understanding.lexicon import NEGATIONS
 from sales.understanding.match import FORM, TYPO, Hit, PhraseIndex, non_overlapping
 from sales.understanding.reading import Reading
 from sales.understanding.text import clean
@@ -86,11 +87,13 @@ def wilaya_index() -> PhraseIndex:
 
 @cache
 def commune_index(wilaya: int) -> PhraseIndex:
-    return PhraseIndex((place.name_fr, spelling, 1.0) for place in _communes(wilaya) for spelling in _spellings(place))
+    return PhraseIndex(
+        (place.name_fr, spelling, 1.0) for place in communes_of(wilaya) for spelling in _spellings(place)
+    )
 
 
 def _commune(wilaya: int, name_fr: str) -> Place | None:
-    return next((place for place in _communes(wilaya) if place.name_fr == name_fr), None)
+    return next((place for place in communes_of(wilaya) if place.name_fr == name_fr), None)
 
 
 def _allowed(hit: Hit, reading: Reading, asked: bool) -> bool:
@@ -104,9 +107,6 @@ def _allowed(hit: Hit, reading: Reading, asked: bool) -> bool:
         capital = first.original[:1].isupper() and hit.phrase.lower() not in AMBIGUOUS  # "Oran", never "Saida"
         return asked or glued or before in PLACE_WORDS or alone or about_delivery or capital
     return True
-
-
-NEGATIONS = frozenset("machi mechi mchi not pas instead blast blaset bdel ماشي بلاصة عوض".split())
 
 
 def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:
@@ -123,10 +123,6 @@ def _best(hits: list[Hit], reading: Reading, asked: bool) -> Hit | None:
         kept = [hit for hit in named if not _denied(hit, reading)]
         return (kept or named)[-1]
     return hits[0]
-
-
-# Words that bring a correction: the place after them is the one meant ("non plutôt Sétif").
-CORRECTIONS = frozenset("plutot rather finalement enfin actually sorry pardon smahli sma7li سمحلي".split())
 
 
 def _denied(hit: Hit, reading: Reading) -> bool:
@@ -225,18 +221,10 @@ def _near_commune(reading: Reading, wilaya: int) -> PlaceHit | None:
     if len(wanted) < 4 or len(reading.tokens) > 4:
         return None
     names = {}
-    for place in _communes(wilaya):
+    for place in communes_of(wilaya):
         for spelling in _spellings(place):
             names[clean(spelling)] = place
     found = process.extractOne(wanted, list(names), scorer=fuzz.ratio, score_cutoff=80)
     if found is None:
         return None
     return PlaceHit(names[found[0]], False, 0, len(reading.tokens))
-
-
-def wilaya_number_text(text: str) -> int | None:
-    """A wilaya given as a number alone ("16", "wilaya 16")."""
-    match = re.fullmatch(r"\s*(?:wilaya|ولاية)?\s*0?(\d{1,2})\s*", text or "")
-    if match and 1 <= int(match.group(1)) <= 69:
-        return int(match.group(1))
-    return None

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
-from sales.understanding.lexicon import COLOURS, INTENTS, NAME_INTRODUCERS, NUMBERS, SIZE_WORDS, WEAK
+from sales.understanding.lexicon import ADDRESS_WORDS, COLOURS, INTENTS, NAME_INTRODUCERS, NUMBERS, SIZE_WORDS, WEAK
 from sales.understanding.match import TYPO, Hit, PhraseIndex, best_per_label
 from sales.understanding.text import Token, clean, tokenize
 
@@ -238,11 +238,6 @@ class Reading:
     def bare_numbers(self) -> list[int]:
         return [int(token.text) for token in self.tokens if token.script == "digits" and len(token.text) <= 3]
 
-
-ADDRESS_WORDS = frozenset(
-    """cite rue hay 7ay hai 7ouma houma lot lotissement bloc bt bat batiment immeuble residence villa route avenue
-    boulevard bd quartier logements logts cooperative""".split()
-) | frozenset({"حي", "شارع", "عمارة", "طريق", "تجزئة", "مسكن", "السكنات", "فيلا", "عماره"})
 
 SIZE_TOKEN = re.compile(r"X{0,3}[SML]|\d{1,3}")
 

@@ -210,12 +210,3 @@ def _split_number(chunk: str) -> list[tuple[str, int]]:
     if chunk[-1].isdigit() and parts[0][0] in ("x", "t", "n", "no"):  # "x2", "t2" (a size), "n3"
         return parts
     return [(chunk, 0)]
-
-
-def words(text: str) -> list[str]:
-    """The cleaned tokens of `text`, in order."""
-    return [token.text for token in tokenize(text)]
-
-
-def has_arabic(text: str) -> bool:
-    return bool(ARABIC.search(text or ""))

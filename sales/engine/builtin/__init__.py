@@ -16,15 +16,9 @@ from __future__ import annotations
 
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.builtin import after_sale
-from sales.engine.builtin.ordering import (
-    confirm,
-    next_step,
-    open_order,
-    reopen,
-    settle_confirmation,
-    take_details,
-    take_items,
-)
+from sales.engine.builtin.details import apply_details, settle_confirmation, take_details
+from sales.engine.builtin.ordering import take_items
+from sales.engine.builtin.questions import confirm, next_step, reopen
 from sales.engine.builtin.selling import (
     ask_which,
     catalog_answer,
@@ -36,7 +30,7 @@ from sales.engine.builtin.selling import (
     urgency,
 )
 from sales.engine.builtin.state import MAX_ASKS, Memory
-from sales.engine.builtin.turn import FEW_LEFT, INTENSITY, Answer, name_language, product_card
+from sales.engine.builtin.turn import FEW_LEFT, INTENSITY, Answer, name_language, open_order, product_card
 from sales.engine.texts import say
 from sales.geo import phone_in_text
 from sales.models import Order
@@ -212,14 +206,12 @@ class BuiltinEngine:
 
     @staticmethod
     def _take_choice(turn: Answer, choice: dict[str, object] | None) -> None:
-        from sales.engine.builtin.ordering import _apply
-
         if choice is None:
             return
         field = "delivery_type" if choice["kind"] == "delivery" else "wilaya"
         order = open_order(turn)
         if order is not None:
-            _apply(turn, order, {field: choice["value"]})
+            apply_details(turn, order, {field: choice["value"]})
         else:
             details = dict(turn.memory.pending.get("details") or {})
             details[field] = choice["value"]

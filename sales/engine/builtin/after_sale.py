@@ -3,8 +3,7 @@ complaint, an opt-out, a cancellation, a request for a person."""
 
 from __future__ import annotations
 
-from sales.engine.builtin.ordering import conversation_of
-from sales.engine.builtin.turn import Answer
+from sales.engine.builtin.turn import Answer, conversation_of
 from sales.models import Order
 
 
@@ -26,7 +25,7 @@ def track(turn: Answer) -> bool:
     items = ", ".join(f"{item.quantity} × {item.product_name}" for item in order.items.all())
     turn.say("track", reference=order.reference, items=items, status=turn_status(turn, order))
     if order.status == Order.Status.AWAITING:
-        from sales.engine.builtin.ordering import summary
+        from sales.engine.builtin.questions import summary
 
         summary(turn, order)
     return True

@@ -14,7 +14,7 @@ from sales.engine.amounts import requested_percent
 from sales.engine.builtin.turn import FEW_LEFT, SOCIAL_PROOF_MIN, Answer, product_card
 from sales.engine.texts import money, say
 from sales.geo import wilaya_by_number
-from sales.models import Order, Product, Variant
+from sales.models import Product, Variant
 from sales.selectors import product_orders_this_week, served_rate
 from sales.services.orders import OrderError, discount_promise, order_grant_discount
 from sales.understanding.catalog import variant_in, variant_label
@@ -228,7 +228,3 @@ def _single_variant(product: Product, text: str, turn: Answer) -> Variant | None
     if len(available) == 1:
         return available[0]
     return variant_in(text, available, reading=turn.reading)
-
-
-def order_is_open(order: Order | None) -> bool:
-    return order is not None and order.status in (Order.Status.DRAFT, Order.Status.AWAITING)

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from channels_app.base import ProductCard
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.texts import say
-from sales.models import Order, Product
+from sales.models import Order, OrderItem, Product
 from sales.understanding.catalog import Match, match_products, product_word_tokens
 from sales.understanding.reading import Reading
 
 if TYPE_CHECKING:
+    from conversations.models import Conversation
     from sales.engine.builtin.state import Memory
 
 
@@ -158,3 +159,21 @@ class Answer:
             handoff_reason=self.handoff_reason,
             engine=engine,
         )
+
+
+def conversation_of(turn: Answer) -> Conversation:
+    from conversations.models import Conversation
+
+    return Conversation.objects.select_related("customer").get(pk=turn.context.conversation_id)
+
+
+def open_order(turn: Answer) -> Order | None:
+    """The conversation's order while it can still change (draft or awaiting confirmation)."""
+    order = turn.order
+    return order if order is not None and order.status in Order.OPEN_STATUSES else None
+
+
+def items_of(order: Order | None) -> list[OrderItem]:
+    if order is None:
+        return []
+    return list(order.items.select_related("variant__product").order_by("pk"))
