@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from channels_app.base import ProductCard
 
@@ -72,9 +73,38 @@ class EngineReply:
     cost_usd: Decimal = field(default_factory=Decimal)
 
 
+T = TypeVar("T")
+
+
+class DbRunner(Protocol):
+    """Runs a synchronous function that touches the database, in the seller's schema, and
+    awaits its result. The reply runner's runs it on a small pool of threads (the database
+    connections do not grow with the replies waiting on a model); a cancelled caller does not
+    interrupt the function, which finishes its transaction."""
+
+    def __call__(self, fn: Callable[..., T], /, *args: Any) -> Awaitable[T]: ...
+
+
 class Engine(Protocol):
     name: str
     # Whether answers take long enough (a remote model) to show the customer a typing indicator.
     shows_typing: bool
 
     def reply(self, context: EngineContext) -> EngineReply: ...
+
+
+class AsyncEngine(Engine, Protocol):
+    """An engine that waits on a remote model without holding a thread: `areply` awaits the
+    model and runs its database work (retrieval, tools) through `db`."""
+
+    async def areply(self, context: EngineContext, db: DbRunner) -> EngineReply: ...
+
+
+async def engine_reply_async(engine: Engine, context: EngineContext, db: DbRunner) -> EngineReply:
+    """The engine's answer from async code: its own `areply`, else its `reply` run through `db`
+    (the built-in engine: database and CPU only, no wait)."""
+    areply = getattr(engine, "areply", None)
+    if areply is not None:
+        reply: EngineReply = await areply(context, db)
+        return reply
+    return await db(engine.reply, context)
