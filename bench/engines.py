@@ -7,13 +7,14 @@ Each call is counted in Redis (ENGINE_COUNTER_KEY), so a test can see a task run
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
 import redis
 from django.conf import settings
 
-from sales.engine.base import EngineContext, EngineReply
+from sales.engine.base import DbRunner, EngineContext, EngineReply
 
 
 def _count(context: EngineContext) -> None:
@@ -38,4 +39,10 @@ class SlowEngine:
     def reply(self, context: EngineContext) -> EngineReply:
         _count(context)
         time.sleep(float(os.environ.get("ENGINE_DELAY_SECONDS", "1.5")))
+        return EngineReply(text=f"after thinking: {context.text[:200]}", engine=self.name)
+
+    async def areply(self, context: EngineContext, db: DbRunner) -> EngineReply:
+        """The same model awaited (the reply runner): the wait holds no thread."""
+        await db(_count, context)
+        await asyncio.sleep(float(os.environ.get("ENGINE_DELAY_SECONDS", "1.5")))
         return EngineReply(text=f"after thinking: {context.text[:200]}", engine=self.name)

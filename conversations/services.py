@@ -60,7 +60,7 @@ from ma5zani.db import execute, insert
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
-from sales.engine.base import EngineReply, Turn
+from sales.engine.base import Engine, EngineReply, Turn
 from sales.engine.guardrails import guarded_reply, is_empty_reply, is_empty_text
 from sales.engine.language import detect_language
 from sales.models import BotSettings
@@ -360,7 +360,17 @@ def _attach_media(message: Message, inbound: InboundMessage) -> None:
 
 
 def enqueue_reply(schema: str, conversation_id: int, inbound_id: int, *, countdown: float | None = None) -> None:
-    """Ask a worker to answer after the pause (the sweeper asks again if the broker is down)."""
+    """Ask for an answer (the sweeper asks again if Redis is down): the reply runner's stream
+    (at once, or after REPLY_RUNNER_PAUSE_SECONDS), or a Celery task after REPLY_PAUSE_SECONDS."""
+    if settings.REPLY_RUNNER == "async":
+        from replies import queue
+
+        queue.enqueue(
+            schema,
+            [(conversation_id, inbound_id)],
+            delay=settings.REPLY_RUNNER_PAUSE_SECONDS if countdown is None else countdown,
+        )
+        return
     from conversations.tasks import reply_task
 
     pause = settings.REPLY_PAUSE_SECONDS if countdown is None else countdown
@@ -368,8 +378,13 @@ def enqueue_reply(schema: str, conversation_id: int, inbound_id: int, *, countdo
 
 
 def enqueue_replies(schema: str, pairs: list[tuple[int, int]]) -> None:
-    """Many conversations to answer (a batch from the WhatsApp gateway): one task that a worker
-    turns into one reply task each, so the gateway sends one message to the broker, not many."""
+    """Many conversations to answer (a batch from the WhatsApp gateway): one round trip to
+    Redis. On the Celery path, one task that a worker turns into one reply task each."""
+    if settings.REPLY_RUNNER == "async":
+        from replies import queue
+
+        queue.enqueue(schema, pairs, delay=settings.REPLY_RUNNER_PAUSE_SECONDS)
+        return
     from conversations.tasks import reply_many_task
 
     enqueue(reply_many_task, [list(pair) for pair in pairs], schema=schema)
@@ -431,11 +446,28 @@ def _voice_only(burst: list[Message]) -> bool:
     return bool(burst) and all(m.media_kind == Message.MediaKind.AUDIO and not message_text(m) for m in burst)
 
 
-def conversation_reply(conversation_id: int, inbound_id: int, *, now: dt.datetime | None = None) -> Message | None:
-    """Answer the customer's unanswered burst if `inbound_id` is still its latest message.
+@dataclass(frozen=True)
+class ReplyPlan:
+    """What answering a burst needs, read in one short transaction before the engine is asked
+    (`reply_plan`); `reply_complete` stores the answer. The reply runner awaits the engine
+    between the two, holding no database connection; `conversation_reply` runs all three."""
 
-    Outside business hours the seller's `after_hours` applies (conversations.hours), whatever
-    the engine; `now` is the moment that decides (the clock's by default)."""
+    target: ReplyTarget
+    inbound_id: int
+    now: dt.datetime
+    row: BotSettings
+    closed: bool
+    language: str
+    engine: Engine | None = None  # None: `reply` is decided without an engine
+    context: EngineContext | None = None
+    reply: EngineReply | None = None
+    away: bool = False  # only the away message (after hours), stored as it is
+
+
+def reply_plan(conversation_id: int, inbound_id: int, *, now: dt.datetime | None = None) -> ReplyPlan | None:
+    """None when there is nothing to answer: a newer message was stored (its own reply answers
+    the whole burst), the message is answered already, the conversation is in the seller's
+    hands or the bot is off. Shows the customer typing when the engine may take a while."""
     target = reply_target(conversation_id)
     if target is None or target.conversation.mode != Conversation.Mode.BOT:
         return None
@@ -452,34 +484,56 @@ def conversation_reply(conversation_id: int, inbound_id: int, *, now: dt.datetim
     now = now or hours.clock()
     closed = hours.is_closed(row, now)
     language = _customer_language(conversation, row)
+    plan = ReplyPlan(target=target, inbound_id=inbound_id, now=now, row=row, closed=closed, language=language)
     if closed and row.after_hours == BotSettings.AfterHours.AWAY:  # only the away message
         away = EngineReply(
             text=hours.away_text(row, language, now), handoff=True, handoff_reason="after_hours", engine="away"
         )
-        return _store_reply(target, inbound_id, away, notice_at=now)
+        return replace(plan, reply=away, away=True)
     burst = _burst(history)
-    context: EngineContext | None = None
     if _voice_only(burst):  # ask for text in the customer's language, without the engine
-        reply = EngineReply(text=VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"]), engine="voice")
-    else:
-        engine = engine_for_seller()
-        if getattr(engine, "shows_typing", True):
-            _typing(conversation, target.recipient_id, on=True)
-        context = _engine_context(target, burst, history, row)
-        reply = guarded_reply(engine, context)
-        language = context.reply_language
-    reply = _refuse_empty(reply, context, language)
+        return replace(plan, reply=EngineReply(text=VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"]), engine="voice"))
+    engine = engine_for_seller()
+    if getattr(engine, "shows_typing", True):
+        _typing(conversation, target.recipient_id, on=True)
+    return replace(plan, engine=engine, context=_engine_context(target, burst, history, row))
+
+
+def reply_complete(plan: ReplyPlan, reply: EngineReply) -> Message | None:
+    """Store the engine's (guarded) answer to the plan's burst: never an empty one, with when a
+    person is available outside business hours; None when a newer message arrived meanwhile or
+    the seller took over (the draft is dropped)."""
+    if plan.away:
+        return _store_reply(plan.target, plan.inbound_id, reply, notice_at=plan.now)
+    row, now = plan.row, plan.now
+    language = plan.context.reply_language if plan.context is not None else plan.language
+    reply = _refuse_empty(reply, plan.context, language)
     notice_at = None
-    if closed and (
+    if plan.closed and (
         reply.handoff
         or (
             row.after_hours == BotSettings.AfterHours.ANSWER_AND_TELL
-            and not hours.told_this_period(row, conversation.after_hours_notice_at, now)
+            and not hours.told_this_period(row, plan.target.conversation.after_hours_notice_at, now)
         )
     ):  # the customer learns when a person is there (once per closed period, and with a handoff)
         reply = replace(reply, text=hours.with_availability(reply.text, row, language, now))
         notice_at = now
-    return _store_reply(target, inbound_id, reply, notice_at=notice_at)
+    return _store_reply(plan.target, plan.inbound_id, reply, notice_at=notice_at)
+
+
+def conversation_reply(conversation_id: int, inbound_id: int, *, now: dt.datetime | None = None) -> Message | None:
+    """Answer the customer's unanswered burst if `inbound_id` is still its latest message, on
+    this thread (the Celery reply task; the reply runner awaits the engine instead).
+
+    Outside business hours the seller's `after_hours` applies (conversations.hours), whatever
+    the engine; `now` is the moment that decides (the clock's by default)."""
+    plan = reply_plan(conversation_id, inbound_id, now=now)
+    if plan is None:
+        return None
+    if plan.reply is not None:
+        return reply_complete(plan, plan.reply)
+    assert plan.engine is not None and plan.context is not None
+    return reply_complete(plan, guarded_reply(plan.engine, plan.context))
 
 
 def _customer_language(conversation: Conversation, row: BotSettings) -> str:

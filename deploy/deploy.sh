@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploy ma5zani Bot to one or more servers over SSH.
 #
-#   deploy/deploy.sh [--dry-run] [--ref REF] [--roles web,worker,beat,whatsapp] [--gateways N] HOST...
+#   deploy/deploy.sh [--dry-run] [--ref REF] [--roles web,worker,replies,beat,whatsapp] [--gateways N] HOST...
 #
 # On each host: fetch REF into a new release folder, install the pinned requirements into the
 # shared virtual environment, then (on the first host only) migrate every schema; collect static
@@ -18,7 +18,7 @@ usage() {
 
 DRY_RUN=0
 REF="main"
-ROLES="web,worker,whatsapp"
+ROLES="web,worker,replies,whatsapp"
 GATEWAYS=1
 REPO="${MA5ZANI_REPO:-git@github.com:ma5zani/ma5zani-bot.git}"
 BASE="/srv/ma5zani"
@@ -79,6 +79,7 @@ deploy_host() {
   remote "$host" "ln -sfn '$release' '$BASE/current'"
   has_role web && remote "$host" "sudo systemctl restart ma5zani-web"
   has_role worker && remote "$host" "sudo systemctl restart ma5zani-worker"
+  has_role replies && remote "$host" "sudo systemctl restart ma5zani-replies"
   has_role beat && remote "$host" "sudo systemctl restart ma5zani-beat"
   if has_role whatsapp; then
     local n

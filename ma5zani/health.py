@@ -39,7 +39,7 @@ def _redis_client() -> AsyncRedis:
 
 @dataclasses.dataclass
 class Workers(HealthCheck):
-    """Every queue is consumed by a worker whose heartbeat is recent."""
+    """Every queue is consumed by a worker whose heartbeat is recent, and a reply runner is alive."""
 
     async def run(self) -> None:
         client = _redis_client()
@@ -52,7 +52,10 @@ class Workers(HealthCheck):
         alive = workers_alive(beats)
         if not alive:
             raise ServiceUnavailable(f"No worker heartbeat in the last {settings.WORKER_HEARTBEAT_STALE_SECONDS:g} s")
-        missing = sorted({q.value for q in Queue} - {q for queues in alive.values() for q in queues})
+        wanted = {q.value for q in Queue}
+        if settings.REPLY_RUNNER == "async":
+            wanted.add("reply-runner")  # replies.runner.RUNNER_QUEUE: a reply runner answers
+        missing = sorted(wanted - {q for queues in alive.values() for q in queues})
         if missing:
             raise ServiceUnavailable(f"No live worker consumes {', '.join(missing)}")
 

@@ -65,6 +65,8 @@ SHARED_APPS = [
     "channels",
     "health_check",
     "review",
+    # The reply runner (no models: it answers in each seller's schema)
+    "replies",
 ]
 
 TENANT_APPS = [
@@ -358,8 +360,28 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 
 # --- Conversations ------------------------------------------------------------------------
 
-# Pause before answering, so that a burst of quick customer messages gets one answer.
+# Who answers: "async", the reply runner (`replies`, the Procfile's `replies` process: an event
+# loop waiting on models without holding threads or connections), or "celery", a Celery task
+# per reply on the worker (a thread held through the pause and the model call).
+REPLY_RUNNER: str = env.str("REPLY_RUNNER", default="async")
+if REPLY_RUNNER not in {"async", "celery"}:
+    raise ImproperlyConfigured("REPLY_RUNNER must be 'async' or 'celery'.")
+# The Celery path's pause before answering, so that a burst of quick messages gets one answer.
 REPLY_PAUSE_SECONDS: float = env.float("REPLY_PAUSE_SECONDS", default=0.8)
+# The runner starts at once (a newer message cancels the reply in progress and starts it again
+# with the whole burst); a pause here is a scheduled wake-up, holding nothing.
+REPLY_RUNNER_PAUSE_SECONDS: float = env.float("REPLY_RUNNER_PAUSE_SECONDS", default=0.0)
+REPLY_STREAM_PREFIX: str = env.str("REPLY_STREAM_PREFIX", default="ma5zani")
+# Per runner process: replies in progress (waiting on a model costs a coroutine), and per seller,
+# so that one seller's flood never holds back the others (sellers take turns).
+REPLY_CONCURRENCY: int = env.int("REPLY_CONCURRENCY", default=2000)
+REPLY_SELLER_CONCURRENCY: int = env.int("REPLY_SELLER_CONCURRENCY", default=200)
+# Threads (so database connections) of a runner, whatever the number of replies in progress.
+REPLY_DB_THREADS: int = env.int("REPLY_DB_THREADS", default=8)
+# Entries a runner read and did not finish for this long are taken over by another runner.
+REPLY_CLAIM_IDLE_SECONDS: float = env.float("REPLY_CLAIM_IDLE_SECONDS", default=30.0)
+# On SIGTERM a runner finishes its replies in progress for this long, then hands the rest back.
+REPLY_SHUTDOWN_SECONDS: float = env.float("REPLY_SHUTDOWN_SECONDS", default=15.0)
 # The engine that answers: the router picks OpenRouter when the seller has a key and budget left,
 # and the built-in engine otherwise or when the provider fails.
 BOT_ENGINE_CLASS: str = env.str("BOT_ENGINE_CLASS", default="sales.engine.router.RoutingEngine")

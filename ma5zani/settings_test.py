@@ -33,4 +33,5 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Queues of this run only, whoever else uses the same Redis.
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"test-{_RUN}:"}
 ACCOUNT_RATE_LIMITS = False
+REPLY_STREAM_PREFIX = os.environ.get("REPLY_STREAM_PREFIX", f"test-{_RUN}")
 WHATSAPP_REDIS_PREFIX = os.environ.get("WHATSAPP_REDIS_PREFIX", f"test-{_RUN}:wa")

@@ -55,7 +55,7 @@ def wait_for(predicate: Callable[[], T], timeout: float, interval: float = 0.2, 
 
 @dataclass
 class LiveStack:
-    """The real processes of the Procfile (web, worker, beat) on the test database."""
+    """The real processes of the Procfile (web, worker, replies, beat, gateways) on the test database."""
 
     env: dict[str, str]
     port: int = field(default_factory=free_port)
@@ -80,6 +80,11 @@ class LiveStack:
         command = [sys.executable, "-m", "celery", "-A", "ma5zani", "worker", "-P", "solo", "-l", "INFO",
                    "--without-mingle", "--without-gossip", "-n", f"test-{time.monotonic_ns()}@%h"]  # fmt: skip
         self._start("worker", command, extra_env)
+
+    def start_replies(self, name: str = "replies", **extra_env: str) -> None:
+        """A reply runner (the Procfile's `replies` process)."""
+        command = [sys.executable, "manage.py", "run_replies", "--name", f"{name}-{time.monotonic_ns()}"]
+        self._start(name, command, extra_env)
 
     def start_beat(self) -> None:
         schedule = str(self.logs / "beat-schedule")

@@ -28,6 +28,7 @@ def test_try_your_bot_answers_live_in_the_dashboard(live_stack, monkeypatch, set
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     stack.start_web()
     stack.start_worker()
+    stack.start_replies()
     stack.wait_healthy()
 
     with sync_playwright() as playwright:

@@ -67,6 +67,7 @@ def test_a_full_widget_chat_with_the_seller_answering(live_stack, monkeypatch, s
     widget_settings_update(account=widget_account_ensure(seller), origins=[stack.url("").rstrip("/")])
     stack.start_web()
     stack.start_worker()
+    stack.start_replies()
     stack.wait_healthy()
 
     profile = tempfile.mkdtemp(prefix="ma5zani-chromium-")

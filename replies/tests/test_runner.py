@@ -1,0 +1,227 @@
+"""The reply runner against the real Redis stream and the committed test database: a burst is
+answered once for its newest message (a reply in progress is cancelled and started again), the
+database connections stay at the pool's size whatever the number of replies waiting on the
+model, sellers take turns, a dead runner's entries are claimed, a stopping runner hands its
+work back, and a newer message read by another runner cancels this one's reply."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+
+from conversations.models import Message
+from conversations.services import ingest
+from conversations.tests.factories import widget_inbound
+from ma5zani.testing import committed_db, wait_for
+from replies import queue
+from replies.runner import Options, ReplyRunner
+from sales.engine.base import EngineReply
+
+pytestmark = committed_db
+
+
+class GateEngine:
+    """A model that thinks until the test lets it answer (or a reply is cancelled)."""
+
+    name = "gate"
+    shows_typing = False
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.cancelled: list[tuple[str, ...]] = []
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    def reply(self, context):  # pragma: no cover - the runner awaits areply
+        raise AssertionError("the runner must not block a thread on the model")
+
+    async def areply(self, context, db):
+        with self.lock:
+            self.calls.append(context.burst)
+        try:
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            with self.lock:
+                self.cancelled.append(context.burst)
+            raise
+        return EngineReply(text="answer: " + " / ".join(context.burst), engine=self.name)
+
+
+@pytest.fixture
+def engine(monkeypatch) -> GateEngine:
+    gate = GateEngine()
+    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: gate)
+    return gate
+
+
+@pytest.fixture(autouse=True)
+def _own_stream(drop_new_sellers, settings) -> None:
+    settings.REPLY_STREAM_PREFIX = f"test-runner-{uuid.uuid4().hex[:10]}"
+    settings.REPLY_RUNNER = "async"
+    settings.REPLY_RUNNER_PAUSE_SECONDS = 0
+
+
+class Running:
+    def __init__(self, runner: ReplyRunner, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+        self.runner, self.loop, self.thread = runner, loop, thread
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.runner.stop)
+            self.thread.join(60)
+            assert not self.thread.is_alive(), "the runner did not stop"
+
+
+@contextmanager
+def running(name: str = "", **options) -> Iterator[Running]:
+    defaults = {"concurrency": 500, "per_seller": 500, "db_threads": 4, "claim_idle_seconds": 30, "shutdown_seconds": 5}
+    runner = ReplyRunner(name or f"runner-{uuid.uuid4().hex[:6]}", Options(**{**defaults, **options}))
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.run(ready.set))
+        loop.close()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    assert ready.wait(30)
+    handle = Running(runner, loop, thread)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def customer_writes(shop, text: str, visitor: str) -> int:
+    with shop.schema():
+        return ingest(widget_inbound(shop, text, visitor=visitor)).message_id
+
+
+def bot_answers(shop) -> list[Message]:
+    with shop.schema():
+        return list(Message.objects.filter(author=Message.Author.BOT).order_by("pk"))
+
+
+def stream_pending() -> int:
+    return queue.backlog()["pending"]
+
+
+def visitor() -> str:
+    return str(uuid.uuid4())
+
+
+def test_a_message_is_answered_and_its_entry_acknowledged(shop_a, engine):
+    with running():
+        inbound = customer_writes(shop_a, "Bonjour", visitor())
+        wait_for(lambda: engine.calls, 30, message="the engine to be asked")
+        engine.release.set()
+        answers = wait_for(lambda: bot_answers(shop_a), 30, message="the answer")
+        wait_for(lambda: stream_pending() == 0, 30, message="the entry acknowledged")
+    assert [(a.reply_to_id, a.text, a.status) for a in answers] == [(inbound, "answer: Bonjour", Message.Status.SENT)]
+
+
+def test_a_newer_message_cancels_the_reply_in_progress_and_the_burst_is_answered_once(shop_a, engine):
+    person = visitor()
+    with running() as run:
+        customer_writes(shop_a, "salam", person)
+        wait_for(lambda: engine.calls, 30, message="the first reply to start")
+        second = customer_writes(shop_a, "ch7al sac?", person)
+        wait_for(lambda: len(engine.calls) == 2, 30, message="the reply started again")
+        engine.release.set()
+        answers = wait_for(lambda: bot_answers(shop_a), 30, message="the answer")
+        wait_for(lambda: stream_pending() == 0, 30)
+        stats = run.runner.stats
+    assert engine.cancelled == [("salam",)]  # the first model request was cancelled, not answered
+    assert engine.calls[1] == ("salam", "ch7al sac?")  # the new one read the whole burst
+    assert [(a.reply_to_id, a.text) for a in answers] == [(second, "answer: salam / ch7al sac?")]
+    assert stats.cancelled == 1 and stats.answered == 1
+
+
+def test_database_connections_stay_at_the_pool_size_with_hundreds_of_replies_waiting(shop_a, engine):
+    def server_connections() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return int(cursor.fetchone()[0])
+
+    before = server_connections()
+    with running(db_threads=3) as run:
+        for _ in range(150):
+            customer_writes(shop_a, "bonjour", visitor())
+        wait_for(lambda: len(engine.calls) == 150, 60, message="every reply waiting on the model")
+        during = server_connections()
+        assert run.runner.active == 150  # all in progress at once, on one thread
+        engine.release.set()
+        wait_for(lambda: len(bot_answers(shop_a)) == 150, 60, message="every answer")
+    assert during - before <= 3  # the runner's threads, not one per waiting reply
+
+
+def test_sellers_take_turns_under_the_per_seller_cap(shop_a, shop_b, engine):
+    with running(concurrency=100, per_seller=4) as run:
+        for number in range(20):
+            customer_writes(shop_a, f"flood {number}", visitor())
+        wait_for(lambda: len(engine.calls) == 4, 30, message="the flooding seller at its cap")
+        customer_writes(shop_b, "one customer", visitor())
+        wait_for(lambda: len(engine.calls) == 5, 30, message="the other seller's reply to start at once")
+        assert engine.calls[4] == ("one customer",)
+        assert run.runner.queue.running(shop_a.seller.schema_name) == 4
+        engine.release.set()
+        wait_for(lambda: len(bot_answers(shop_a)) == 20 and len(bot_answers(shop_b)) == 1, 60)
+
+
+def test_entries_of_a_runner_that_died_are_claimed_and_answered(shop_a, engine, settings):
+    from replies.queue import client, ensure_group, stream_key
+
+    r = client()
+    ensure_group(r)
+    engine.release.set()
+    inbound = customer_writes(shop_a, "anyone there?", visitor())
+    # A runner read the entry and died before answering: it stays pending under its name.
+    read = r.xreadgroup(queue.GROUP, "dead-runner", {stream_key(): ">"}, count=10)
+    assert read and len(read[0][1]) == 1
+    with running(claim_idle_seconds=1.0) as run:
+        answers = wait_for(lambda: bot_answers(shop_a), 30, message="the claimed entry answered")
+        wait_for(lambda: stream_pending() == 0, 30)
+        assert run.runner.stats.claimed == 1
+    assert [a.reply_to_id for a in answers] == [inbound]
+
+
+def test_a_stopping_runner_hands_back_what_it_did_not_answer(shop_a, engine):
+    with running(concurrency=1, shutdown_seconds=0.5) as first:
+        inbounds = [customer_writes(shop_a, f"hello {n}", visitor()) for n in range(3)]
+        wait_for(lambda: len(engine.calls) == 1 and len(first.runner.queue) == 2, 30)
+        first.stop()  # one reply cancelled at the deadline, two never started
+    assert bot_answers(shop_a) == []
+    engine.release.set()
+    with running(claim_idle_seconds=60):  # no claim: what was handed back is simply read
+        answers = wait_for(lambda: len(bot_answers(shop_a)) == 3 and bot_answers(shop_a), 30)
+        wait_for(lambda: stream_pending() == 0, 30)
+    assert sorted(a.reply_to_id for a in answers) == sorted(inbounds)
+
+
+def test_a_newer_message_read_by_another_runner_cancels_this_runners_reply(shop_a, engine):
+    from replies.queue import client, newer_channel
+
+    person = visitor()
+    with running("first") as first:
+        customer_writes(shop_a, "salam", person)
+        wait_for(lambda: engine.calls, 30, message="the reply to start")
+        with shop_a.schema():  # the customer writes again; another runner read that entry
+            newer = ingest(widget_inbound(shop_a, "rani hna", visitor=person), reply=False)
+        schema = shop_a.seller.schema_name
+        client().publish(newer_channel(), f"{schema}|{newer.conversation_id}|{newer.message_id}|second")
+        wait_for(lambda: engine.cancelled == [("salam",)], 30, message="this runner's reply cancelled")
+        wait_for(lambda: stream_pending() == 0, 30, message="its entry let go: the other runner answers")
+        assert first.runner.stats.cancelled == 1 and bot_answers(shop_a) == []
+        queue.enqueue(schema, [(newer.conversation_id, newer.message_id)])  # what the other runner holds
+        engine.release.set()
+        answers = wait_for(lambda: bot_answers(shop_a), 30)
+    assert [(a.reply_to_id, a.text) for a in answers] == [(newer.message_id, "answer: salam / rani hna")]
