@@ -1,6 +1,6 @@
 """The reply stream: what the reply runners answer.
 
-One Redis stream (`<REPLY_STREAM_PREFIX>:replies`) read by the consumer group `runners`. An
+One Redis stream (`<REPLY_STREAM_PREFIX>:reply-stream`) read by the consumer group `runners`. An
 entry names a seller's schema, a conversation and its latest customer message, and the moment
 before which it must not start (a pause, when one is set). An entry stays pending until the
 runner that read it has stored the answer (or found nothing to answer), so the entries of a
@@ -36,13 +36,13 @@ MAX_LENGTH = 200_000
 
 
 def stream_key() -> str:
-    return f"{settings.REPLY_STREAM_PREFIX}:replies"
+    return f"{settings.REPLY_STREAM_PREFIX}:reply-stream"
 
 
 def newer_channel() -> str:
     """Pub/sub channel on which a runner that starts a reply tells the others to drop theirs
     for the same conversation (a burst whose messages reached two runners)."""
-    return f"{settings.REPLY_STREAM_PREFIX}:replies:newer"
+    return f"{settings.REPLY_STREAM_PREFIX}:reply-stream:newer"
 
 
 @cache
