@@ -45,6 +45,11 @@ def newer_channel() -> str:
     return f"{settings.REPLY_STREAM_PREFIX}:reply-stream:newer"
 
 
+def counter_key(name: str) -> str:
+    """A counter shared by the runners (`cancelled`: model calls cancelled by a newer message)."""
+    return f"{settings.REPLY_STREAM_PREFIX}:reply-stream:count:{name}"
+
+
 @cache
 def _client(url: str, timeout: float) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True)

@@ -165,7 +165,7 @@ class ReplyRunner:
             running.task.cancel()
             job.entry_ids = running.job.entry_ids + job.entry_ids
             running.job.entry_ids = []
-            self.stats.cancelled += 1
+            self._cancelled()
         delayed = self._delayed.get(job.key)
         if delayed is not None and delayed.inbound_id <= job.inbound_id:
             job.entry_ids = delayed.entry_ids + job.entry_ids
@@ -203,12 +203,22 @@ class ReplyRunner:
             running.task.cancel()
             entries += running.job.entry_ids
             running.job.entry_ids = []
-            self.stats.cancelled += 1
+            self._cancelled()
         waiting = self.queue.waiting(key)
         if waiting is not None and waiting.inbound_id < inbound_id:
             self.queue.discard(key)
             entries += waiting.entry_ids
         return entries
+
+    def _cancelled(self) -> None:
+        """A model call cancelled by a newer message: counted here and in Redis (what the
+        burst rule costs in model calls, read by /health/ and the benchmarks)."""
+        self.stats.cancelled += 1
+        self._spawn(self._count("cancelled"))
+
+    async def _count(self, name: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.redis.incr(queue.counter_key(name))
 
     # --- starting and ending replies ----------------------------------------------------
 

@@ -1,0 +1,282 @@
+"""Replies at peak: the concurrency sweep through the real widget path.
+
+For each number of conversations open at once (1, 10, 100, 1,000 by default) the customers
+write over the widget websocket: a burst of two messages sent back to back, then they wait for
+the answer, read and type for a while (THINK seconds, uniformly spread around the mean), and
+write again, ROUNDS times. The model takes 1.5 s (`bench.engines.SlowEngine`: a blocking sleep
+on the Celery path, an awaited one in the reply runner).
+
+Two set-ups are measured in the same run, each with web (daphne) and one worker process:
+- baseline: the thread-per-reply Celery worker (REPLY_RUNNER=celery, threads, 8, with the
+  product's pause before each reply);
+- runner: the reply runner (REPLY_RUNNER=async: no pause, a newer message cancels and restarts
+  the reply), beside a worker that keeps the other queues.
+
+Printed per level: the mean and p95 of the customer's last message → the answer, answers per
+second, the database connections in use at most (all processes, sampled every 0.2 s), the model
+calls cancelled by a newer message (and the model time they spent), and the ratio of the
+runner's mean to the baseline's. A level whose answers do not all come within LEVEL_DEADLINE
+seconds counts the missing ones at the deadline ("censored").
+
+Targets (2 cores, one worker process): mean < 2.0 s at 100 conversations and < 2.5 s at 1,000;
+database connections <= 20 whatever the concurrency.
+
+    python scripts/devenv.py exec -- python bench/reply_peak.py [--levels 1,10,100,1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from common import ROOT, django_setup, progress, use_bench_database
+from widget_load import percentile, prepare, wait_up
+
+MODEL_SECONDS = 1.5
+
+
+@dataclass
+class Level:
+    conversations: int
+    latencies: list[float] = field(default_factory=list)
+    expected: int = 0
+    censored: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+    most_connections: int = 0
+    cancelled: int = 0
+
+    @property
+    def mean(self) -> float:
+        return statistics.mean(self.latencies) if self.latencies else float("nan")
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / max(1e-9, self.finished - self.started)
+
+
+class Stack:
+    def __init__(self, label: str, port: int, env: dict[str, str], runner: bool) -> None:
+        self.label, self.port, self.env = label, port, env
+        self.logs = Path(tempfile.mkdtemp(prefix=f"ma5zani-peak-{label}-"))
+        daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ma5zani.asgi:application"]
+        self.processes = [self._spawn("web", daphne)]
+        worker = [sys.executable, "-m", "celery", "-A", "ma5zani", "worker", "-l", "WARNING", "--without-mingle",
+                  "--without-gossip", "-P", "threads", "-c", "8"]  # fmt: skip
+        self.processes.append(self._spawn("worker", worker))
+        if runner:
+            self.processes.append(self._spawn("replies", [sys.executable, "manage.py", "run_replies"]))
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        return subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+class Connections:
+    """The most connections to the bench database seen while a level runs (every process)."""
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+        self.most = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            row = self.conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+            self.most = max(self.most, int(row[0]) if row else 0)
+
+    def __enter__(self) -> Connections:
+        self.most = 0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def customer(port: int, key: str, level: Level, rounds: int, think: float, offset: float) -> None:
+    import websockets
+
+    visitor = str(uuid.uuid4())
+    url = f"ws://localhost:{port}/ws/widget/?key={quote(key)}&visitor={visitor}"
+    await asyncio.sleep(offset)  # customers arrive spread over the first think time
+    async with websockets.connect(url, max_size=2**20, open_timeout=60) as socket:
+        last_id = max((m["id"] for m in json.loads(await socket.recv())["messages"]), default=0)
+        for number in range(rounds):
+            for part in (1, 2):  # a burst of two, back to back
+                frame = {"type": "message", "text": f"question {number}.{part}", "client_id": str(uuid.uuid4())}
+                await socket.send(json.dumps(frame))
+            sent = time.perf_counter()
+            answered = False
+            while not answered:
+                try:
+                    data = json.loads(await asyncio.wait_for(socket.recv(), 5.0))
+                except TimeoutError:  # as the widget does: ask for what it may have missed
+                    await socket.send(json.dumps({"type": "history", "after": last_id}))
+                    continue
+                received = [data["message"]] if data["type"] == "message" else data.get("messages", [])
+                for message in received:
+                    last_id = max(last_id, message["id"])
+                    if message["author"] == "bot" and not answered:
+                        answered = True
+                        level.finished = time.perf_counter()
+                        level.latencies.append(level.finished - sent)
+            if number < rounds - 1:
+                await asyncio.sleep(random.uniform(think / 2, think * 1.5))
+
+
+async def run_level(port: int, key: str, level: Level, rounds: int, think: float, deadline: float) -> None:
+    level.expected = level.conversations * rounds
+    level.started = time.perf_counter()
+    spread = think if level.conversations > 1 else 0.0
+    tasks = [
+        asyncio.create_task(customer(port, key, level, rounds, think, spread * i / level.conversations))
+        for i in range(level.conversations)
+    ]
+    end = level.started + deadline
+    while not all(task.done() for task in tasks) and time.perf_counter() < end:
+        progress(len(level.latencies), level.expected, f"{level.conversations} conversations")
+        await asyncio.sleep(0.5)
+    progress(len(level.latencies), level.expected, f"{level.conversations} conversations")
+    for task in tasks:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    errors = [r for r in results if isinstance(r, Exception) and not isinstance(r, asyncio.CancelledError)]
+    if errors:
+        print(f"\n   {len(errors)} conversation(s) failed, e.g. {errors[0]!r}")
+    level.censored = level.expected - len(level.latencies)
+    if level.censored:  # not answered within the deadline: counted as the deadline (an underestimate)
+        level.latencies += [deadline] * level.censored
+        level.finished = end
+
+
+def runner_cancelled() -> int:
+    """Model calls cancelled by a newer message, as the runners count them."""
+    from replies.queue import client, counter_key
+
+    return int(client().get(counter_key("cancelled")) or 0)
+
+
+def measure(label: str, env: dict[str, str], runner: bool, args: argparse.Namespace, key: str) -> list[Level]:
+    print(f"\n{label}")
+    stack = Stack(label, args.port, env, runner)
+    levels: list[Level] = []
+    try:
+        asyncio.run(wait_up(args.port))
+        asyncio.run(run_level(args.port, key, Level(5), 1, 0.5, 60))  # warm-up, not measured
+        for count in args.levels:
+            level = Level(count)
+            before = runner_cancelled() if runner else 0
+            with Connections() as connections:
+                asyncio.run(run_level(args.port, key, level, args.rounds, args.think, args.deadline))
+            level.most_connections = connections.most
+            level.cancelled = (runner_cancelled() - before) if runner else 0
+            levels.append(level)
+            ms = list(level.latencies)
+            print(
+                f"\n   {count:>5} conversations: mean {level.mean:.2f} s, p95 {percentile(ms, 95):.2f} s, "
+                f"{level.rate:.1f} answers/s, {level.most_connections} connections at most"
+                + (f", {level.cancelled} model calls cancelled" if runner else "")
+                + (f", {level.censored} not answered within {args.deadline:g} s" if level.censored else "")
+            )
+    finally:
+        stack.stop()
+    return levels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--levels", default="1,10,100,1000", help="conversations at once, comma-separated")
+    parser.add_argument("--rounds", type=int, default=3, help="bursts per conversation")
+    parser.add_argument("--think", type=float, default=20.0, help="mean seconds a customer reads and types")
+    parser.add_argument("--deadline", type=float, default=180.0, help="seconds per level at most")
+    parser.add_argument("--only", choices=["baseline", "runner"], default=None)
+    parser.add_argument("--port", type=int, default=8766)
+    args = parser.parse_args()
+    args.levels = [int(part) for part in args.levels.split(",") if part]
+
+    use_bench_database()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_load"
+    django_setup("bench.settings_load")
+    key = prepare()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings_load",
+        "PYTHONPATH": str(ROOT),
+        "SWEEP_EVERY_SECONDS": "3600",
+        "DEBUG": "false",
+        "WIDGET_RATE_LIMIT_IP": "1000000/minute",
+        "WIDGET_RATE_LIMIT_VISITOR": "100000/minute",
+        "BOT_ENGINE_CLASS": "bench.engines.SlowEngine",
+        "ENGINE_DELAY_SECONDS": str(MODEL_SECONDS),
+    }
+    print(
+        f"Levels {args.levels}; {args.rounds} bursts of two per conversation; customers read and type "
+        f"{args.think / 2:g}-{args.think * 1.5:g} s between bursts; a {MODEL_SECONDS:g} s model"
+    )
+    baseline = runner = []
+    if args.only != "runner":
+        baseline = measure("Baseline: a Celery reply task per reply (threads, 8)", {**env, "REPLY_RUNNER": "celery"},
+                           False, args, key)  # fmt: skip
+    if args.only != "baseline":
+        runner = measure("Reply runner (asyncio)", {**env, "REPLY_RUNNER": "async"}, True, args, key)
+
+    print("\nLast message → answer (mean / p95), answers per second, connections at most:")
+    print(f"{'conversations':>14} | {'baseline':>28} | {'runner':>28} | ratio (runner / baseline mean)")
+    for index, count in enumerate(args.levels):
+        cells = []
+        for levels in (baseline, runner):
+            if index < len(levels):
+                level = levels[index]
+                cells.append(
+                    f"{level.mean:5.2f} / {percentile(level.latencies, 95):5.2f} s {level.rate:5.1f}/s "
+                    f"{level.most_connections:3d}c"
+                )
+            else:
+                cells.append("-")
+        ratio = (
+            f"{runner[index].mean / baseline[index].mean:.2f}" if index < len(runner) and index < len(baseline) else "-"
+        )
+        print(f"{count:>14} | {cells[0]:>28} | {cells[1]:>28} | {ratio}")
+    if runner:
+        cancelled = sum(level.cancelled for level in runner)
+        bursts = sum(level.expected for level in runner)
+        print(
+            f"\nModel calls cancelled by the second message of a burst: {cancelled} for {bursts} bursts "
+            f"({cancelled / max(1, bursts):.2f} per burst); each had run at most the time between the two "
+            "messages, and a cancelled request's prompt tokens may be billed (about one prompt per burst)."
+        )
+
+
+if __name__ == "__main__":
+    main()
