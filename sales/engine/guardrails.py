@@ -34,7 +34,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from sales.engine.amounts import Currency, Kind, Mention, find_mentions, spellings
-from sales.engine.base import Engine, EngineContext, EngineReply
+from sales.engine.base import DbRunner, Engine, EngineContext, EngineReply, engine_reply_async
 from sales.models import DeliveryRate, Order, OrderItem, Product, Variant
 
 logger = logging.getLogger(__name__)
@@ -279,10 +279,22 @@ def is_empty_reply(reply: EngineReply) -> bool:
 
 def guarded_reply(engine: Engine, context: EngineContext) -> EngineReply:
     """The engine's reply if it keeps the rules, else a replacement that does."""
+    return guard(engine.reply(context), context)
+
+
+async def guarded_reply_async(engine: Engine, context: EngineContext, db: DbRunner) -> EngineReply:
+    """`guarded_reply` from async code: the engine's answer (`engine_reply_async`), then the
+    checks, which read the catalog and the order, through `db`."""
+    reply = await engine_reply_async(engine, context, db)
+    return await db(guard, reply, context)
+
+
+def guard(reply: EngineReply, context: EngineContext) -> EngineReply:
+    """`reply` if it keeps the rules, else a replacement that does: the built-in engine's
+    answer (carrying what the model cost) when it keeps them, else a handoff."""
     from sales.engine.builtin import BuiltinEngine
     from sales.engine.texts import say
 
-    reply = engine.reply(context)
     problems = violations(
         reply.text,
         max_discount=context.max_discount_percent,
