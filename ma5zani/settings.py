@@ -451,6 +451,10 @@ OPENROUTER_BASE_URL: str = env.str("OPENROUTER_BASE_URL", default="https://openr
 OPENROUTER_API_KEY: str = env.str("OPENROUTER_API_KEY", default="")
 OPENROUTER_TIMEOUT_SECONDS: float = env.float("OPENROUTER_TIMEOUT_SECONDS", default=20.0)
 OPENROUTER_MAX_RETRIES: int = env.int("OPENROUTER_MAX_RETRIES", default=2)
+# The async path (sales.engine.provider): one connection pool per event loop for every key, and
+# how long a request may wait for its key's rate limit (429) before the built-in engine answers.
+OPENROUTER_MAX_CONNECTIONS: int = env.int("OPENROUTER_MAX_CONNECTIONS", default=1000)
+OPENROUTER_RATE_LIMIT_MAX_WAIT_SECONDS: float = env.float("OPENROUTER_RATE_LIMIT_MAX_WAIT_SECONDS", default=8.0)
 # Sent as HTTP-Referer and X-Title (OpenRouter's app attribution).
 OPENROUTER_APP_URL: str = env.str("OPENROUTER_APP_URL", default="https://ma5zani.com")
 OPENROUTER_APP_TITLE: str = env.str("OPENROUTER_APP_TITLE", default="ma5zani Bot")

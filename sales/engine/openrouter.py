@@ -4,15 +4,22 @@ order edits, discounts within the seller's maximum, confirmation with stock. A t
 back to the model as its result; the model gets at most ENGINE_MAX_TOOL_ROUNDS requests per
 reply, then the built-in engine answers.
 
-The SDK retries timeouts, 408/409/429 and 5xx with backoff and honours Retry-After; a 402 (no
-credit) is not retried. Failures count in a per-seller circuit breaker; while it is open, and
-once the month's budget is spent, the router lets the built-in engine answer.
+Two drivers of one exchange (`Exchange`: the prompt, the reading of each response, the tools,
+the usage): `reply` (sync, the Celery path) and `areply` (async: it awaits the model without a
+thread, on the event loop's shared client (`sales.engine.provider`), and runs every database
+touch through the caller's `db`). Cancelling `areply` (a newer customer message) closes the
+HTTP request; a tool already running finishes its transaction on its thread; nothing of it is
+counted as a failure.
+
+The SDK retries timeouts, 408/409 and 5xx with backoff; a 402 (no credit) is not retried. A
+429 is retried by the SDK (honouring Retry-After) in `reply`, and by the per-key gate in
+`areply` (`sales.engine.provider.gated`). Failures count in a per-seller circuit breaker
+(`sales.engine.readiness`); while it is open, and once the month's budget is spent, the router
+lets the built-in engine answer.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
@@ -20,21 +27,46 @@ from decimal import Decimal
 from typing import Any
 
 import openai
-import redis
 from django.conf import settings
-from django.db.models import Sum
-from django.utils import timezone
 
-from ma5zani.crypto import SecretUnreadable
 from ma5zani.tenancy import current_schema
-from sales.engine.base import EngineContext, EngineReply
+from sales.engine.base import DbRunner, EngineContext, EngineReply
 from sales.engine.builtin import product_card
 from sales.engine.prompt import build_prompt
+from sales.engine.readiness import (
+    ENGINE_NAME,
+    abreaker_failure,
+    abreaker_success,
+    breaker_failure,
+    breaker_open,
+    breaker_success,
+    month_spend,
+    month_start,
+    openrouter_key,
+    openrouter_ready,
+)
 from sales.engine.texts import say
 from sales.engine.tools import TOOLS, ToolRun
 from sales.selectors import bot_settings_cached
 
+__all__ = [
+    "EngineUnavailable",
+    "Exchange",
+    "OpenRouterEngine",
+    "Usage",
+    "breaker_failure",
+    "breaker_open",
+    "breaker_success",
+    "month_spend",
+    "month_start",
+    "openrouter_key",
+    "openrouter_ready",
+]
+
 logger = logging.getLogger(__name__)
+
+# What a provider failure raises (after the SDK's retries): each counts in the breaker.
+PROVIDER_ERRORS = (openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError)
 
 
 @dataclass
@@ -55,91 +87,13 @@ class Usage:
 
 
 class EngineUnavailable(Exception):
-    """The provider cannot answer now (down, slow, out of credit, over budget, a runaway loop,
-    an empty answer). `usage` is what was spent before that (the router keeps it on the reply
-    that the built-in engine gives instead)."""
+    """The provider cannot answer now (down, slow, out of credit, over budget, rate limited, a
+    runaway loop, an empty answer). `usage` is what was spent before that (the router keeps it
+    on the reply that the built-in engine gives instead)."""
 
     def __init__(self, reason: str, usage: Usage | None = None) -> None:
         super().__init__(reason)
         self.usage = usage or Usage()
-
-
-# --- Readiness: key, budget, breaker ------------------------------------------------------
-
-
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-
-
-def _breaker_key(schema: str) -> str:
-    return f"{settings.RATE_LIMIT_PREFIX}:engine-breaker:{schema}"
-
-
-def breaker_open(schema: str) -> bool:
-    try:
-        return bool(_redis().exists(f"{_breaker_key(schema)}:open"))
-    except redis.RedisError:
-        return False
-
-
-def breaker_failure(schema: str) -> None:
-    """Count a failure; after ENGINE_BREAKER_FAILURES in a row the breaker opens for a while."""
-    try:
-        client = _redis()
-        failures = client.incr(f"{_breaker_key(schema)}:failures")
-        client.expire(f"{_breaker_key(schema)}:failures", settings.ENGINE_BREAKER_OPEN_SECONDS * 5)
-        if int(failures) >= settings.ENGINE_BREAKER_FAILURES:
-            client.set(f"{_breaker_key(schema)}:open", 1, ex=settings.ENGINE_BREAKER_OPEN_SECONDS)
-            client.delete(f"{_breaker_key(schema)}:failures")
-            logger.warning("Engine circuit breaker open for %s", schema)
-    except redis.RedisError:
-        logger.info("Circuit breaker not updated (Redis unavailable)", exc_info=True)
-
-
-def breaker_success(schema: str) -> None:
-    with contextlib.suppress(redis.RedisError):
-        _redis().delete(f"{_breaker_key(schema)}:failures")
-
-
-def month_start(now: dt.datetime | None = None) -> dt.datetime:
-    local = timezone.localtime(now or timezone.now())
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def month_spend(now: dt.datetime | None = None) -> Decimal:
-    """What the seller's AI answers cost this month (USD), from the stored replies."""
-    from conversations.models import Message
-
-    total = Message.objects.filter(
-        created_at__gte=month_start(now), engine__startswith=OpenRouterEngine.name
-    ).aggregate(total=Sum("cost_usd"))["total"]
-    return Decimal(total or 0)
-
-
-def openrouter_key() -> str:
-    """The seller's own key, else the platform's. A stored key that cannot be decrypted gives
-    "" (the built-in engine answers, the settings page asks for the key again): the platform's
-    key is not used in its place, the seller chose to pay for their own."""
-    row = bot_settings_cached()
-    try:
-        return row.openrouter_key or settings.OPENROUTER_API_KEY
-    except SecretUnreadable:
-        logger.warning(
-            "The stored OpenRouter key of %s cannot be decrypted; the built-in engine answers", current_schema()
-        )
-        return ""
-
-
-def openrouter_ready() -> bool:
-    """A key, budget left this month, and a closed breaker."""
-    if not openrouter_key():
-        return False
-    if breaker_open(current_schema()):
-        return False
-    return month_spend() < bot_settings_cached().monthly_budget_usd
-
-
-# --- The engine ---------------------------------------------------------------------------
 
 
 def _cost(usage: Any) -> Decimal:
@@ -151,13 +105,97 @@ def _cost(usage: Any) -> Decimal:
         return Decimal(0)
 
 
+class Exchange:
+    """One reply's exchange with the model, driven by `reply` and `areply` alike. Built in the
+    seller's schema (the prompt with its retrieval, the settings, the key); `request` and
+    `read` touch no database; `run_tool` and `answer` do (the async driver runs them through
+    `db`)."""
+
+    def __init__(self, context: EngineContext) -> None:
+        self.schema = current_schema()
+        self.prompt = build_prompt(context)
+        self.messages = self.prompt.messages
+        self.model = bot_settings_cached().ai_model
+        self.tools = ToolRun(context, self.prompt.product_ids)
+        self.usage = Usage(model=self.model)
+        self.key = openrouter_key()
+        self.rounds: int = settings.ENGINE_MAX_TOOL_ROUNDS
+
+    def request(self) -> dict[str, Any]:
+        """The arguments of the next chat-completions request."""
+        return {
+            "model": self.model,
+            "messages": self.messages,
+            "tools": TOOLS,
+            "extra_body": {"usage": {"include": True}},
+        }
+
+    def read(self, response: Any, round_number: int) -> list[Any] | str:
+        """The tool calls to run before the next request, or the answer's text. No answer
+        (no choice, tool calls in the last request allowed, an empty text) raises
+        EngineUnavailable with what was spent."""
+        self.usage.add(response, self.model)
+        if not response.choices:
+            raise EngineUnavailable("no choice in the answer", self.usage)
+        message = response.choices[0].message
+        if message.tool_calls:
+            if round_number == self.rounds:  # no request left to read the results: none runs
+                raise EngineUnavailable(f"still calling tools after {self.rounds} requests", self.usage)
+            self.messages.append(message.model_dump(exclude_none=True))
+            return list(message.tool_calls)
+        text = (message.content or "").strip()
+        if not text:
+            if not self.tools.handoff_reason:
+                raise EngineUnavailable("empty answer", self.usage)
+            text = say("unsure_handoff", self.prompt.language)  # handed off without a word
+        return text
+
+    def run_tool(self, call: Any) -> None:
+        """Run one tool call (its own transaction) and add its result for the model."""
+        function = getattr(call, "function", None)
+        result = (
+            self.tools(function.name, function.arguments)
+            if function is not None
+            else {"ok": False, "error": "unknown_tool", "message": "Only function tools exist."}
+        )
+        self.messages.append(
+            {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result, ensure_ascii=False)}
+        )
+
+    def answer(self, text: str) -> EngineReply:
+        language = self.prompt.language
+        return EngineReply(
+            text=text,
+            cards=tuple(product_card(p, language) for p in self.tools.cards.values())[:3],
+            handoff=bool(self.tools.handoff_reason),
+            handoff_reason=self.tools.handoff_reason,
+            engine=OpenRouterEngine.name,
+            model=self.usage.model,
+            tokens_in=self.usage.tokens_in,
+            tokens_out=self.usage.tokens_out,
+            cost_usd=self.usage.cost_usd,
+        )
+
+    def no_request(self) -> EngineUnavailable:
+        return EngineUnavailable("no request allowed (ENGINE_MAX_TOOL_ROUNDS)", self.usage)
+
+    def failed(self, exc: Exception) -> EngineUnavailable:
+        """The provider's failure (after the SDK's retries) as EngineUnavailable."""
+        if isinstance(exc, openai.APIStatusError):
+            if exc.status_code == 402:
+                logger.warning("OpenRouter: no credit left for %s", self.schema)
+            return EngineUnavailable(f"HTTP {exc.status_code}", self.usage)
+        return EngineUnavailable(exc.__class__.__name__, self.usage)
+
+
 class OpenRouterEngine:
-    name = "openrouter"
+    name = ENGINE_NAME
     shows_typing = True
 
-    def client(self) -> openai.OpenAI:
+    def client(self, api_key: str | None = None) -> openai.OpenAI:
+        """A sync client (one per reply: the Celery path)."""
         return openai.OpenAI(
-            api_key=openrouter_key(),
+            api_key=openrouter_key() if api_key is None else api_key,
             base_url=settings.OPENROUTER_BASE_URL,
             timeout=settings.OPENROUTER_TIMEOUT_SECONDS,
             max_retries=settings.OPENROUTER_MAX_RETRIES,
@@ -169,64 +207,44 @@ class OpenRouterEngine:
         most ENGINE_MAX_TOOL_ROUNDS requests, and return its answer. No answer (a loop that
         does not end, an empty text, a provider failure) raises EngineUnavailable: the router
         lets the built-in engine answer."""
-        schema = current_schema()
-        prompt = build_prompt(context)
-        messages = prompt.messages
-        model = bot_settings_cached().ai_model
-        tools = ToolRun(context, prompt.product_ids)
-        usage = Usage(model=model)
-        client = self.client()
+        exchange = Exchange(context)
+        client = self.client(exchange.key)
         try:
-            rounds = settings.ENGINE_MAX_TOOL_ROUNDS
-            for round_number in range(1, rounds + 1):
-                response = client.chat.completions.create(
-                    model=model,
-                    messages=messages,  # type: ignore[arg-type]
-                    tools=TOOLS,  # type: ignore[arg-type]
-                    extra_body={"usage": {"include": True}},
-                )
-                usage.add(response, model)
-                if not response.choices:
-                    raise EngineUnavailable("no choice in the answer", usage)
-                message = response.choices[0].message
-                if message.tool_calls:
-                    if round_number == rounds:  # no request left to read the results: none runs
-                        raise EngineUnavailable(f"still calling tools after {rounds} requests", usage)
-                    messages.append(message.model_dump(exclude_none=True))
-                    for call in message.tool_calls:
-                        function = getattr(call, "function", None)
-                        result = (
-                            tools(function.name, function.arguments)
-                            if function is not None
-                            else {"ok": False, "error": "unknown_tool", "message": "Only function tools exist."}
-                        )
-                        messages.append(
-                            {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result, ensure_ascii=False)}
-                        )
-                    continue
-                text = (message.content or "").strip()
-                if not text:
-                    if not tools.handoff_reason:
-                        raise EngineUnavailable("empty answer", usage)
-                    text = say("unsure_handoff", prompt.language)  # handed off without a word
-                breaker_success(schema)
-                return EngineReply(
-                    text=text,
-                    cards=tuple(product_card(p, prompt.language) for p in tools.cards.values())[:3],
-                    handoff=bool(tools.handoff_reason),
-                    handoff_reason=tools.handoff_reason,
-                    engine=self.name,
-                    model=usage.model,
-                    tokens_in=usage.tokens_in,
-                    tokens_out=usage.tokens_out,
-                    cost_usd=usage.cost_usd,
-                )
-            raise EngineUnavailable("no request allowed (ENGINE_MAX_TOOL_ROUNDS)", usage)
-        except openai.APIStatusError as exc:
-            if exc.status_code == 402:
-                logger.warning("OpenRouter: no credit left for %s", schema)
-            breaker_failure(schema)
-            raise EngineUnavailable(f"HTTP {exc.status_code}", usage) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            breaker_failure(schema)
-            raise EngineUnavailable(exc.__class__.__name__, usage) from exc
+            for round_number in range(1, exchange.rounds + 1):
+                response = client.chat.completions.create(**exchange.request())
+                step = exchange.read(response, round_number)
+                if isinstance(step, str):
+                    breaker_success(exchange.schema)
+                    return exchange.answer(step)
+                for call in step:
+                    exchange.run_tool(call)
+            raise exchange.no_request()
+        except PROVIDER_ERRORS as exc:
+            breaker_failure(exchange.schema)
+            raise exchange.failed(exc) from exc
+
+    async def areply(self, context: EngineContext, db: DbRunner) -> EngineReply:
+        """`reply` from async code: the same requests and answers; the model is awaited on the
+        loop's shared client, a 429 waits at the key's gate (beyond
+        OPENROUTER_RATE_LIMIT_MAX_WAIT_SECONDS: EngineUnavailable("rate limited"), not a
+        breaker failure), and every database touch runs through `db`."""
+        from sales.engine.provider import RateLimited, async_client, gated, key_id
+
+        exchange = await db(Exchange, context)
+        client = async_client(exchange.key)
+        key = key_id(exchange.key)
+        try:
+            for round_number in range(1, exchange.rounds + 1):
+                response = await gated(key, lambda: client.chat.completions.create(**exchange.request()))
+                step = exchange.read(response, round_number)
+                if isinstance(step, str):
+                    await abreaker_success(exchange.schema)
+                    return await db(exchange.answer, step)
+                for call in step:
+                    await db(exchange.run_tool, call)
+            raise exchange.no_request()
+        except RateLimited as exc:
+            raise EngineUnavailable("rate limited", exchange.usage) from exc
+        except PROVIDER_ERRORS as exc:
+            await abreaker_failure(exchange.schema)
+            raise exchange.failed(exc) from exc
