@@ -5,16 +5,24 @@ requests it received.
 A turn is fixed (`text_turn`, `tool_turn`, `error_turn`, `empty_turn`) or computed from the
 request (`respond(fn)`): `fn` reads the tool results the engine sent back (`tool_results(body)`)
 and returns the next turn, as a model reads an id from a search result and uses it in its next
-call. An exception in `fn` (a failed check) is kept in `ChatServer.failures` and answered 400."""
+call. An exception in `fn` (a failed check) is kept in `ChatServer.failures` and answered 400.
+
+Turns can be scripted per API key (`script_for`: the Authorization header's bearer), served
+before the shared ones. Each request is logged with its key and the moment it arrived
+(`time.time()`, to compare with the engine's rate-limit pauses) and its connection (`peer`). A `hold_turn` answers only
+once the test calls `release()`; a client that disconnects meanwhile is logged in `aborted`
+(the index of its request)."""
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,6 +34,7 @@ class Turn:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     respond: Callable[[dict[str, Any]], Turn] | None = None  # computed from the request body
+    hold: bool = False  # answered once released, unless the client disconnects first
 
 
 def text_turn(text: str, *, prompt_tokens: int = 120, completion_tokens: int = 30, cost: float = 0.0004) -> Turn:
@@ -89,6 +98,12 @@ def _json_or_raw(text: str) -> Any:
         return text
 
 
+def hold_turn(then: Turn | None = None) -> Turn:
+    """Keeps the request open until `ChatServer.release()`, then answers `then` (a text turn by
+    default); a client that disconnects first is logged in `ChatServer.aborted`."""
+    return replace(then or text_turn("D'accord."), hold=True)
+
+
 def error_turn(status: int, message: str = "error", headers: dict[str, str] | None = None, delay: float = 0) -> Turn:
     return Turn(status=status, body={"error": {"message": message, "code": status}}, headers=headers or {}, delay=delay)
 
@@ -116,25 +131,42 @@ class ChatServer:
 
     def __init__(self) -> None:
         self.turns: list[Turn] = []
+        self.key_turns: dict[str, list[Turn]] = {}
         self.default: Turn | None = None
         self.responder: Callable[[dict[str, Any]], Turn] | None = None
         self.requests: list[dict[str, Any]] = []
+        self.aborted: list[int] = []  # requests whose client disconnected before the answer
         self.failures: list[str] = []
+        self.released = threading.Event()
+        self.lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as OpenRouter: a client's pool reuses connections
+
             def log_message(self, *args: Any) -> None:
                 pass
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                server.requests.append(
-                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
-                )
-                if server.turns:
-                    turn: Turn | None = server.turns.pop(0)
-                else:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                key = headers.get("authorization", "").removeprefix("Bearer ")
+                with server.lock:
+                    number = len(server.requests)
+                    server.requests.append(
+                        {
+                            "path": self.path,
+                            "headers": headers,
+                            "body": body,
+                            "key": key,
+                            "at": time.time(),
+                            "peer": self.client_address[1],  # the client's port: its connection
+                        }
+                    )
+                    own = server.key_turns.get(key)
+                    turn: Turn | None = own.pop(0) if own else server.turns.pop(0) if server.turns else None
+                if turn is None:
                     turn = server.responder(body) if server.responder else server.default
                 if turn is None or not self.path.endswith("/chat/completions"):
                     turn = error_turn(404, "no scripted turn")
@@ -146,6 +178,9 @@ class ChatServer:
                         turn = error_turn(400, "the script's check failed")
                 if turn.delay:
                     time.sleep(turn.delay)
+                if turn.hold and not self._held():
+                    server.aborted.append(number)
+                    return
                 payload = json.dumps(turn.body or {}).encode()
                 try:
                     self.send_response(turn.status)
@@ -157,6 +192,18 @@ class ChatServer:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
+
+            def _held(self) -> bool:
+                """Wait for `release()`: True, or False when the client disconnected first."""
+                while not server.released.wait(0.02):
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    if readable:
+                        try:
+                            if not self.connection.recv(1, socket.MSG_PEEK):
+                                return False
+                        except OSError:
+                            return False
+                return True
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -170,10 +217,23 @@ class ChatServer:
     def script(self, *turns: Turn) -> None:
         self.turns.extend(turns)
 
+    def script_for(self, key: str, *turns: Turn) -> None:
+        """Turns for the requests made with API key `key`, before the shared ones."""
+        with self.lock:
+            self.key_turns.setdefault(key, []).extend(turns)
+
+    def release(self) -> None:
+        """Answer the held requests (`hold_turn`)."""
+        self.released.set()
+
+    def requests_of(self, key: str) -> list[dict[str, Any]]:
+        return [request for request in self.requests if request["key"] == key]
+
     def tool_results(self, request: int = -1) -> list[dict[str, Any]]:
         """The tool results the engine sent in request number `request` (the last by default)."""
         return tool_results(self.requests[request]["body"])
 
     def stop(self) -> None:
+        self.released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
