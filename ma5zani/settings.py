@@ -165,10 +165,25 @@ else:
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Values bound by the server, and a statement run a few times on a connection prepared there:
 # PostgreSQL then parses and plans the message path's statements once per connection (about a
-# third of its CPU per message in bench/widget_load.py). Turn off behind a pooler that cannot
-# keep prepared statements (PgBouncer in transaction mode before 1.21).
+# third of its CPU per message in bench/widget_load.py). Behind PgBouncer in session mode they
+# work (its server_reset_query, DISCARD ALL, drops them when a client leaves). Turn off behind a
+# pooler that cannot keep prepared statements.
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
+# A pooler in front of DATABASE_URL (docs/deploy.md, "PostgreSQL behind PgBouncer"): "" (none) or
+# "session" (PgBouncer's session mode: a client keeps its server connection, as without a pooler).
+# Transaction mode is refused: django-tenants sets the search path once per connection
+# (TENANT_LIMIT_SET_CALLS) and trusts it afterwards, while PgBouncer runs each transaction on
+# whichever server connection is free, where another seller's search path may be set
+# (ma5zani/tests/test_pgbouncer.py shows the leak).
+DB_POOLER_MODE: str = env.str("DB_POOLER_MODE", default="").strip().lower()
+if DB_POOLER_MODE not in {"", "session"}:
+    raise ImproperlyConfigured(
+        f"DB_POOLER_MODE={DB_POOLER_MODE!r} is not supported: put PgBouncer in session mode in front of "
+        "DATABASE_URL (DB_POOLER_MODE=session). In transaction mode django-tenants' search path, set once "
+        "per connection, would run one seller's queries in another seller's schema. Only whatsmeow's "
+        "store (WHATSAPP_STORE_URL) may go through transaction mode (docs/deploy.md)."
+    )
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -399,6 +414,9 @@ RATE_LIMIT_PREFIX = "ma5zani"
 # --- WhatsApp gateway ---------------------------------------------------------------------
 
 # whatsmeow's session store: the same PostgreSQL, schema `wa` (neonize opens it from this URL).
+# Empty: DATABASE_URL's server with search_path=wa. Every neonize client keeps connections of its
+# own, so a gateway of hundreds of sessions points this at PgBouncer in transaction mode, whose
+# entry sets the search path (connect_query='SET search_path TO wa'): see docs/deploy.md.
 WHATSAPP_STORE_URL: str = env.str("WHATSAPP_STORE_URL", default="")
 # Leases: a gateway renews its sessions every third of this; a dead gateway's sessions move after it.
 WHATSAPP_LEASE_SECONDS: float = env.float("WHATSAPP_LEASE_SECONDS", default=30.0)

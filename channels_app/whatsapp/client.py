@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -91,16 +92,26 @@ class SessionClient(abc.ABC):
 
 
 def store_url(application_name: str = "ma5zani-wa") -> str:
-    """whatsmeow's session store URL: the project's PostgreSQL with `search_path=wa` (neonize
-    0.5.2 opens PostgreSQL when its first argument starts with `postgres`)."""
+    """whatsmeow's session store URL: WHATSAPP_STORE_URL, or the project's PostgreSQL with
+    `search_path=wa` (neonize 0.5.2 opens PostgreSQL when its first argument starts with
+    `postgres`; its driver is lib/pq).
+
+    `binary_parameters=yes` is added unless the URL says otherwise: lib/pq then sends each
+    query with parameters in one round trip (Parse, Bind, Execute, Sync). Without it the statement
+    is parsed, synced, then bound: behind PgBouncer in transaction mode the bind can reach another
+    server connection and run another client's statement there (docs/deploy.md)."""
     if settings.WHATSAPP_STORE_URL:
-        return settings.WHATSAPP_STORE_URL
+        return with_query_defaults(settings.WHATSAPP_STORE_URL, binary_parameters="yes")
     params = connection.get_connection_params()
     host = str(params.get("host") or "")
     user = params.get("user") or ""
     password = params.get("password") or ""
     auth = user + (f":{password}" if password else "")
-    query: dict[str, str] = {"search_path": STORE_SCHEMA, "application_name": application_name}
+    query: dict[str, str] = {
+        "search_path": STORE_SCHEMA,
+        "application_name": application_name,
+        "binary_parameters": "yes",
+    }
     if host.startswith("/"):  # a Unix socket folder (the embedded PostgreSQL)
         query["host"] = host
         netloc = f"{auth}@" if auth else ""
@@ -108,6 +119,47 @@ def store_url(application_name: str = "ma5zani-wa") -> str:
         query["sslmode"] = "disable" if host in {"127.0.0.1", "localhost", "::1"} else "prefer"
         netloc = f"{auth}@{host}:{params.get('port') or 5432}"
     return urlunsplit(("postgres", netloc, f"/{params['dbname']}", urlencode(query), ""))
+
+
+def with_query_defaults(url: str, **defaults: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    for key, value in defaults.items():
+        query.setdefault(key, value)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# lib/pq's own options: not run-time parameters of PostgreSQL, so libpq (psycopg) refuses them.
+_LIBPQ_UNKNOWN = {"binary_parameters", "disable_prepared_binary_result", "krbsrvname", "krbspn"}
+
+
+def store_schema(url: str | None = None) -> str:
+    """The schema whatsmeow's tables land in through `url` (the store URL by default): what
+    PostgreSQL's search path gives first. Behind PgBouncer the URL carries no search_path (it
+    refuses that startup parameter); its entry's connect_query must set it."""
+    import psycopg
+
+    parts = urlsplit(url or store_url())
+    query = {key: value for key, value in parse_qsl(parts.query) if key not in _LIBPQ_UNKNOWN}
+    search_path = query.pop("search_path", "")
+    if search_path:
+        query["options"] = f"-csearch_path={search_path}"
+    dsn = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query)))
+    with psycopg.connect(dsn, autocommit=True, prepare_threshold=None, connect_timeout=10) as conn:
+        row = conn.execute("SELECT current_schema()").fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
+def store_schema_check() -> None:
+    """Refuse to start a gateway whose store would not be the `wa` schema (whatsmeow would
+    create its tables wherever the search path points and start every seller unpaired)."""
+    schema = store_schema()
+    if schema != STORE_SCHEMA:
+        raise ImproperlyConfigured(
+            f"whatsmeow's store (WHATSAPP_STORE_URL) opens in schema {schema!r}, not {STORE_SCHEMA!r}: "
+            "behind PgBouncer give its [databases] entry connect_query='SET search_path TO wa' "
+            "(deploy/pgbouncer/pgbouncer.ini); directly, add search_path=wa to the URL."
+        )
 
 
 def with_application_name(url: str, name: str) -> str:

@@ -41,6 +41,10 @@ class Command(BaseCommand):
             from channels_app.whatsapp.testing import FakeSessionClient
 
             factory = FakeSessionClient
+        else:
+            from channels_app.whatsapp.client import store_schema_check
+
+            store_schema_check()  # whatsmeow's tables in `wa`, also through PgBouncer
         kwargs: dict[str, Any] = {"ai_badge": options["ai_badge"] == "on"}
         if factory is not None:
             kwargs["client_factory"] = factory
