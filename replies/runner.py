@@ -44,7 +44,7 @@ from ma5zani.heartbeat import heartbeat_key
 from replies import queue
 from replies.database import Database, is_transient
 from replies.scheduling import FairQueue, Job, Key
-from sales.engine.base import DbRunner, Engine, EngineContext, EngineReply, engine_reply_async
+from sales.engine.base import DbRunner, Engine, EngineContext, EngineReply
 
 logger = logging.getLogger(__name__)
 
@@ -104,31 +104,11 @@ async def answer(
 
 
 async def engine_answer_guarded(engine: Engine, context: EngineContext, db: DbRunner) -> EngineReply:
-    """The engine's answer under the guardrails, awaited: an engine with `areply` waits on the
-    loop; another one runs on a database thread."""
-    from sales.engine import guardrails
+    """The engine's answer under the guardrails, awaited: an engine with `areply` (OpenRouter)
+    waits on the loop; another one (the built-in engine) runs on a database thread."""
+    from sales.engine.guardrails import guarded_reply_async
 
-    guarded_async = getattr(guardrails, "guarded_reply_async", None)
-    if guarded_async is not None and hasattr(engine, "areply"):
-        reply: EngineReply = await guarded_async(engine, context, db)
-        return reply
-    if hasattr(engine, "areply"):
-        raw = await engine_reply_async(engine, context, db)
-        return await db(guardrails.guarded_reply, _Answered(raw), context)
-    return await db(guardrails.guarded_reply, engine, context)
-
-
-class _Answered:
-    """An engine whose answer is already known (the guardrails check it like any other)."""
-
-    shows_typing = False
-
-    def __init__(self, reply: EngineReply) -> None:
-        self.name = reply.engine
-        self._reply = reply
-
-    def reply(self, context: EngineContext) -> EngineReply:
-        return self._reply
+    return await guarded_reply_async(engine, context, db)
 
 
 class ReplyRunner:
@@ -487,6 +467,10 @@ class ReplyRunner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.redis.hdel(heartbeat_key(), self.name)
+        with contextlib.suppress(Exception):
+            from sales.engine.provider import aclose_clients
+
+            await aclose_clients()
         with contextlib.suppress(Exception):
             await self.redis.aclose()
         await asyncio.get_running_loop().run_in_executor(None, self.db.close)
