@@ -2,24 +2,72 @@
 
 BOT_ENGINE_CLASS=bench.engines.InstantEngine    answers at once ("zero-latency model")
 BOT_ENGINE_CLASS=bench.engines.SlowEngine       waits ENGINE_DELAY_SECONDS (default 1.5), as a model
-Each call is counted in Redis (ENGINE_COUNTER_KEY), so a test can see a task run twice.
+Each call is counted in Redis (ENGINE_COUNTER_KEY: `<key>:<conversation id>`), so a test can see
+a task run twice; the SlowEngine's calls under way are counted by process in the hash
+`<key>-inflight` (pid -> calls), all of them in `<key>-pids` (pid -> calls), and the
+conversations of those under way are the set `<key>-conversations`, so a test can kill a
+process while it waits on the "model", see whose answer is under way, and who answers.
+With ENGINE_GATE_KEY set, the SlowEngine's answers are held after the delay until that Redis
+key exists: a test decides when answers come back (a restart between the model call and the
+store of its answer).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
+from functools import cache
 
 import redis
 from django.conf import settings
 
 from sales.engine.base import EngineContext, EngineReply
 
+GATE_MAX_SECONDS = 120.0
+
+
+@cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
 
 def _count(context: EngineContext) -> None:
     key = os.environ.get("ENGINE_COUNTER_KEY")
     if key:
-        redis.Redis.from_url(settings.REDIS_URL).incr(f"{key}:{context.conversation_id}")
+        _redis(settings.REDIS_URL).incr(f"{key}:{context.conversation_id}")
+
+
+@contextlib.contextmanager
+def _in_flight(context: EngineContext) -> Iterator[None]:
+    key = os.environ.get("ENGINE_COUNTER_KEY")
+    if not key:
+        yield
+        return
+    r, pid = _redis(settings.REDIS_URL), str(os.getpid())
+    pipe = r.pipeline()
+    pipe.hincrby(f"{key}-inflight", pid, 1)
+    pipe.hincrby(f"{key}-pids", pid, 1)
+    pipe.sadd(f"{key}-conversations", context.conversation_id)
+    pipe.execute()
+    try:
+        yield
+    finally:
+        pipe = r.pipeline()
+        pipe.hincrby(f"{key}-inflight", pid, -1)
+        pipe.srem(f"{key}-conversations", context.conversation_id)
+        pipe.execute()
+
+
+def _wait_for_gate() -> None:
+    gate = os.environ.get("ENGINE_GATE_KEY")
+    if not gate:
+        return
+    r = _redis(settings.REDIS_URL)
+    deadline = time.monotonic() + GATE_MAX_SECONDS
+    while not r.exists(gate) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class InstantEngine:
@@ -37,5 +85,7 @@ class SlowEngine:
 
     def reply(self, context: EngineContext) -> EngineReply:
         _count(context)
-        time.sleep(float(os.environ.get("ENGINE_DELAY_SECONDS", "1.5")))
+        with _in_flight(context):
+            time.sleep(float(os.environ.get("ENGINE_DELAY_SECONDS", "1.5")))
+            _wait_for_gate()
         return EngineReply(text=f"after thinking: {context.text[:200]}", engine=self.name)
