@@ -38,7 +38,7 @@ _numbers = itertools.count(1)
 
 
 @dataclass(frozen=True)
-class Seller:
+class SellerChannels:
     """A shop with its widget key and a linked WhatsApp session (held by the gateways)."""
 
     schema: str
@@ -51,7 +51,7 @@ class Seller:
         return f"seller-{self.account_id}"  # the gateway's name for the session's client
 
 
-def seller_with_channels(shop: Any) -> Seller:
+def seller_with_channels(shop: Any) -> SellerChannels:
     key = widget_account_ensure(shop.seller).external_id
     number = f"2136611{next(_numbers):05d}"
     with schema_context(get_public_schema_name()):
@@ -59,7 +59,7 @@ def seller_with_channels(shop: Any) -> Seller:
         session = WhatsAppSession.objects.create(
             account=account, jid=f"{number}@s.whatsapp.net", state=WhatsAppSession.State.CONNECTING
         )
-    return Seller(schema=shop.seller.schema_name, key=key, account_id=account.pk, session_id=session.pk)
+    return SellerChannels(schema=shop.seller.schema_name, key=key, account_id=account.pk, session_id=session.pk)
 
 
 def holders() -> dict[int, tuple[str, str]]:
@@ -104,7 +104,9 @@ class WidgetCustomers:
     with the same client_id to the next web process until one answers 201 (stored) or 200
     (stored already). Failures of posts made after `strict` is set are noted."""
 
-    def __init__(self, stack: LiveStack, sellers: list[Seller], webs: Callable[[], list[str | None]] | None = None):
+    def __init__(
+        self, stack: LiveStack, sellers: list[SellerChannels], webs: Callable[[], list[str | None]] | None = None
+    ) -> None:
         self.stack, self.sellers = stack, sellers
         self.webs = webs or (lambda: [None])
         self.accepted: dict[str, set[int]] = {seller.schema: set() for seller in sellers}
@@ -126,7 +128,7 @@ class WidgetCustomers:
         for part in range(1 + n % 2):
             self.post(seller, visitor, f"Salam, kayen had l modele w{n}-{part}?")
 
-    def post(self, seller: Seller, visitor: str, text: str) -> int:
+    def post(self, seller: SellerChannels, visitor: str, text: str) -> int:
         client_id, strict = str(uuid.uuid4()), self.strict.is_set()
         data = json.dumps({"key": seller.key, "visitor": visitor, "client_id": client_id, "text": text}).encode()
         deadline = time.monotonic() + 120
@@ -157,7 +159,7 @@ class WhatsAppCustomers:
     """Customers writing bursts of one or two messages to the sellers' WhatsApp numbers; a
     message is accepted once a gateway's client acknowledged it (after the handler stored it)."""
 
-    def __init__(self, sellers: list[Seller]) -> None:
+    def __init__(self, sellers: list[SellerChannels]) -> None:
         self.sellers = sellers
         self.written: dict[str, set[str]] = {seller.schema: set() for seller in sellers}
         self._turn = itertools.count()

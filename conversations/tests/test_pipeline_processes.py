@@ -39,7 +39,7 @@ from conversations.models import Message
 from conversations.tests.crowd import (
     COLUMNS,
     Row,
-    Seller,
+    SellerChannels,
     WhatsAppCustomers,
     WidgetCustomers,
     Writers,
@@ -270,7 +270,7 @@ def own_postgres(tmp_path):
     class Server:
         url = f"postgres://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/ma5zani_restart"
         dsn = f"host={info.socket_dir} port={info.port} user=postgres dbname=ma5zani_restart"
-        seller: Seller
+        seller: SellerChannels
 
         def pg_ctl(self, *args: str) -> None:
             # The server inherits pg_ctl's output: no pipe there, or run() would wait for it.
@@ -309,7 +309,7 @@ def own_postgres(tmp_path):
     out = subprocess.run([sys.executable, "manage.py", "shell", "-c", provision], env=env, check=True, cwd=ROOT,
                          capture_output=True, text=True).stdout  # fmt: skip
     schema, key, account_id, session_id = out.split()[-4:]
-    own.seller = Seller(schema=schema, key=key, account_id=int(account_id), session_id=int(session_id))
+    own.seller = SellerChannels(schema=schema, key=key, account_id=int(account_id), session_id=int(session_id))
     yield own
     with contextlib.suppress(subprocess.CalledProcessError):
         own.pg_ctl("-m", "immediate", "stop")
@@ -350,7 +350,7 @@ def test_postgresql_restarted_while_replies_are_stored_loses_nothing_and_the_pro
         kinds += [REPLIES, REPLIES] if reply_runner() == "async" else []
         for kind in kinds:
             stack.start(kind)
-        stack.wait_healthy()
+        stack.wait_healthy(120)
         wait_for(lambda: own_postgres.rows("SELECT state FROM channels_app_whatsappsession") == [("connected",)], 60,
                  message=f"the WhatsApp session connected (logs in {stack.logs})")  # fmt: skip
         pids = {name: process.pid for name, process in stack.processes.items()}
@@ -384,8 +384,8 @@ def test_postgresql_restarted_while_replies_are_stored_loses_nothing_and_the_pro
         # in their pools is broken. The next requests, tasks and gateway events must not notice:
         # no retry here, and no sweeper (beat is stopped), so each burst is answered by its own task.
         stack.stop("beat")
-        logs = {name: len(stack.log(name)) for name in stack.processes}
         own_postgres.restart()
+        logs = {name: len(stack.log(name)) for name in stack.processes}  # what they say from now on
         widget.strict.set()
         for _burst in range(3):
             widget.burst()

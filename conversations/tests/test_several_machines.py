@@ -22,7 +22,7 @@ from conversations.models import DeliveryAttempt, Message
 from conversations.tests.crowd import (
     INTERRUPTED_ERROR,
     Row,
-    Seller,
+    SellerChannels,
     WhatsAppCustomers,
     WidgetCustomers,
     Writers,
@@ -43,7 +43,7 @@ LEASE = 3.0
 
 
 @pytest.fixture
-def sellers(make_shop: Any) -> list[Seller]:
+def sellers(make_shop: Any) -> list[SellerChannels]:
     return [seller_with_channels(make_shop(f"multi{n}", name=f"Multi {n}")) for n in range(SELLERS)]
 
 
@@ -74,7 +74,7 @@ def stack_env(settings: Any, counter: str, **extra: str) -> dict[str, str]:
         "WHATSAPP_RATE_PER_CHAT": "10000/minute",
         "WHATSAPP_DB_THREADS": "3",
         "WA_FAKE_INBOX": "1",  # customers write to the loopback clients
-        "WA_FAKE_SEND_SECONDS": "0.3",  # a send takes a moment: one is under way when a gateway dies
+        "WA_FAKE_SEND_SECONDS": "0.3",  # WhatsApp confirms a send after a moment: a gateway dies between
         **extra,
     }
 
@@ -100,7 +100,7 @@ def test_several_machines_lose_nothing_and_answer_once_when_one_of_each_dies(liv
         stack.start(kind)
     stack.start("beat")
     for web in stack.names("web"):
-        stack.wait_healthy(web=web)
+        stack.wait_healthy(120, web=web)
 
     def sessions_spread() -> bool:  # every session connected, on both gateways
         rows = holders()
