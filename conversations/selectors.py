@@ -96,9 +96,13 @@ class ReplySlot:
 
 
 def reply_slot_locked(conversation_id: int) -> ReplySlot | None:
-    """Lock the conversation (until the transaction ends) and read its latest customer message."""
-    row = fetch_one(sql.REPLY_SLOT_SQL, [Message.Author.BOT, Message.Direction.IN, conversation_id])
-    return None if row is None else ReplySlot(*row)
+    """Lock the conversation (until the transaction ends), then read its latest customer message:
+    two statements, so that the read sees what was committed while the lock was awaited."""
+    locked = fetch_one(sql.REPLY_LOCK_SQL, [conversation_id])
+    if locked is None:
+        return None
+    latest = fetch_one(sql.REPLY_SLOT_SQL, [Message.Author.BOT, conversation_id, Message.Direction.IN])
+    return ReplySlot(locked[0], *(latest or (None, None, False)))
 
 
 def message_lock_queued(message_id: int) -> bool:

@@ -41,16 +41,20 @@ HISTORY_SQL = f"""
     ) recent ORDER BY id
 """  # noqa: S608
 
+# The answer's check: the conversation's lock first, then (a statement of its own) its latest
+# customer message. A locking SELECT reads other rows in the snapshot taken when it began, so
+# one statement that waited for the lock would miss a message stored while it waited.
+REPLY_LOCK_SQL = f"""
+    SELECT mode FROM {CONVERSATION} WHERE id = %s FOR UPDATE
+"""  # noqa: S608
+
 REPLY_SLOT_SQL = f"""
-    SELECT c.mode, latest.id, latest.created_at,
+    SELECT latest.id, latest.created_at,
            EXISTS (SELECT 1 FROM {MESSAGE} r WHERE r.reply_to_id = latest.id AND r.author = %s)
-    FROM {CONVERSATION} c
-    LEFT JOIN LATERAL (
+    FROM (
         SELECT id, created_at FROM {MESSAGE}
-        WHERE conversation_id = c.id AND direction = %s ORDER BY id DESC LIMIT 1
-    ) latest ON TRUE
-    WHERE c.id = %s
-    FOR UPDATE OF c
+        WHERE conversation_id = %s AND direction = %s ORDER BY id DESC LIMIT 1
+    ) latest
 """  # noqa: S608
 
 MESSAGE_LOCK_QUEUED_SQL = f"""

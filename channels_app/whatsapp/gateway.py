@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from limits import parse
@@ -46,6 +46,12 @@ logger = logging.getLogger(__name__)
 State = WhatsAppSession.State
 Wanted = WhatsAppSession.Wanted
 
+# Storing a customer's message: errors of an unreachable database are retried until it is back
+# (waits of STORE_RETRY_SECONDS doubling to STORE_RETRY_MAX_SECONDS), any other STORE_ATTEMPTS times.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+STORE_ATTEMPTS = 6
+STORE_RETRY_SECONDS = 0.5
+STORE_RETRY_MAX_SECONDS = 30.0
 CONNECT_FAILURE_STATES = {2: State.LOGGED_OUT, 3: State.BANNED, 4: State.LOGGED_OUT, 5: State.LOGGED_OUT}
 IGNORED_EVENTS = frozenset(
     {
@@ -494,14 +500,22 @@ class SessionRunner:
                 self.gateway.metrics.add("messages_in")
 
     def _store_with_retries(self, message: WaMessage) -> services.Stored | None:
-        """The database may be restarting: this seller's events wait (with backoff) rather than
-        lose a customer's message."""
-        for attempt in range(6):
+        """The database may be restarting or failing over: while it cannot be reached this
+        seller's events wait (with backoff, until the gateway stops) rather than lose a customer's
+        message, which counts as received once the handler returns. Any other error is given up
+        after STORE_ATTEMPTS tries (one bad message must not hold the session forever)."""
+        attempt = 0
+        while True:
             try:
                 return self.gateway.batcher.store(self, message, self._phone_for_lid(message))
-            except Exception:
-                logger.warning("Storing message %s failed (attempt %s)", message.id, attempt + 1, exc_info=True)
-                if self.gateway.stopping.wait(min(30.0, 0.5 * 2**attempt)):
+            except Exception as exc:
+                attempt += 1
+                unreachable = isinstance(exc, DATABASE_UNREACHABLE)
+                logger.warning("Storing message %s failed (attempt %s)", message.id, attempt, exc_info=True)
+                if not unreachable and attempt >= STORE_ATTEMPTS:
+                    break
+                delay = min(STORE_RETRY_MAX_SECONDS, STORE_RETRY_SECONDS * 2 ** min(attempt - 1, 16))
+                if self.gateway.stopping.wait(delay):
                     break
         logger.error("Message %s of session %s could not be stored", message.id, self.id)
         return None

@@ -3,6 +3,13 @@ from them): it connects at once, emits the same neonize protobuf events as the r
 when asked to, and records what it sends in Redis (`<prefix>:fake:sent`) so that tests running
 gateways in other processes can check what reached the "customer". Never used in production:
 the gateway's command only takes it with --fake-clients.
+
+With WA_FAKE_INBOX=1 a client also receives what customers write from another process
+(`customer_write`): WhatsApp's side of a session is a Redis list per session, and a message is
+acknowledged (`<prefix>:fake:acked`) once the gateway's handler returned, as whatsmeow sends its
+receipt after its handlers. What a client took and never acknowledged (its gateway was killed)
+comes again to the session's next client, as WhatsApp's server sends a device again what it
+did not acknowledge.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ class FakeSessionClient(SessionClient):
         self.downloads: dict[str, bytes] = {}
         self.send_seconds = float(os.environ.get("WA_FAKE_SEND_SECONDS", "0") or 0)
         self.connect_error = os.environ.get("WA_FAKE_CONNECT_ERROR", "")
+        self.inbox = os.environ.get("WA_FAKE_INBOX", "") == "1"
 
     def run(self) -> None:
         if self.connect_error:
@@ -69,8 +77,30 @@ class FakeSessionClient(SessionClient):
             self.on_event(Connected(status=True))
         else:
             self.on_qr(f"2@fake-qr-{self.session_key}-{time.time():.0f}")
+        if self.inbox and self.jid:
+            self._receive()
         self._stopped.wait()
         self._connected = False
+
+    def _receive(self) -> None:
+        """Customers' messages, one at a time, each acknowledged after the handler returned."""
+        r = outbox.client()
+        inbox, taken = fake_key(f"inbox:{self.session_key}"), fake_key(f"taken:{self.session_key}")
+        while r.lmove(taken, inbox, "RIGHT", "LEFT"):  # left unacknowledged by a killed client
+            pass
+        while not self._stopped.is_set():
+            raw = r.blmove(inbox, taken, 1, "LEFT", "RIGHT")
+            if raw is None:
+                continue
+            raw = str(raw)
+            item = json.loads(raw)
+            self.on_event(message_event(chat=item["chat"], text=item["text"], message_id=item["id"]))
+            if self._stopped.is_set():
+                return  # disconnected meanwhile: no receipt, it comes again to the next client
+            pipe = r.pipeline()
+            pipe.lrem(taken, 1, raw)
+            pipe.rpush(fake_key("acked"), raw)
+            pipe.execute()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -82,16 +112,22 @@ class FakeSessionClient(SessionClient):
         return "ABCD-1234"
 
     def send_text(self, chat: str, text: str) -> SentMessage:
-        if self.send_seconds:
-            time.sleep(self.send_seconds)
-        if self.fail_sends > 0:
-            self.fail_sends -= 1
-            raise ClientError("SendMessageError: server returned error 479")
-        message_id = "3EB0" + os.urandom(8).hex().upper()
-        self.sent.append((chat, text))
-        outbox.client().rpush(
-            fake_key("sent"), json.dumps({"session": self.session_key, "chat": chat, "text": text, "id": message_id})
-        )
+        r, pid = outbox.client(), str(os.getpid())
+        r.hincrby(fake_key("sending"), pid, 1)  # sends under way, by process (see `sending`)
+        try:
+            if self.fail_sends > 0:
+                self.fail_sends -= 1
+                raise ClientError("SendMessageError: server returned error 479")
+            message_id = "3EB0" + os.urandom(8).hex().upper()
+            self.sent.append((chat, text))
+            r.rpush(
+                fake_key("sent"),
+                json.dumps({"session": self.session_key, "chat": chat, "text": text, "id": message_id, "pid": pid}),
+            )
+            if self.send_seconds:  # the message is out; the server's answer takes this long
+                time.sleep(self.send_seconds)
+        finally:
+            r.hincrby(fake_key("sending"), pid, -1)
         return SentMessage(id=message_id, timestamp=int(time.time()))
 
     def mark_read(self, chat: str, sender: str, message_ids: list[str]) -> None:
@@ -112,6 +148,34 @@ class FakeSessionClient(SessionClient):
     @property
     def is_connected(self) -> bool:
         return self._connected
+
+
+def customer_write(session_key: str, *, chat: str, text: str, message_id: str) -> None:
+    """A customer writes to the seller's WhatsApp (`seller-<account id>`), whichever gateway
+    holds the session now or later (WA_FAKE_INBOX=1 clients read it)."""
+    payload = json.dumps({"chat": chat, "text": text, "id": message_id})
+    outbox.client().rpush(fake_key(f"inbox:{session_key}"), payload)
+
+
+def acknowledged() -> list[dict[str, str]]:
+    """What the clients received and acknowledged, oldest first."""
+    return [json.loads(raw) for raw in outbox.client().lrange(fake_key("acked"), 0, -1)]
+
+
+def unacknowledged(session_key: str) -> int:
+    """Customers' messages of a session not acknowledged yet (waiting, or taken by a client)."""
+    r = outbox.client()
+    return int(r.llen(fake_key(f"inbox:{session_key}"))) + int(r.llen(fake_key(f"taken:{session_key}")))
+
+
+def sent_messages() -> list[dict[str, str]]:
+    """What the clients sent, oldest first: {session, chat, text, id, pid (of the gateway)}."""
+    return [json.loads(raw) for raw in outbox.client().lrange(fake_key("sent"), 0, -1)]
+
+
+def sending(pid: int) -> int:
+    """Sends under way in the gateway process `pid` (the text is not out yet)."""
+    return int(outbox.client().hget(fake_key("sending"), str(pid)) or 0)
 
 
 def _alive(pid: int) -> bool:

