@@ -3,8 +3,11 @@
 For each number of conversations open at once (1, 10, 100, 1,000 by default) the customers
 write over the widget websocket: a burst of two messages sent back to back, then they wait for
 the answer, read and type for a while (THINK seconds, uniformly spread around the mean), and
-write again, ROUNDS times. The model takes 1.5 s (`bench.engines.SlowEngine`: a blocking sleep
-on the Celery path, an awaited one in the reply runner).
+write again, ROUNDS times. The model takes 1.5 s: by default the real OpenRouter engine (the
+OpenAI SDK, its async client in the runner, its sync client on the Celery path) against a model
+on loopback (`bench/model_server.py`, which counts the requests cancelled before their answer
+and the prompt tokens they carried); `--engine slow` uses `bench.engines.SlowEngine` instead (a
+sleep, blocking or awaited).
 
 Two set-ups are measured in the same run, each with web (daphne) and one worker process:
 - baseline: the thread-per-reply Celery worker (REPLY_RUNNER=celery, threads, 8, with the
@@ -14,8 +17,8 @@ Two set-ups are measured in the same run, each with web (daphne) and one worker 
 
 Printed per level: the mean and p95 of the customer's last message → the answer, answers per
 second, the database connections in use at most (all processes, sampled every 0.2 s), the model
-calls cancelled by a newer message (and the model time they spent), and the ratio of the
-runner's mean to the baseline's. A level whose answers do not all come within LEVEL_DEADLINE
+calls cancelled by a newer message and their prompt tokens, and the ratio of the runner's mean
+to the baseline's. A level whose answers do not all come within LEVEL_DEADLINE
 seconds counts the missing ones at the deadline ("censored").
 
 Targets (2 cores, one worker process): mean < 2.0 s at 100 conversations and < 2.5 s at 1,000;
@@ -58,6 +61,7 @@ class Level:
     finished: float = 0.0
     most_connections: int = 0
     cancelled: int = 0
+    model: dict[str, int] = field(default_factory=dict)  # the loopback model's counts during the level
 
     @property
     def mean(self) -> float:
@@ -124,7 +128,9 @@ class Connections:
         self._thread.join()
 
 
-async def customer(port: int, key: str, level: Level, rounds: int, think: float, offset: float) -> None:
+async def customer(
+    port: int, key: str, level: Level, rounds: int, think: float, offset: float, gap: float = 0.0
+) -> None:
     import websockets
 
     visitor = str(uuid.uuid4())
@@ -133,7 +139,9 @@ async def customer(port: int, key: str, level: Level, rounds: int, think: float,
     async with websockets.connect(url, max_size=2**20, open_timeout=60) as socket:
         last_id = max((m["id"] for m in json.loads(await socket.recv())["messages"]), default=0)
         for number in range(rounds):
-            for part in (1, 2):  # a burst of two, back to back
+            for part in (1, 2):  # a burst of two, GAP seconds apart
+                if part == 2 and gap:
+                    await asyncio.sleep(gap)
                 frame = {"type": "message", "text": f"question {number}.{part}", "client_id": str(uuid.uuid4())}
                 await socket.send(json.dumps(frame))
             sent = time.perf_counter()
@@ -155,12 +163,14 @@ async def customer(port: int, key: str, level: Level, rounds: int, think: float,
                 await asyncio.sleep(random.uniform(think / 2, think * 1.5))
 
 
-async def run_level(port: int, key: str, level: Level, rounds: int, think: float, deadline: float) -> None:
+async def run_level(
+    port: int, key: str, level: Level, rounds: int, think: float, deadline: float, gap: float = 0.0
+) -> None:
     level.expected = level.conversations * rounds
     level.started = time.perf_counter()
     spread = think if level.conversations > 1 else 0.0
     tasks = [
-        asyncio.create_task(customer(port, key, level, rounds, think, spread * i / level.conversations))
+        asyncio.create_task(customer(port, key, level, rounds, think, spread * i / level.conversations, gap))
         for i in range(level.conversations)
     ]
     end = level.started + deadline
@@ -187,7 +197,33 @@ def runner_cancelled() -> int:
     return int(client().get(counter_key("cancelled")) or 0)
 
 
-def measure(label: str, env: dict[str, str], runner: bool, args: argparse.Namespace, key: str) -> list[Level]:
+class Model:
+    """The loopback model (bench/model_server.py) in a process of its own."""
+
+    def __init__(self, port: int, delay: float) -> None:
+        self.port = port
+        command = [sys.executable, str(ROOT / "bench" / "model_server.py"), "--port", str(port), "--delay", str(delay)]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # its first line: it listens
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def counts(self) -> dict[str, int]:
+        import httpx
+
+        return dict(httpx.get(f"http://127.0.0.1:{self.port}/counts", timeout=10).json())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def measure(
+    label: str, env: dict[str, str], runner: bool, args: argparse.Namespace, key: str, model: Model | None
+) -> list[Level]:
     print(f"\n{label}")
     stack = Stack(label, args.port, env, runner)
     levels: list[Level] = []
@@ -197,16 +233,27 @@ def measure(label: str, env: dict[str, str], runner: bool, args: argparse.Namesp
         for count in args.levels:
             level = Level(count)
             before = runner_cancelled() if runner else 0
+            model_before = model.counts() if model else {}
             with Connections() as connections:
-                asyncio.run(run_level(args.port, key, level, args.rounds, args.think, args.deadline))
+                asyncio.run(run_level(args.port, key, level, args.rounds, args.think, args.deadline, args.gap))
             level.most_connections = connections.most
             level.cancelled = (runner_cancelled() - before) if runner else 0
+            if model is not None:
+                after = model.counts()
+                level.model = {name: after[name] - model_before.get(name, 0) for name in after}
             levels.append(level)
-            ms = list(level.latencies)
+            tokens = ""
+            if level.model:
+                tokens = (
+                    f"; model: {level.model['answered']} answered, {level.model['aborted']} cancelled "
+                    f"({level.model['aborted_prompt_tokens']} prompt tokens of "
+                    f"{level.model['prompt_tokens'] + level.model['aborted_prompt_tokens']})"
+                )
             print(
-                f"\n   {count:>5} conversations: mean {level.mean:.2f} s, p95 {percentile(ms, 95):.2f} s, "
+                f"\n   {count:>5} conversations: mean {level.mean:.2f} s, p95 {percentile(level.latencies, 95):.2f} s, "
                 f"{level.rate:.1f} answers/s, {level.most_connections} connections at most"
-                + (f", {level.cancelled} model calls cancelled" if runner else "")
+                + (f", {level.cancelled} replies restarted" if runner else "")
+                + tokens
                 + (f", {level.censored} not answered within {args.deadline:g} s" if level.censored else "")
             )
     finally:
@@ -220,8 +267,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="bursts per conversation")
     parser.add_argument("--think", type=float, default=20.0, help="mean seconds a customer reads and types")
     parser.add_argument("--deadline", type=float, default=180.0, help="seconds per level at most")
+    parser.add_argument("--gap", type=float, default=1.0, help="seconds between the two messages of a burst")
     parser.add_argument("--only", choices=["baseline", "runner"], default=None)
+    parser.add_argument("--engine", choices=["openrouter", "slow"], default="openrouter")
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--model-port", type=int, default=8799)
     args = parser.parse_args()
     args.levels = [int(part) for part in args.levels.split(",") if part]
 
@@ -237,19 +287,30 @@ def main() -> None:
         "DEBUG": "false",
         "WIDGET_RATE_LIMIT_IP": "1000000/minute",
         "WIDGET_RATE_LIMIT_VISITOR": "100000/minute",
-        "BOT_ENGINE_CLASS": "bench.engines.SlowEngine",
-        "ENGINE_DELAY_SECONDS": str(MODEL_SECONDS),
     }
+    model = None
+    if args.engine == "openrouter":
+        model = Model(args.model_port, MODEL_SECONDS)
+        env |= {"OPENROUTER_API_KEY": "sk-or-bench", "OPENROUTER_BASE_URL": model.base_url,
+                "OPENROUTER_TIMEOUT_SECONDS": "60"}  # fmt: skip
+    else:
+        env |= {"BOT_ENGINE_CLASS": "bench.engines.SlowEngine", "ENGINE_DELAY_SECONDS": str(MODEL_SECONDS)}
     print(
-        f"Levels {args.levels}; {args.rounds} bursts of two per conversation; customers read and type "
-        f"{args.think / 2:g}-{args.think * 1.5:g} s between bursts; a {MODEL_SECONDS:g} s model"
+        f"Levels {args.levels}; {args.rounds} bursts of two messages {args.gap:g} s apart per conversation; "
+        "customers read and type "
+        f"{args.think / 2:g}-{args.think * 1.5:g} s between bursts; a {MODEL_SECONDS:g} s model ({args.engine})"
     )
-    baseline = runner = []
-    if args.only != "runner":
-        baseline = measure("Baseline: a Celery reply task per reply (threads, 8)", {**env, "REPLY_RUNNER": "celery"},
-                           False, args, key)  # fmt: skip
-    if args.only != "baseline":
-        runner = measure("Reply runner (asyncio)", {**env, "REPLY_RUNNER": "async"}, True, args, key)
+    baseline: list[Level] = []
+    runner: list[Level] = []
+    try:
+        if args.only != "runner":
+            baseline = measure("Baseline: a Celery reply task per reply (threads, 8)",
+                               {**env, "REPLY_RUNNER": "celery"}, False, args, key, model)  # fmt: skip
+        if args.only != "baseline":
+            runner = measure("Reply runner (asyncio)", {**env, "REPLY_RUNNER": "async"}, True, args, key, model)
+    finally:
+        if model is not None:
+            model.stop()
 
     print("\nLast message → answer (mean / p95), answers per second, connections at most:")
     print(f"{'conversations':>14} | {'baseline':>28} | {'runner':>28} | ratio (runner / baseline mean)")
@@ -269,13 +330,26 @@ def main() -> None:
         )
         print(f"{count:>14} | {cells[0]:>28} | {cells[1]:>28} | {ratio}")
     if runner:
-        cancelled = sum(level.cancelled for level in runner)
+        restarted = sum(level.cancelled for level in runner)
         bursts = sum(level.expected for level in runner)
-        print(
-            f"\nModel calls cancelled by the second message of a burst: {cancelled} for {bursts} bursts "
-            f"({cancelled / max(1, bursts):.2f} per burst); each had run at most the time between the two "
-            "messages, and a cancelled request's prompt tokens may be billed (about one prompt per burst)."
-        )
+        print(f"\nReplies restarted by the second message of a burst: {restarted} for {bursts} bursts.")
+    if model is not None:
+        print("Model requests per burst (the tokens the burst rule costs):")
+        for label, levels in (("baseline", baseline), ("runner", runner)):
+            if not levels:
+                continue
+            bursts = sum(level.expected - level.censored for level in levels)
+            answered = sum(level.model.get("answered", 0) for level in levels)
+            aborted = sum(level.model.get("aborted", 0) for level in levels)
+            tokens = sum(
+                level.model.get("prompt_tokens", 0) + level.model.get("completion_tokens", 0) for level in levels
+            )
+            wasted = sum(level.model.get("aborted_prompt_tokens", 0) for level in levels)
+            print(
+                f"   {label}: {answered} answered for {bursts} bursts answered ({answered / max(1, bursts):.2f} each: "
+                f"those beyond one were answered and dropped for a newer message), {aborted} cancelled before "
+                f"their answer carrying {wasted} prompt tokens ({wasted / max(1, tokens + wasted):.0%} of all tokens)"
+            )
 
 
 if __name__ == "__main__":
