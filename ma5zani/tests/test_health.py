@@ -1,4 +1,4 @@
-"""/health/: database, Redis and a Celery worker; 503 naming what fails."""
+"""/health/: database, Redis, a Celery worker and a reply runner; 503 naming what fails."""
 
 from __future__ import annotations
 
@@ -24,13 +24,22 @@ def health() -> tuple[int, dict]:
     return response.status_code, response.json()
 
 
-def test_health_is_200_when_database_redis_and_a_worker_answer(drop_new_sellers):
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+def test_health_is_200_when_database_redis_a_worker_and_a_reply_runner_answer(drop_new_sellers):
+    from replies.testing import running
+
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10), running():
         status, body = health()
     assert status == 200, body
     assert body["status"] == "ok" and body["failing"] == []
     assert body["checks"] == {"database": "ok", "redis": "ok", "celery": "ok"}
     assert body["whatsapp"] == {"sessions": {}, "gateways": 0}
+
+
+def test_health_is_503_naming_celery_when_the_workers_answer_but_no_reply_runner(drop_new_sellers):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        status, body = health()
+    assert status == 503 and body["failing"] == ["celery"]
+    assert body["checks"]["celery"] == "Unavailable: No live worker consumes reply-runner"
 
 
 def test_health_is_503_naming_celery_when_no_worker_answers(drop_new_sellers):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from conversations.services import ingest
 from conversations.tests.factories import widget_inbound
 from ma5zani.testing import committed_db, wait_for
 from replies import queue
-from replies.runner import Options, ReplyRunner
+from replies.testing import running
 from sales.engine.base import EngineReply
 
 pytestmark = committed_db
@@ -67,39 +65,6 @@ def _own_stream(drop_new_sellers, settings) -> None:
     settings.REPLY_STREAM_PREFIX = f"test-runner-{uuid.uuid4().hex[:10]}"
     settings.REPLY_RUNNER = "async"
     settings.REPLY_RUNNER_PAUSE_SECONDS = 0
-
-
-class Running:
-    def __init__(self, runner: ReplyRunner, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
-        self.runner, self.loop, self.thread = runner, loop, thread
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.loop.call_soon_threadsafe(self.runner.stop)
-            self.thread.join(60)
-            assert not self.thread.is_alive(), "the runner did not stop"
-
-
-@contextmanager
-def running(name: str = "", **options) -> Iterator[Running]:
-    defaults = {"concurrency": 500, "per_seller": 500, "db_threads": 4, "claim_idle_seconds": 30, "shutdown_seconds": 5}
-    runner = ReplyRunner(name or f"runner-{uuid.uuid4().hex[:6]}", Options(**{**defaults, **options}))
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.run(ready.set))
-        loop.close()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(30)
-    handle = Running(runner, loop, thread)
-    try:
-        yield handle
-    finally:
-        handle.stop()
 
 
 def customer_writes(shop, text: str, visitor: str) -> int:
