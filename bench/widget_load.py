@@ -1,6 +1,6 @@
 """Many concurrent widget conversations against the running server.
 
-Starts the web process (daphne) and a worker on the benchmark database, then:
+Starts the web process (daphne), a worker and a reply runner on the benchmark database, then:
 
 1. overhead: CONVERSATIONS visitors chat over the widget websocket at a paced load (each writes
    every INTERVAL seconds) with a zero-latency engine and no pause: for every message, the time
@@ -9,7 +9,7 @@ Starts the web process (daphne) and a worker on the benchmark database, then:
    second, from the moment all are connected to the last answer), against the same server's
    throughput on a bare endpoint that stores one row, with as many clients: ROUNDS rounds of
    each, alternated, and the ratio of the medians;
-3. a simulated model that takes 1.5 s, with the product's pause: the time from the customer's
+3. a simulated model that takes 1.5 s, the reply runner: the time from the customer's
    last message of a burst to the answer.
 
 Targets: overhead p99 under 200 ms; at least half the bare endpoint's throughput; with the
@@ -89,15 +89,16 @@ class Server:
                                        "ma5zani.asgi:application"])  # fmt: skip
         worker = [sys.executable, "-m", "celery", "-A", "ma5zani", "worker", "-l", "WARNING", "--without-mingle"]
         self.worker = self._spawn("worker", [*worker, "--without-gossip", *worker_args])
+        self.replies = self._spawn("replies", [sys.executable, "manage.py", "run_replies"])
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("wb")
         return subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
-        for process in (self.web, self.worker):
+        for process in (self.web, self.worker, self.replies):
             process.terminate()
-        for process in (self.web, self.worker):
+        for process in (self.web, self.worker, self.replies):
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
@@ -281,7 +282,7 @@ def main() -> None:
     finally:
         server.stop()
 
-    print(f"3. A 1.5 s model, bursts of 2 messages, the default pause, {args.slow_conversations} conversations")
+    print(f"3. A 1.5 s model, bursts of 2 messages, the reply runner, {args.slow_conversations} conversations")
     server = Server(args.port, {**base_env, "BOT_ENGINE_CLASS": "bench.engines.SlowEngine",
                                 "ENGINE_DELAY_SECONDS": "1.5"}, worker_args)  # fmt: skip
     try:
