@@ -39,10 +39,12 @@ def _fresh_rate_limits_and_caches(settings: Any) -> None:
     """Each test counts its own hits (the counters live in the shared Redis), and reads the
     settings of its own sellers (schema names repeat from test to test)."""
     from channels_app.selectors import channel_accounts_forget
+    from sales.engine.readiness import month_spend_forget
     from sales.selectors import bot_settings_forget
 
     settings.RATE_LIMIT_PREFIX = f"test-{uuid.uuid4().hex[:12]}"
     bot_settings_forget()
+    month_spend_forget()
     channel_accounts_forget()
 
 

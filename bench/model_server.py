@@ -63,6 +63,7 @@ class ModelServer:
                 gone = asyncio.ensure_future(reader.read(1))
                 done, _ = await asyncio.wait({gone}, timeout=self.delay)
                 if done:
+                    gone.exception()  # retrieved: a reset connection is no error here
                     self.counts.aborted += 1
                     self.counts.aborted_prompt_tokens += prompt
                     return
@@ -81,7 +82,7 @@ class ModelServer:
                               "total_tokens": prompt + completion, "cost": 0},
                 }).encode()  # fmt: skip
                 await self._reply(writer, payload)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
             return
         finally:
             with contextlib.suppress(Exception):

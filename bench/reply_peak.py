@@ -9,7 +9,8 @@ on loopback (`bench/model_server.py`, which counts the requests cancelled before
 and the prompt tokens they carried); `--engine slow` uses `bench.engines.SlowEngine` instead (a
 sleep, blocking or awaited).
 
-Two set-ups are measured in the same run, each with web (daphne) and one worker process:
+Two set-ups are measured in the same run, each with web (daphne; `--web N` processes, the
+customers spread over them as by a load balancer) and one worker process:
 - baseline: the thread-per-reply Celery worker (REPLY_RUNNER=celery, threads, 8, with the
   product's pause before each reply);
 - runner: the reply runner (REPLY_RUNNER=async: no pause, a newer message cancels and restarts
@@ -73,11 +74,13 @@ class Level:
 
 
 class Stack:
-    def __init__(self, label: str, port: int, env: dict[str, str], runner: bool) -> None:
-        self.label, self.port, self.env = label, port, env
-        self.logs = Path(tempfile.mkdtemp(prefix=f"ma5zani-peak-{label}-"))
-        daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ma5zani.asgi:application"]
-        self.processes = [self._spawn("web", daphne)]
+    def __init__(self, label: str, ports: list[int], env: dict[str, str], runner: bool) -> None:
+        self.label, self.ports, self.env = label, ports, env
+        self.logs = Path(tempfile.mkdtemp(prefix=f"ma5zani-peak-{'runner' if runner else 'baseline'}-"))
+        self.processes = []
+        for number, port in enumerate(ports, 1):
+            daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ma5zani.asgi:application"]
+            self.processes.append(self._spawn(f"web-{number}", daphne))
         worker = [sys.executable, "-m", "celery", "-A", "ma5zani", "worker", "-l", "WARNING", "--without-mingle",
                   "--without-gossip", "-P", "threads", "-c", "8"]  # fmt: skip
         self.processes.append(self._spawn("worker", worker))
@@ -164,13 +167,16 @@ async def customer(
 
 
 async def run_level(
-    port: int, key: str, level: Level, rounds: int, think: float, deadline: float, gap: float = 0.0
+    ports: list[int], key: str, level: Level, rounds: int, think: float, deadline: float, gap: float = 0.0
 ) -> None:
+    """The customers of one level, spread over the web processes (as a load balancer would)."""
     level.expected = level.conversations * rounds
     level.started = time.perf_counter()
     spread = think if level.conversations > 1 else 0.0
     tasks = [
-        asyncio.create_task(customer(port, key, level, rounds, think, spread * i / level.conversations, gap))
+        asyncio.create_task(
+            customer(ports[i % len(ports)], key, level, rounds, think, spread * i / level.conversations, gap)
+        )
         for i in range(level.conversations)
     ]
     end = level.started + deadline
@@ -201,11 +207,20 @@ class Model:
     """The loopback model (bench/model_server.py) in a process of its own."""
 
     def __init__(self, port: int, delay: float) -> None:
+        import httpx
+
         self.port = port
         command = [sys.executable, str(ROOT / "bench" / "model_server.py"), "--port", str(port), "--delay", str(delay)]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        assert self.process.stdout is not None
-        self.process.stdout.readline()  # its first line: it listens
+        self.log = Path(tempfile.mkdtemp(prefix="ma5zani-peak-model-")) / "model.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/counts", timeout=2)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise SystemExit(f"The model server did not start (log: {self.log})")
 
     @property
     def base_url(self) -> str:
@@ -225,17 +240,19 @@ def measure(
     label: str, env: dict[str, str], runner: bool, args: argparse.Namespace, key: str, model: Model | None
 ) -> list[Level]:
     print(f"\n{label}")
-    stack = Stack(label, args.port, env, runner)
+    ports = [args.port + number for number in range(args.web)]
+    stack = Stack(label, ports, env, runner)
     levels: list[Level] = []
     try:
-        asyncio.run(wait_up(args.port))
-        asyncio.run(run_level(args.port, key, Level(5), 1, 0.5, 60))  # warm-up, not measured
+        for port in ports:
+            asyncio.run(wait_up(port))
+        asyncio.run(run_level(ports, key, Level(5 * len(ports)), 1, 0.5, 60))  # warm-up, not measured
         for count in args.levels:
             level = Level(count)
             before = runner_cancelled() if runner else 0
             model_before = model.counts() if model else {}
             with Connections() as connections:
-                asyncio.run(run_level(args.port, key, level, args.rounds, args.think, args.deadline, args.gap))
+                asyncio.run(run_level(ports, key, level, args.rounds, args.think, args.deadline, args.gap))
             level.most_connections = connections.most
             level.cancelled = (runner_cancelled() - before) if runner else 0
             if model is not None:
@@ -270,7 +287,8 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between the two messages of a burst")
     parser.add_argument("--only", choices=["baseline", "runner"], default=None)
     parser.add_argument("--engine", choices=["openrouter", "slow"], default="openrouter")
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--web", type=int, default=1, help="web processes (customers spread over them)")
+    parser.add_argument("--port", type=int, default=8766, help="the first web process's port")
     parser.add_argument("--model-port", type=int, default=8799)
     args = parser.parse_args()
     args.levels = [int(part) for part in args.levels.split(",") if part]

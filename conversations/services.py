@@ -63,6 +63,7 @@ from sales.engine import EngineContext, engine_for_seller
 from sales.engine.base import Engine, EngineReply, Turn
 from sales.engine.guardrails import guarded_reply, is_empty_reply, is_empty_text
 from sales.engine.language import detect_language
+from sales.engine.readiness import month_spend_add
 from sales.models import BotSettings
 from sales.selectors import bot_settings, bot_settings_cached
 from sellers.selectors import seller_name_cached
@@ -641,6 +642,7 @@ def _store_reply(
             cost_usd=reply.cost_usd,
         )
         insert(message)
+        month_spend_add(reply.cost_usd)  # the budget check of the next reply counts it
         execute(statements.OUTBOUND_AT_SQL, [now, now, conversation_id])
         if notice_at is not None:
             Conversation.objects.filter(pk=conversation_id).update(after_hours_notice_at=notice_at)

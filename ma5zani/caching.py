@@ -22,6 +22,12 @@ class TTLCache(Generic[V]):
             cached = self._items[key] = (now + self.seconds, load())
         return cached[1]
 
+    def adjust(self, key: Hashable, change: Callable[[V], V]) -> None:
+        """Change a cached value in place (what this process knows changed it), keeping its expiry."""
+        cached = self._items.get(key)
+        if cached is not None:
+            self._items[key] = (cached[0], change(cached[1]))
+
     def forget(self, key: Hashable | None = None) -> None:
         if key is None:
             self._items.clear()

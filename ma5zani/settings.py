@@ -391,6 +391,8 @@ REPLY_STREAM_PREFIX: str = env.str("REPLY_STREAM_PREFIX", default="ma5zani")
 # so that one seller's flood never holds back the others (sellers take turns).
 REPLY_CONCURRENCY: int = env.int("REPLY_CONCURRENCY", default=2000)
 REPLY_SELLER_CONCURRENCY: int = env.int("REPLY_SELLER_CONCURRENCY", default=200)
+# Threads (so database connections) of a web process for its websockets' database work.
+WEB_DB_THREADS: int = env.int("WEB_DB_THREADS", default=4)
 # Threads (so database connections) of a runner, whatever the number of replies in progress.
 REPLY_DB_THREADS: int = env.int("REPLY_DB_THREADS", default=8)
 # Entries a runner read and did not finish for this long are taken over by another runner.

@@ -9,10 +9,12 @@ once per connection.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.middleware import BaseMiddleware
+from django.conf import settings
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -56,14 +58,34 @@ def seller_for_hostname(hostname: str) -> Seller | None:
     return tenant
 
 
+_db_threads: ThreadPoolExecutor | None = None
+
+
+def db_threads() -> ThreadPoolExecutor:
+    """The process's few threads for websocket consumers' database work (WEB_DB_THREADS: so
+    connections), shared by every event loop of the process."""
+    global _db_threads
+    if _db_threads is None:
+        _db_threads = ThreadPoolExecutor(max_workers=settings.WEB_DB_THREADS, thread_name_prefix="ws-db")
+    return _db_threads
+
+
+def db_call(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`func` (which touches the database) from a consumer, on `db_threads()`: a thousand
+    websockets' frames are stored side by side while each waits on PostgreSQL, not one after
+    another on the one thread that thread-sensitive calls share. One connection's frames are
+    still handled in order (a consumer awaits each before it reads the next)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=db_threads())
+
+
 async def run_in_tenant(schema_name: str, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run `func` in a worker thread with the seller's schema set for exactly that call."""
+    """Run `func` on a database thread with the seller's schema set for exactly that call."""
 
     def call() -> R:
         with schema_context(schema_name):
             return func(*args, **kwargs)
 
-    return await database_sync_to_async(call)()
+    return await db_call(call)()
 
 
 def current_schema() -> str:
@@ -80,5 +102,5 @@ class TenantWebsocketMiddleware(BaseMiddleware):
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> Any:
         hostname = hostname_from_headers(scope.get("headers", []))
-        tenant = await database_sync_to_async(seller_for_hostname)(hostname) if hostname else None
+        tenant = await db_call(seller_for_hostname)(hostname) if hostname else None
         return await super().__call__({**scope, "tenant": tenant}, receive, send)

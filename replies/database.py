@@ -17,15 +17,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django_tenants.utils import schema_context
 
 T = TypeVar("T")
 
 
 def _in_schema(schema: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-    # A connection broken meanwhile (PostgreSQL restarted) or too old is replaced first.
-    close_old_connections()
+    # Each thread keeps its connection from call to call (taking it from the process's pool
+    # and checking it on every call cost a round trip each); one that failed is closed, so the
+    # call tried again gets a fresh one, checked by the pool.
     try:
         with schema_context(schema):
             return fn(*args)
@@ -33,6 +34,7 @@ def _in_schema(schema: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         for connection in connections.all(initialized_only=True):
             connection.close_if_unusable_or_obsolete()
         raise
+
 
 
 class Database:

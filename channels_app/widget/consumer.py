@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -33,7 +32,7 @@ from channels_app.widget.inbound import WidgetInputError, clean_visitor, inbound
 from channels_app.widget.services import origin_allowed, widget_account_for_key, widget_history
 from conversations.services import ingest
 from ma5zani.inputs import InputError, json_loads, strict_int
-from ma5zani.tenancy import run_in_tenant, scope_header
+from ma5zani.tenancy import db_call, run_in_tenant, scope_header
 
 CLOSE_UNKNOWN_KEY = 4404
 CLOSE_FORBIDDEN_ORIGIN = 4403
@@ -56,7 +55,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        account = await database_sync_to_async(widget_account_for_key)((query.get("key") or [""])[0])
+        account = await db_call(widget_account_for_key)((query.get("key") or [""])[0])
         if account is None:
             return await self._refuse(CLOSE_UNKNOWN_KEY)
         if not origin_allowed(account, scope_header(self.scope, b"origin")):
@@ -115,7 +114,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         inbound = inbound_from(frame, account=self.account, visitor=self.visitor)
         # A key regenerated or a site removed since the socket opened ends it (the account is
         # read again at most every few seconds per process).
-        current = await database_sync_to_async(channel_account_cached)(self.account.pk)
+        current = await db_call(channel_account_cached)(self.account.pk)
         if current is None or current.external_id != self.account.external_id:
             await self.close(code=CLOSE_UNKNOWN_KEY)
             return

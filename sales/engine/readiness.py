@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
+from ma5zani.caching import TTLCache
 from ma5zani.crypto import SecretUnreadable
 from ma5zani.tenancy import current_schema
 from sales.selectors import bot_settings_cached
@@ -136,10 +137,30 @@ def openrouter_key() -> str:
         return ""
 
 
+# The month's spend, summed again every few seconds per seller (a sum over the month's replies
+# on every reply cost more than the reply's own reads at peak). What this process stores is
+# added at once (`month_spend_add`); another process's replies count within seconds.
+_spend = TTLCache[Decimal](seconds=5)
+
+
+def month_spend_cached() -> Decimal:
+    return _spend.get(current_schema(), month_spend)
+
+
+def month_spend_add(amount: Decimal) -> None:
+    """A reply that cost `amount` was stored in the current schema."""
+    if amount:
+        _spend.adjust(current_schema(), lambda spent: spent + amount)
+
+
+def month_spend_forget() -> None:
+    _spend.forget()
+
+
 def openrouter_ready() -> bool:
     """A key, budget left this month, and a closed breaker."""
     if not openrouter_key():
         return False
     if breaker_open(current_schema()):
         return False
-    return month_spend() < bot_settings_cached().monthly_budget_usd
+    return month_spend_cached() < bot_settings_cached().monthly_budget_usd

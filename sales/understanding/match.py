@@ -113,6 +113,9 @@ def common_words() -> frozenset[str]:
     return COMMON_WORDS
 
 
+MEMO_SIZE = 50_000  # words remembered per index (then forgotten all at once)
+
+
 class PhraseIndex:
     """Entries found by their first token's forms; typos are looked for among long first tokens."""
 
@@ -120,6 +123,7 @@ class PhraseIndex:
         self.entries: list[Entry] = []
         self._by_form: dict[str, list[Entry]] = defaultdict(list)
         self._long: list[Entry] = []
+        self._memo: dict[tuple[str, str, bool], list[Entry]] = {}
         for label, phrase, weight in entries:
             tokens = entry_tokens(phrase)
             if not tokens:
@@ -132,6 +136,17 @@ class PhraseIndex:
                 self._long.append(entry)
 
     def _candidates(self, token: Token, typos: bool) -> list[Entry]:
+        # A word's candidates depend on the word alone: customers repeat the same words, and the
+        # typo scan over the long entries is the costly part of reading a message.
+        key = (token.text, token.script, typos)
+        known = self._memo.get(key)
+        if known is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            known = self._memo[key] = self._scan(token, typos)
+        return known
+
+    def _scan(self, token: Token, typos: bool) -> list[Entry]:
         found: dict[int, Entry] = {}
         for form in (token.text, *token.forms):
             for entry in self._by_form.get(form, ()):
