@@ -36,7 +36,6 @@ def _in_schema(schema: str, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         raise
 
 
-
 class Database:
     """The runner's pool of database threads."""
 

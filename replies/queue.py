@@ -67,23 +67,30 @@ class Entry:
     schema: str
     conversation_id: int
     inbound_id: int
-    not_before: float  # unix time
+    not_before: float  # unix time; 0: at once (whatever the clocks of the machines say)
     enqueued_at: float
 
     @classmethod
     def parse(cls, entry_id: str, fields: dict[str, str]) -> Entry | None:
         """None for an entry that is not ours to read (malformed): it is acknowledged and dropped."""
         try:
+            enqueued_at, delay = float(fields.get("t", 0)), float(fields.get("d", 0))
             return cls(
                 entry_id=entry_id,
                 schema=str(fields["s"]),
                 conversation_id=int(fields["c"]),
                 inbound_id=int(fields["m"]),
-                not_before=float(fields.get("at", 0)),
-                enqueued_at=float(fields.get("t", 0)),
+                not_before=enqueued_at + delay if delay > 0 else 0.0,
+                enqueued_at=enqueued_at,
             )
         except (KeyError, ValueError, TypeError):
             return None
+
+
+def entry_fields(schema: str, conversation_id: int, inbound_id: int, now: float, delay: float = 0.0) -> dict[Any, Any]:
+    """An entry: the schema, the conversation, its latest customer message, when it was enqueued
+    and the pause before it may start."""
+    return {"s": schema, "c": conversation_id, "m": inbound_id, "t": now, "d": delay}
 
 
 def enqueue(schema: str, pairs: Iterable[tuple[int, int]], *, delay: float = 0.0) -> bool:
@@ -100,8 +107,8 @@ def enqueue(schema: str, pairs: Iterable[tuple[int, int]], *, delay: float = 0.0
     try:
         pipe = client().pipeline(transaction=False)
         for conversation_id, inbound_id in pairs:
-            fields: dict[Any, Any] = {"s": schema, "c": conversation_id, "m": inbound_id, "t": now, "at": now + delay}
-            pipe.xadd(stream_key(), fields, maxlen=MAX_LENGTH, approximate=True)
+            pipe.xadd(stream_key(), entry_fields(schema, conversation_id, inbound_id, now, delay), maxlen=MAX_LENGTH,
+                      approximate=True)  # fmt: skip
         pipe.execute()
     except redis.RedisError as error:
         redis_guard.failed(url, error)

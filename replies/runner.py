@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -49,6 +50,11 @@ from sales.engine.base import DbRunner, Engine, EngineContext, EngineReply
 logger = logging.getLogger(__name__)
 
 RUNNER_QUEUE = "reply-runner"  # what the runner's heartbeat says it consumes (ma5zani.health)
+# Deletes the "who answers this conversation" key only if it is still this runner's.
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# A seller's waiting replies held by one runner beyond this many caps go back to the stream for
+# a moment (another runner may take them), so that one seller's flood never fills a runner.
+OVERFLOW_CAPS = 10
 
 
 @dataclass
@@ -69,7 +75,7 @@ class Stats:
 @dataclass
 class _Running:
     job: Job
-    task: asyncio.Task[None]
+    task: asyncio.Task[str]
     cancelled: bool = False
 
 
@@ -89,9 +95,12 @@ async def answer(
     db: DbRunner,
     *,
     engine_answer: Callable[..., Awaitable[EngineReply]] | None = None,
+    store_attempts: int = 4,
 ) -> str:
     """Answer one conversation's burst for `inbound_id` (the three steps above): "answered" or
-    "skipped" (nothing to answer, or the draft was dropped for a newer message)."""
+    "skipped" (nothing to answer, or the draft was dropped for a newer message). A store that
+    fails on a lost connection is tried again with the same answer: the model is not asked
+    twice for a PostgreSQL restart."""
     plan = await db(reply_plan, conversation_id, inbound_id)
     if plan is None:
         return "skipped"
@@ -99,7 +108,15 @@ async def answer(
     if reply is None:
         assert plan.engine is not None and plan.context is not None
         reply = await (engine_answer or engine_answer_guarded)(plan.engine, plan.context, db)
-    message = await db(reply_complete, plan, reply)
+    for attempt in range(1, store_attempts + 1):
+        try:
+            message = await db(reply_complete, plan, reply)
+            break
+        except Exception as error:
+            if attempt == store_attempts or not is_transient(error):
+                raise
+            logger.warning("Storing the reply to %s failed (%s); trying again", conversation_id, error)
+            await asyncio.sleep(min(8.0, 0.5 * 2**attempt) * (0.5 + random.random()))  # noqa: S311 - jitter
     return "answered" if message is not None else "skipped"
 
 
@@ -212,33 +229,50 @@ class ReplyRunner:
             self.stats.most_in_progress = max(self.stats.most_in_progress, self.active)
             task = asyncio.create_task(self._answer(job), name=f"reply {job.schema}:{job.conversation_id}")
             self._running[job.key] = _Running(job, task)
+            # The bookkeeping runs when the task ends, however it ends: a task cancelled before
+            # it started never runs the body (nor a `finally`) of its coroutine.
+            task.add_done_callback(functools.partial(self._ended, job))
 
-    async def _answer(self, job: Job) -> None:
-        outcome = "failed"
+    async def _answer(self, job: Job) -> str:
+        """How the reply ended: answered, skipped, elsewhere, retry, hand_back or failed (a
+        cancelled reply ends with its task cancelled)."""
+        if await self._working_elsewhere(job):
+            return "elsewhere"
         try:
-            outcome = await answer(job.conversation_id, job.inbound_id, self.db.runner(job.schema))
+            return await answer(job.conversation_id, job.inbound_id, self.db.runner(job.schema))
         except asyncio.CancelledError:
-            outcome = "cancelled"
+            raise
         except Exception as error:
-            if is_transient(error) and job.attempts < self.options.retries and not self._stopping.is_set():
-                outcome = "retry"
+            if is_transient(error) and job.attempts < self.options.retries:
                 logger.warning("Reply for %s:%s failed (%s); trying again", job.schema, job.conversation_id, error)
-            else:
-                logger.exception("Reply for conversation %s of %s failed", job.conversation_id, job.schema)
-        finally:
-            self.active -= 1
-            self.queue.done(job.schema)
-            current = self._running.get(job.key)
-            if current is not None and current.job is job:
-                del self._running[job.key]
-            self._finish(job, outcome)
-            self._room.set()
-            self._schedule()
+                return "hand_back" if self._stopping.is_set() else "retry"
+            logger.exception("Reply for conversation %s of %s failed", job.conversation_id, job.schema)
+            return "failed"
+
+    def _ended(self, job: Job, task: asyncio.Task[str]) -> None:
+        if task.cancelled():
+            outcome = "cancelled"
+        elif task.exception() is not None:
+            logger.error("Reply for conversation %s of %s failed", job.conversation_id, job.schema,
+                         exc_info=task.exception())  # fmt: skip
+            outcome = "failed"
+        else:
+            outcome = task.result()
+        self.active -= 1
+        self.queue.done(job.schema)
+        current = self._running.get(job.key)
+        if current is not None and current.job is job:
+            del self._running[job.key]
+        if outcome != "elsewhere":
+            self._spawn(self._let_go(job))
+        self._finish(job, outcome)
+        self._room.set()
+        self._schedule()
 
     def _finish(self, job: Job, outcome: str) -> None:
         if outcome == "answered":
             self.stats.answered += 1
-        elif outcome == "skipped":
+        elif outcome in ("skipped", "elsewhere"):
             self.stats.skipped += 1
         elif outcome == "failed":
             self.stats.failed += 1
@@ -248,12 +282,39 @@ class ReplyRunner:
             backoff = min(10.0, 0.5 * 2**job.attempts) * (0.5 + random.random())  # noqa: S311 - jitter
             self.offer(job, not_before=time.time() + backoff)
             return
-        if outcome == "cancelled" and self._stopping.is_set() and job.entry_ids:
+        if outcome == "hand_back" or (outcome == "cancelled" and self._stopping.is_set() and job.entry_ids):
             self._spawn(self._hand_back([job]))  # stopped before it answered: another runner will
             return
         if job.entry_ids:
             ids, job.entry_ids = job.entry_ids, []
             self._spawn(self._ack(ids))
+
+    # --- who works on a conversation ----------------------------------------------------
+
+    def _working_key(self, job: Job) -> str:
+        return f"{queue.stream_key()}:working:{job.schema}:{job.conversation_id}"
+
+    async def _working_elsewhere(self, job: Job) -> bool:
+        """Whether another live runner is answering this message already (the sweeper asked
+        again while it waited on the model); else this runner says it is (fails open)."""
+        key = self._working_key(job)
+        try:
+            held = await self.redis.get(key)
+            if held:
+                owner, _, inbound = str(held).rpartition("|")
+                if owner != self.name and int(inbound) >= job.inbound_id:
+                    return True
+            await self.redis.set(key, f"{self.name}|{job.inbound_id}", px=self._working_ms())
+        except Exception as error:  # Redis unreachable: answered once all the same (the store)
+            logger.info("Reply ownership not recorded (%s)", error)
+        return False
+
+    def _working_ms(self) -> int:
+        return int(self.options.claim_idle_seconds * 2000)
+
+    async def _let_go(self, job: Job) -> None:
+        with contextlib.suppress(Exception):
+            await self.redis.eval(_RELEASE, 1, self._working_key(job), f"{self.name}|{job.inbound_id}")
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -265,9 +326,13 @@ class ReplyRunner:
     @property
     def redis(self) -> aioredis.Redis:
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(
-                settings.REDIS_URL, decode_responses=True, socket_timeout=10, socket_connect_timeout=5
-            )
+            # Callers wait for a free connection rather than fail when many acknowledgements are
+            # sent at once.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                settings.REDIS_URL, max_connections=64, timeout=20,
+                decode_responses=True, socket_timeout=10, socket_connect_timeout=5,
+            )  # fmt: skip
+            self._redis = aioredis.Redis(connection_pool=pool)
         return self._redis
 
     async def _ack(self, ids: list[str]) -> None:
@@ -276,7 +341,7 @@ class ReplyRunner:
         except Exception:  # left pending: claimed later, and the reply path answers once
             logger.warning("Could not acknowledge %d reply entries", len(ids), exc_info=True)
 
-    async def _hand_back(self, jobs: list[Job]) -> None:
+    async def _hand_back(self, jobs: list[Job], delay: float = 0.0) -> None:
         """Put unfinished replies back into the stream for the other runners, then let go of
         their entries (if Redis fails, the entries stay pending and are claimed later)."""
         jobs = [job for job in jobs if job.entry_ids]
@@ -286,15 +351,17 @@ class ReplyRunner:
             pipe = self.redis.pipeline(transaction=True)
             now = time.time()
             for job in jobs:
-                fields = {"s": job.schema, "c": job.conversation_id, "m": job.inbound_id, "t": now, "at": now}
-                pipe.xadd(queue.stream_key(), fields, maxlen=queue.MAX_LENGTH, approximate=True)  # type: ignore[arg-type]
+                fields = queue.entry_fields(job.schema, job.conversation_id, job.inbound_id, now, delay)
+                pipe.xadd(queue.stream_key(), fields, maxlen=queue.MAX_LENGTH, approximate=True)
                 pipe.xack(queue.stream_key(), queue.GROUP, *job.entry_ids)
             await pipe.execute()
         except Exception:
             logger.warning("Could not hand %d replies back; they will be claimed", len(jobs), exc_info=True)
 
     def _held(self) -> int:
-        return len(self.queue) + len(self._running) + len(self._delayed)
+        """What holds this runner's capacity: replies in progress, waiting ones that could
+        start soon (a cap's worth per seller) and delayed ones."""
+        return self.queue.startable() + len(self._running) + len(self._delayed)
 
     def _own_entries(self) -> list[str]:
         jobs = [r.job for r in self._running.values()] + self.queue.jobs() + list(self._delayed.values())
@@ -302,6 +369,8 @@ class ReplyRunner:
 
     def _take(self, entries: list[Any]) -> None:
         acks: list[str] = []
+        started: list[Job] = []
+        overflow: list[Job] = []
         for entry_id, fields in entries:
             if not fields:  # trimmed meanwhile
                 acks.append(entry_id)
@@ -312,15 +381,28 @@ class ReplyRunner:
                 acks.append(entry_id)
                 continue
             job = Job(entry.schema, entry.conversation_id, entry.inbound_id, [entry_id], entry.enqueued_at)
+            if (
+                self.queue.waiting_of(job.schema) >= self.options.per_seller * OVERFLOW_CAPS
+                and self.queue.waiting(job.key) is None
+                and job.key not in self._running
+            ):
+                overflow.append(job)  # this seller has more waiting here than it can start soon
+                continue
             self.offer(job, not_before=entry.not_before)
-            self._spawn(self._tell_newer(job))
+            started.append(job)
         if acks:
             self._spawn(self._ack(acks))
+        if overflow:
+            self._spawn(self._hand_back(overflow, delay=1.0))
+        if started:
+            self._spawn(self._tell_newer(started))
 
-    async def _tell_newer(self, job: Job) -> None:
+    async def _tell_newer(self, jobs: list[Job]) -> None:
         with contextlib.suppress(Exception):
-            message = f"{job.schema}|{job.conversation_id}|{job.inbound_id}|{self.name}"
-            await self.redis.publish(queue.newer_channel(), message)
+            pipe = self.redis.pipeline(transaction=False)
+            for job in jobs:
+                pipe.publish(queue.newer_channel(), f"{job.schema}|{job.conversation_id}|{job.inbound_id}|{self.name}")
+            await pipe.execute()
 
     async def _read(self) -> None:
         max_held = max(self.options.concurrency * 2, 100)
@@ -361,6 +443,11 @@ class ReplyRunner:
                     await self.redis.xclaim(
                         queue.stream_key(), queue.GROUP, self.name, 0, own[start : start + 500], justid=True
                     )
+                if self._running:
+                    pipe = self.redis.pipeline(transaction=False)
+                    for running in list(self._running.values()):
+                        pipe.pexpire(self._working_key(running.job), self._working_ms())
+                    await pipe.execute()
                 cursor = "0-0"
                 while not self._stopping.is_set() and self._held() < self.options.concurrency * 2:
                     result = await self.redis.xautoclaim(

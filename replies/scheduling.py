@@ -69,6 +69,15 @@ class FairQueue:
         self._turns.setdefault(job.schema, None)
         return None
 
+    def waiting_of(self, schema: str) -> int:
+        """How many replies of one seller wait."""
+        return len(self._waiting.get(schema, ()))
+
+    def startable(self) -> int:
+        """The waiting replies that could start as soon as replies end: at most a cap's worth
+        per seller (a flooding seller's backlog beyond that does not count)."""
+        return sum(min(len(queue), self.per_seller) for queue in self._waiting.values())
+
     def discard(self, key: Key) -> Job | None:
         """Forget the waiting job of a conversation (another runner answers it)."""
         job = self._jobs.pop(key, None)
