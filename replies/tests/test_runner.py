@@ -191,3 +191,43 @@ def test_a_newer_message_read_by_another_runner_cancels_this_runners_reply(shop_
         engine.release.set()
         answers = wait_for(lambda: bot_answers(shop_a), 30)
     assert [(a.reply_to_id, a.text) for a in answers] == [(newer.message_id, "answer: salam / rani hna")]
+
+
+def test_two_messages_of_a_conversation_read_at_once_leave_no_slot_taken(shop_a, engine):
+    """The older one's reply is cancelled before it ever ran: its seller's slot is freed all the same."""
+    person = visitor()
+    with shop_a.schema():
+        first = ingest(widget_inbound(shop_a, "salam", visitor=person), reply=False)
+        second = ingest(widget_inbound(shop_a, "kayen?", visitor=person), reply=False)
+    schema = shop_a.seller.schema_name
+    queue.enqueue(schema, [(first.conversation_id, first.message_id), (second.conversation_id, second.message_id)])
+    engine.release.set()
+    with running(per_seller=1) as run:
+        answers = wait_for(lambda: bot_answers(shop_a), 30, message="the burst's answer")
+        other = customer_writes(shop_a, "another customer", visitor())  # the seller's one slot is free
+        wait_for(lambda: len(bot_answers(shop_a)) == 2, 30, message="the next customer answered")
+        wait_for(lambda: stream_pending() == 0, 30)
+        assert run.runner.active == 0 and run.runner.queue.running(schema) == 0
+    assert [a.reply_to_id for a in bot_answers(shop_a)] == [second.message_id, other]
+    assert answers[0].text == "answer: salam / kayen?"
+
+
+def test_a_message_asked_for_again_while_another_runner_answers_it_is_left_to_that_runner(shop_a, engine):
+    from replies.queue import client, stream_key
+
+    with running("first", shutdown_seconds=60) as first:  # stopping, it finishes its reply
+        inbound = customer_writes(shop_a, "bonjour", visitor())
+        wait_for(lambda: engine.calls, 30, message="the first runner's reply under way")
+        with running("second") as second:
+            first.loop.call_soon_threadsafe(first.runner.stop)  # no more reading; its reply goes on
+            with shop_a.schema():
+                conversation_id = Message.objects.get(pk=inbound).conversation_id
+            # The sweeper asks again for the same message, and the second runner reads it.
+            queue.enqueue(shop_a.seller.schema_name, [(conversation_id, inbound)])
+            wait_for(lambda: second.runner.stats.skipped == 1, 30, message="the second runner to leave it")
+            assert len(engine.calls) == 1  # the model was not asked twice
+            engine.release.set()
+            wait_for(lambda: bot_answers(shop_a), 30)
+            first.thread.join(30)
+    assert [a.reply_to_id for a in bot_answers(shop_a)] == [inbound]
+    assert client().xinfo_groups(stream_key())[0]["pending"] == 0
