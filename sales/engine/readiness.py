@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
+from ma5zani import redis_guard
 from ma5zani.caching import TTLCache
 from ma5zani.crypto import SecretUnreadable
 from ma5zani.tenancy import current_schema
@@ -43,8 +45,15 @@ return 0
 """
 
 
+@functools.cache
+def _client(url: str, timeout: float) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=None)
+
+
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    """One client per process (a new one per reply cost a connection each), with the short
+    timeout of every Redis call on the reply path."""
+    return _client(settings.REDIS_URL, settings.REDIS_TIMEOUT_SECONDS)
 
 
 def _breaker_key(schema: str) -> str:
@@ -65,9 +74,15 @@ def _failure_args(schema: str) -> tuple[str, int, str, str, int, int, int]:
 
 
 def breaker_open(schema: str) -> bool:
+    """Whether the breaker is open; closed when Redis cannot say (a Redis that timed out a moment
+    ago is not asked again yet: `ma5zani.redis_guard`)."""
+    url = settings.REDIS_URL
+    if redis_guard.paused(url):
+        return False
     try:
         return bool(_redis().exists(f"{_breaker_key(schema)}:open"))
-    except redis.RedisError:
+    except redis.RedisError as error:
+        redis_guard.failed(url, error)
         return False
 
 
