@@ -449,7 +449,7 @@ def _voice_only(burst: list[Message]) -> bool:
 
 @dataclass(frozen=True)
 class ReplyPlan:
-    """What answering a burst needs, read in one short transaction before the engine is asked
+    """What answering a burst needs, read in a few short statements before the engine is asked
     (`reply_plan`); `reply_complete` stores the answer. The reply runner awaits the engine
     between the two, holding no database connection; `conversation_reply` runs all three."""
 

@@ -1,6 +1,6 @@
 """The reply runner: thousands of replies waiting on a model, on one event loop.
 
-A reply is three steps: `conversations.services.reply_plan` (a short transaction on a database
+A reply is three steps: `conversations.services.reply_plan` (a few short statements on a database
 thread: is there still something to answer, the engine's context, the typing indicator), the
 engine (awaited on the loop: a remote model holds no thread and no connection while it thinks),
 then `reply_complete` (another short transaction: the answer stored once and handed to
