@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from common import ROOT, django_setup, progress, use_bench_database
-from widget_load import percentile, prepare, wait_up
+from common import ROOT, progress
+from widget_load import percentile, server_env, setup, wait_up
 
 MODEL_SECONDS = 1.5
 
@@ -293,19 +293,8 @@ def main() -> None:
     args = parser.parse_args()
     args.levels = [int(part) for part in args.levels.split(",") if part]
 
-    use_bench_database()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_load"
-    django_setup("bench.settings_load")
-    key = prepare()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings_load",
-        "PYTHONPATH": str(ROOT),
-        "SWEEP_EVERY_SECONDS": "3600",
-        "DEBUG": "false",
-        "WIDGET_RATE_LIMIT_IP": "1000000/minute",
-        "WIDGET_RATE_LIMIT_VISITOR": "100000/minute",
-    }
+    key = setup()
+    env = server_env()
     model = None
     if args.engine == "openrouter":
         model = Model(args.model_port, MODEL_SECONDS)

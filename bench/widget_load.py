@@ -67,6 +67,29 @@ def prepare() -> str:
     return key
 
 
+def setup() -> str:
+    """The bench database, Django, the bench seller; its widget key."""
+    use_bench_database()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_load"
+    django_setup("bench.settings_load")
+    return prepare()
+
+
+def server_env() -> dict[str, str]:
+    """The environment of the processes a load benchmark starts."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings_load",
+        "PYTHONPATH": str(ROOT),
+        "SWEEP_EVERY_SECONDS": "3600",
+        "DEBUG": "false",  # as in production (the setup above runs with DEBUG on)
+        # All the load comes from one address and a few visitors: lift the per-IP and
+        # per-visitor limits that protect a real server.
+        "WIDGET_RATE_LIMIT_IP": "1000000/minute",
+        "WIDGET_RATE_LIMIT_VISITOR": "100000/minute",
+    }
+
+
 def settle_database() -> None:
     """Statistics for the planner and the setup's writes flushed, so that a first run on a new
     database measures the message path rather than PostgreSQL catching up with the migrations."""
@@ -229,22 +252,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
-    use_bench_database()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_load"
-    django_setup("bench.settings_load")
-    key = prepare()
-
-    base_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings_load",
-        "PYTHONPATH": str(ROOT),
-        "SWEEP_EVERY_SECONDS": "3600",
-        "DEBUG": "false",  # as in production (the setup above runs with DEBUG on)
-        # All the load comes from one address and a few visitors: lift the per-IP and
-        # per-visitor limits that protect a real server.
-        "WIDGET_RATE_LIMIT_IP": "1000000/minute",
-        "WIDGET_RATE_LIMIT_VISITOR": "100000/minute",
-    }
+    key = setup()
+    base_env = server_env()
     worker_args = ["-P", "threads", "-c", "8"]
 
     offered = args.conversations / args.interval
