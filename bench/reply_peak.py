@@ -60,6 +60,7 @@ class Level:
     censored: int = 0
     started: float = 0.0
     finished: float = 0.0
+    answered_at: float = 0.0  # the last answer received
     most_connections: int = 0
     cancelled: int = 0
     model: dict[str, int] = field(default_factory=dict)  # the loopback model's counts during the level
@@ -70,7 +71,8 @@ class Level:
 
     @property
     def rate(self) -> float:
-        return len(self.latencies) / max(1e-9, self.finished - self.started)
+        """Answers received per second, from the first customer's arrival to the last answer."""
+        return (len(self.latencies) - self.censored) / max(1e-9, self.answered_at - self.started)
 
 
 class Stack:
@@ -191,6 +193,7 @@ async def run_level(
     if errors:
         print(f"\n   {len(errors)} conversation(s) failed, e.g. {errors[0]!r}")
     level.censored = level.expected - len(level.latencies)
+    level.answered_at = level.finished
     if level.censored:  # not answered within the deadline: counted as the deadline (an underestimate)
         level.latencies += [deadline] * level.censored
         level.finished = end
