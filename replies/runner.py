@@ -164,9 +164,10 @@ class ReplyRunner:
             running.job.entry_ids = []
             self._cancelled()
         delayed = self._delayed.get(job.key)
-        if delayed is not None and delayed.inbound_id <= job.inbound_id:
+        if delayed is not None and delayed.inbound_id <= job.inbound_id:  # this one answers both
             job.entry_ids = delayed.entry_ids + job.entry_ids
             delayed.entry_ids = []
+            del self._delayed[job.key]
         replaced = self.queue.put(job)
         if replaced is job:  # an older message than the one waiting: nothing to start
             return
