@@ -23,7 +23,9 @@ def test_the_deploy_script_passes_shellcheck():
 
 
 def test_a_dry_run_prints_every_step_and_runs_nothing(tmp_path: Path):
-    result = run("--dry-run", "--ref", "v2.0", "--roles", "web,worker,beat,whatsapp", "--gateways", "2", "app1", "app2")
+    result = run(
+        "--dry-run", "--ref", "v2.0", "--roles", "web,worker,replies,beat,whatsapp", "--gateways", "2", "app1", "app2"
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     commands = [line for line in lines if line.startswith("[dry-run] ssh ")]
@@ -31,7 +33,7 @@ def test_a_dry_run_prints_every_step_and_runs_nothing(tmp_path: Path):
     app1 = [line.removeprefix("[dry-run] ssh app1 ") for line in commands if " ssh app1 " in line]
     app2 = [line.removeprefix("[dry-run] ssh app2 ") for line in commands if " ssh app2 " in line]
     order = ["git clone", "pip install", "migrate_schemas", "collectstatic", "compilemessages", "ln -sfn",
-             "restart ma5zani-web", "restart ma5zani-worker", "restart ma5zani-beat",
+             "restart ma5zani-web", "restart ma5zani-worker", "restart ma5zani-replies", "restart ma5zani-beat",
              "restart ma5zani-whatsapp@1", "restart ma5zani-whatsapp@2", "/health/"]  # fmt: skip
     positions = [next(i for i, line in enumerate(app1) if step in line) for step in order]
     assert positions == sorted(positions)
