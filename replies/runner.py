@@ -55,6 +55,7 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del
 # A seller's waiting replies held by one runner beyond this many caps go back to the stream for
 # a moment (another runner may take them), so that one seller's flood never fills a runner.
 OVERFLOW_CAPS = 10
+GONE_AFTER_MS = 6 * 3600 * 1000  # a consumer idle this long with nothing pending is a runner gone
 
 
 @dataclass
@@ -433,10 +434,14 @@ class ReplyRunner:
     async def _claim(self) -> None:
         """Keep our own entries fresh, and take over those a silent runner left."""
         every = max(1.0, self.options.claim_idle_seconds / 3)
+        rounds = 0
         while not self._stopping.is_set():
             await self._wait(self._stopping, every)
             if self._stopping.is_set():
                 return
+            rounds += 1
+            if rounds % 100 == 1:
+                await self._forget_gone_runners()
             try:
                 own: list[Any] = self._own_entries()
                 mine = set(own)
@@ -467,6 +472,21 @@ class ReplyRunner:
                         break
             except Exception as error:
                 logger.warning("Claiming reply entries failed (%s)", error)
+
+    async def _forget_gone_runners(self) -> None:
+        """Consumers of runners long gone (killed, each start has a new name) with nothing pending
+        are removed from the group, so that it does not collect one per crash."""
+        try:
+            consumers = await self.redis.xinfo_consumers(queue.stream_key(), queue.GROUP)
+            for consumer in consumers:
+                if (
+                    consumer.get("name") != self.name
+                    and int(consumer.get("pending") or 0) == 0
+                    and int(consumer.get("idle") or 0) > GONE_AFTER_MS
+                ):
+                    await self.redis.xgroup_delconsumer(queue.stream_key(), queue.GROUP, consumer["name"])
+        except Exception as error:
+            logger.info("Could not tidy the reply group's consumers (%s)", error)
 
     async def _listen(self) -> None:
         """Newer messages read by other runners."""

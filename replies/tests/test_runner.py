@@ -231,3 +231,19 @@ def test_a_message_asked_for_again_while_another_runner_answers_it_is_left_to_th
             first.thread.join(30)
     assert [a.reply_to_id for a in bot_answers(shop_a)] == [inbound]
     assert client().xinfo_groups(stream_key())[0]["pending"] == 0
+
+
+def test_consumers_of_runners_long_gone_are_removed_from_the_group(monkeypatch):
+    from replies.queue import client, ensure_group, stream_key
+
+    r = client()
+    ensure_group(r)
+    r.xgroup_createconsumer(stream_key(), queue.GROUP, "runner-gone-long-ago")
+    monkeypatch.setattr("replies.runner.GONE_AFTER_MS", -1)  # every idle consumer counts as gone
+
+    def names() -> set[str]:
+        return {c["name"] for c in r.xinfo_consumers(stream_key(), queue.GROUP)}
+
+    assert "runner-gone-long-ago" in names()
+    with running("tidy", claim_idle_seconds=3):
+        wait_for(lambda: "runner-gone-long-ago" not in names(), 30, message="the gone runner forgotten")
