@@ -39,7 +39,9 @@ from ma5zani.testing import REPLIES, LiveStack, committed_db, reply_runner, wait
 
 pytestmark = committed_db
 SELLERS = 4
-LEASE = 3.0
+# Short enough for a quick takeover, long enough that a gateway starved of CPU on a loaded machine
+# still renews its leases in time (at 3 s, renewals every second slipped under a full test run).
+LEASE = 8.0
 
 
 @pytest.fixture
