@@ -60,7 +60,7 @@ from ma5zani.db import execute, insert
 from ma5zani.realtime import publish
 from ma5zani.tenancy import current_schema
 from sales.engine import EngineContext, engine_for_seller
-from sales.engine.base import Engine, EngineReply, Turn
+from sales.engine.base import Engine, EngineReply, Turn, spent_by
 from sales.engine.guardrails import guarded_reply, is_empty_reply, is_empty_text
 from sales.engine.language import detect_language
 from sales.engine.readiness import month_spend_add
@@ -565,20 +565,9 @@ def _refuse_empty(reply: EngineReply, context: EngineContext | None, language: s
     if context is not None and reply.engine.partition(":")[0] != BuiltinEngine.name:
         fallback = guarded_reply(BuiltinEngine(), context)
         if not is_empty_reply(fallback):
-            return _spent_by(replace(fallback, engine=engine), reply)
-    return _spent_by(
+            return spent_by(replace(fallback, engine=engine), reply)
+    return spent_by(
         EngineReply(text=handoff_text(language), handoff=True, handoff_reason="empty_reply", engine=engine), reply
-    )
-
-
-def _spent_by(reply: EngineReply, original: EngineReply) -> EngineReply:
-    """`reply` carrying what `original` cost: the model's tokens stay counted (budget, usage)."""
-    return replace(
-        reply,
-        model=original.model,
-        tokens_in=original.tokens_in,
-        tokens_out=original.tokens_out,
-        cost_usd=original.cost_usd,
     )
 
 

@@ -24,6 +24,23 @@ from channels_app.whatsapp import outbox
 from channels_app.whatsapp.client import ClientError, SentMessage, SessionClient
 
 
+def quick_gateway_env(lease_seconds: float) -> dict[str, str]:
+    """The environment of gateway processes in tests: this run's Redis keys, short leases, and
+    no human pacing of sends (typing, gaps, jitter, rate limits)."""
+    from django.conf import settings
+
+    return {
+        "WHATSAPP_REDIS_PREFIX": settings.WHATSAPP_REDIS_PREFIX,
+        "WHATSAPP_LEASE_SECONDS": str(lease_seconds),
+        "WHATSAPP_TYPING_MIN_SECONDS": "0.05",
+        "WHATSAPP_TYPING_MAX_SECONDS": "0.1",
+        "WHATSAPP_CHAT_GAP_SECONDS": "0",
+        "WHATSAPP_JITTER_SECONDS": "0",
+        "WHATSAPP_RATE_PER_MINUTE": "10000/minute",
+        "WHATSAPP_RATE_PER_CHAT": "10000/minute",
+    }
+
+
 def fake_key(name: str) -> str:
     from django.conf import settings
 

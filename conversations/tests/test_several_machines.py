@@ -17,7 +17,7 @@ import redis
 from django.conf import settings as django_settings
 from django_tenants.utils import schema_context
 
-from channels_app.whatsapp.testing import fake_key, sending, sent_messages
+from channels_app.whatsapp.testing import fake_key, quick_gateway_env, sending, sent_messages
 from conversations.models import DeliveryAttempt, Message
 from conversations.tests.crowd import (
     INTERRUPTED_ERROR,
@@ -65,15 +65,8 @@ def stack_env(settings: Any, counter: str, **extra: str) -> dict[str, str]:
         "SWEEP_REPLY_AFTER_SECONDS": "8",
         "SWEEP_DELIVERY_AFTER_SECONDS": "8",
         "DELIVERY_BACKOFF_SECONDS": "0.5",
-        "WHATSAPP_REDIS_PREFIX": settings.WHATSAPP_REDIS_PREFIX,
-        "WHATSAPP_LEASE_SECONDS": str(LEASE),
+        **quick_gateway_env(LEASE),
         "WHATSAPP_START_GAP_SECONDS": "0.01",
-        "WHATSAPP_TYPING_MIN_SECONDS": "0.05",
-        "WHATSAPP_TYPING_MAX_SECONDS": "0.1",
-        "WHATSAPP_CHAT_GAP_SECONDS": "0",
-        "WHATSAPP_JITTER_SECONDS": "0",
-        "WHATSAPP_RATE_PER_MINUTE": "10000/minute",
-        "WHATSAPP_RATE_PER_CHAT": "10000/minute",
         "WHATSAPP_DB_THREADS": "3",
         "WA_FAKE_INBOX": "1",  # customers write to the loopback clients
         "WA_FAKE_SEND_SECONDS": "0.3",  # WhatsApp confirms a send after a moment: a gateway dies between

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
@@ -71,6 +71,19 @@ class EngineReply:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: Decimal = field(default_factory=Decimal)
+
+
+def spent_by(reply: EngineReply, original: EngineReply, **changes: Any) -> EngineReply:
+    """`reply` (a replacement) carrying what `original` cost: the model's tokens stay counted
+    (budget, usage); `changes` are other fields of the replacement (its engine)."""
+    return replace(
+        reply,
+        model=original.model,
+        tokens_in=original.tokens_in,
+        tokens_out=original.tokens_out,
+        cost_usd=original.cost_usd,
+        **changes,
+    )
 
 
 T = TypeVar("T")

@@ -34,7 +34,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from sales.engine.amounts import Currency, Kind, Mention, find_mentions, spellings
-from sales.engine.base import DbRunner, Engine, EngineContext, EngineReply, engine_reply_async
+from sales.engine.base import DbRunner, Engine, EngineContext, EngineReply, engine_reply_async, spent_by
 from sales.models import DeliveryRate, Order, OrderItem, Product, Variant
 
 logger = logging.getLogger(__name__)
@@ -315,21 +315,6 @@ def guard(reply: EngineReply, context: EngineContext) -> EngineReply:
             product_ids=[card.product_id for card in fallback.cards],
         ):
             # The model's tokens were spent: keep them on the stored reply (budget and usage).
-            return replace(
-                fallback,
-                engine=f"{reply.engine}:replaced",
-                model=reply.model,
-                tokens_in=reply.tokens_in,
-                tokens_out=reply.tokens_out,
-                cost_usd=reply.cost_usd,
-            )
-    return EngineReply(
-        text=say("unsure_handoff", context.reply_language),
-        handoff=True,
-        handoff_reason="guardrail",
-        engine=f"{reply.engine}:replaced",
-        model=reply.model,
-        tokens_in=reply.tokens_in,
-        tokens_out=reply.tokens_out,
-        cost_usd=reply.cost_usd,
-    )
+            return spent_by(fallback, reply, engine=f"{reply.engine}:replaced")
+    handoff = EngineReply(text=say("unsure_handoff", context.reply_language), handoff=True, handoff_reason="guardrail")
+    return spent_by(handoff, reply, engine=f"{reply.engine}:replaced")

@@ -23,7 +23,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from channels_app.base import InboundMessage
 from channels_app.models import ChannelAccount, Gateway, WhatsAppSession
 from channels_app.whatsapp import outbox
-from channels_app.whatsapp.testing import fake_key
+from channels_app.whatsapp.testing import fake_key, quick_gateway_env
 from conversations.models import Conversation, Message
 from conversations.services import ingest, message_deliver, message_send_by_seller
 from ma5zani.testing import committed_db, wait_for
@@ -34,18 +34,7 @@ LEASE = 3.0
 
 @pytest.fixture
 def gateways(live_stack: Any, settings: Any) -> Any:
-    stack = live_stack(
-        WHATSAPP_REDIS_PREFIX=settings.WHATSAPP_REDIS_PREFIX,
-        WHATSAPP_LEASE_SECONDS=str(LEASE),
-        WHATSAPP_START_GAP_SECONDS="0.002",
-        WHATSAPP_TYPING_MIN_SECONDS="0.05",
-        WHATSAPP_TYPING_MAX_SECONDS="0.1",
-        WHATSAPP_CHAT_GAP_SECONDS="0",
-        WHATSAPP_JITTER_SECONDS="0",
-        WHATSAPP_RATE_PER_MINUTE="10000/minute",
-        WHATSAPP_RATE_PER_CHAT="10000/minute",
-        WHATSAPP_DB_THREADS="3",
-    )
+    stack = live_stack(**quick_gateway_env(LEASE), WHATSAPP_START_GAP_SECONDS="0.002", WHATSAPP_DB_THREADS="3")
 
     return stack
 
