@@ -464,6 +464,29 @@ TRANSCRIPTION_API_KEY: str = env.str("TRANSCRIPTION_API_KEY", default="")
 TRANSCRIPTION_MODEL: str = env.str("TRANSCRIPTION_MODEL", default="whisper-1")
 TRANSCRIPTION_TIMEOUT_SECONDS: float = env.float("TRANSCRIPTION_TIMEOUT_SECONDS", default=30.0)
 
+# --- Meta (Messenger and Instagram) -------------------------------------------------------
+
+# The Graph API version and hosts (Facebook Login for Business and Instagram API with
+# Instagram Login); tests point the hosts at a loopback Graph server.
+META_GRAPH_VERSION: str = env.str("META_GRAPH_VERSION", default="v26.0")
+META_GRAPH_URL: str = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
+META_INSTAGRAM_GRAPH_URL: str = env.str("META_INSTAGRAM_GRAPH_URL", default="https://graph.instagram.com")
+# Where the OAuth dialogs are (the seller's browser goes there).
+META_FACEBOOK_DIALOG_URL: str = env.str("META_FACEBOOK_DIALOG_URL", default="https://www.facebook.com")
+META_INSTAGRAM_DIALOG_URL: str = env.str("META_INSTAGRAM_DIALOG_URL", default="https://www.instagram.com")
+# The Meta app (Facebook Login for Business, Messenger, Instagram via a Page).
+META_APP_ID: str = env.str("META_APP_ID", default="")
+META_APP_SECRET: str = env.str("META_APP_SECRET", default="")
+# The Instagram app of the same Meta app (Instagram API with Instagram Login has its own id
+# and secret); empty: the Meta app's.
+META_INSTAGRAM_APP_ID: str = env.str("META_INSTAGRAM_APP_ID", default="")
+META_INSTAGRAM_APP_SECRET: str = env.str("META_INSTAGRAM_APP_SECRET", default="")
+# The token Meta echoes back when it verifies the webhook (GET hub.verify_token).
+META_VERIFY_TOKEN: str = env.str("META_VERIFY_TOKEN", default="")
+META_TIMEOUT_SECONDS: float = env.float("META_TIMEOUT_SECONDS", default=10.0)
+# Sends per second per Page or Instagram account (Meta allows 300; audio and video 10).
+META_SEND_RATE_PER_SECOND: float = env.float("META_SEND_RATE_PER_SECOND", default=250.0)
+
 # --- Sales engine -------------------------------------------------------------------------
 
 OPENROUTER_BASE_URL: str = env.str("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1")
