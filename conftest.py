@@ -167,14 +167,15 @@ def queued(monkeypatch) -> QueueRecorder:
         recorder.reply_schemas.append(schema)
         recorder.replies.append((conversation_id, message_id))
 
-    monkeypatch.setattr("conversations.services.enqueue_reply", reply)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", reply)
 
     def replies(schema, pairs):
         for conversation_id, message_id in pairs:
             reply(schema, conversation_id, message_id)
 
-    monkeypatch.setattr("conversations.services.enqueue_replies", replies)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_replies", replies)
     monkeypatch.setattr(
-        "conversations.services.enqueue_delivery", lambda schema, m, countdown=0: recorder.deliveries.append(m)
+        "conversations.services.enqueueing.enqueue_delivery",
+        lambda schema, m, countdown=0: recorder.deliveries.append(m),
     )
     return recorder

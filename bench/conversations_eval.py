@@ -374,7 +374,8 @@ class Pipeline:
     """Customer messages through ingest and the reply service, as the widget and a worker do."""
 
     def __init__(self, seller: Any, engine: Any) -> None:
-        import conversations.services as services
+        import conversations.services.enqueueing as enqueueing
+        import conversations.services.reply as reply_service
         import learning.tasks
         from channels_app.widget.services import widget_account_ensure
 
@@ -393,10 +394,10 @@ class Pipeline:
             pass  # learning is measured by bench/learning.py
 
         # The queue is bypassed: replies run here, at once.
-        services.enqueue_reply = enqueue_reply
-        services.enqueue_delivery = enqueue_delivery
+        enqueueing.enqueue_reply = enqueue_reply
+        enqueueing.enqueue_delivery = enqueue_delivery
         learning.tasks.enqueue_extraction = enqueue_extraction
-        services.engine_for_seller = lambda: engine
+        reply_service.engine_for_seller = lambda: engine
 
     def say(self, visitor: str, text: str) -> Exchange:
         from django.utils import timezone

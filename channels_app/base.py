@@ -13,17 +13,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from conversations.content import Choice, ProductCard
+
 if TYPE_CHECKING:
     from channels_app.models import ChannelAccount
 
 
 @dataclass(frozen=True)
 class InboundMedia:
-    kind: str  # image, audio, video, document, sticker, location
+    # A `Message.MediaKind`. With `content`: a file the channel downloaded, stored in the
+    # seller's storage; with only `url`: a link kept as it is (a story is never copied).
+    kind: str
     mime_type: str = ""
     filename: str = ""
     content: bytes | None = None
     url: str = ""
+    # The channel fetches the file after the message is stored and attaches it
+    # (`conversations.services.message_media_attached`); the answer waits for it.
+    fetch_later: bool = False
+
+
+@dataclass(frozen=True)
+class InboundSource:
+    """What brought the customer (an ad click, an m.me / ig.me link, a comment): a code of
+    `Conversation.Source` and what the channel said of it (ad id, ref, post)."""
+
+    kind: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,17 +59,13 @@ class InboundMessage:
     # A second id of the same sender on this channel (WhatsApp: the LID beside the phone JID).
     sender_alt_id: str = ""
     media: tuple[InboundMedia, ...] = ()
+    # A button or quick reply the customer picked (the text is its title).
+    choice: Choice | None = None
+    source: InboundSource | None = None
+    # Stored on the message as it is (`Message.extra`): the message it answers, a story,
+    # "unsupported".
+    extra: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ProductCard:
-    product_id: int
-    title: str
-    price: int
-    in_stock: bool
-    image_url: str = ""
-    subtitle: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,12 +79,20 @@ class OutboundMessage:
     created_at: dt.datetime
     quick_replies: tuple[str, ...] = ()
     cards: tuple[ProductCard, ...] = ()
+    # A tag the channel needs to send it (Meta's HUMAN_AGENT: a person answering after 24 hours).
+    tag: str = ""
+    # The attempt this send is (1 for the first).
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
 class Capabilities:
     quick_replies: bool = False
     product_cards: bool = False
+    # The channel refuses a second copy of the same idempotency key (the widget): a send may be
+    # tried again whatever happened. Without it (Meta) each attempt is recorded before the send
+    # and a send whose outcome is unknown is never repeated.
+    idempotent_sends: bool = True
     typing: bool = False
     read_receipts: bool = False
     max_text_length: int = 4096
@@ -87,11 +107,19 @@ class SendResult:
 
 
 class DeliveryError(Exception):
-    """The channel refused or failed a send. `retryable` says whether trying again may help."""
+    """The channel refused or failed a send. `retryable` says whether trying again may help;
+    `reason` is a code the inbox shows in the viewer's language (conversations.reasons);
+    `unknown`: the request may have reached the channel (a timeout after it was written), so it
+    is never sent again; `reconnect`: the account's credentials are no longer valid."""
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = True, reason: str = "", unknown: bool = False, reconnect: bool = False
+    ) -> None:
         super().__init__(message)
-        self.retryable = retryable
+        self.retryable = retryable and not unknown
+        self.reason = reason
+        self.unknown = unknown
+        self.reconnect = reconnect
 
 
 class ChannelAdapter(abc.ABC):

@@ -127,6 +127,12 @@ class Conversation(models.Model):
         HUMAN = "human", _("Seller")
         CLOSED = "closed", _("Closed")
 
+    class Source(models.TextChoices):
+        AD = "ad", _("Ad")
+        LINK = "link", _("Link (m.me, ig.me)")
+        COMMENT = "comment", _("Comment")
+        OTHER = "other", _("Other referral")
+
     class Stage(models.TextChoices):
         NEW = "new", _("New")
         INTERESTED = "interested", _("Interested")
@@ -154,6 +160,11 @@ class Conversation(models.Model):
     after_hours_notice_at = models.DateTimeField(null=True, blank=True)
     # A conversation of the dashboard's "try your bot" page: its orders are tests.
     is_sandbox = models.BooleanField(default=False)
+    # Where the customer came from (the latest ad click, link or comment that opened or
+    # reopened the conversation): a code, what the channel said of it, and when.
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, blank=True)
+    source_detail = models.JSONField(default=dict, blank=True)
+    source_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -199,6 +210,11 @@ class Message(models.Model):
         DOCUMENT = "document", _("Document")
         STICKER = "sticker", _("Sticker")
         LOCATION = "location", _("Location")
+        # Kept as the channel's link only (`media_url`), never copied: an Instagram story the
+        # customer answered or mentioned the shop in, a shared post or reel.
+        STORY = "story", _("Story")
+        SHARE = "share", _("Shared post")
+        REEL = "reel", _("Reel")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
@@ -212,7 +228,17 @@ class Message(models.Model):
     media = models.FileField(upload_to="media/%Y/%m/", blank=True)
     media_type = models.CharField(max_length=100, blank=True)
     media_kind = models.CharField(max_length=16, choices=MediaKind.choices, blank=True)
+    # The channel's link to media that is not ours to copy (an Instagram story expires).
+    media_url = models.TextField(blank=True)
     transcript = models.TextField(blank=True)
+    # What the channel said beyond text and media, as data: the customer's choice (a button or
+    # quick reply: {"choice": {"kind": "order", "product_id": 12}}), the message it answers,
+    # a story, "unsupported" (a message the channel cannot show us).
+    extra = models.JSONField(default=dict, blank=True)
+    # The customer's reaction to this message (an emoji or a name), empty when none.
+    reaction = models.CharField(max_length=32, blank=True)
+    # The customer unsent it: kept for the record, shown as deleted, never given to the engine.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     quick_replies = models.JSONField(default=list, blank=True)
     cards = models.JSONField(default=list, blank=True)
     # A system note as codes ({"kind": "handed_off", "reason": "customer_asked"}), put into
@@ -266,6 +292,13 @@ class Message(models.Model):
         from conversations.reasons import message_display_text
 
         return message_display_text(self)
+
+    @property
+    def error_text(self) -> str:
+        """Why it was not sent, in the viewer's language."""
+        from conversations.reasons import send_failure_label
+
+        return send_failure_label(self.error)
 
 
 class DeliveryAttempt(models.Model):

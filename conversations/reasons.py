@@ -28,6 +28,26 @@ HANDOFF_REASONS: dict[str, Promise] = {
     "seller_took_over": _("You took over"),
     "seller_replied": _("You answered"),
     "seller_replied_from_phone": _("You answered from your phone"),
+    "seller_replied_from_meta": _("You answered from Meta's inbox"),
+    "standby": _("Another app answers this conversation"),
+}
+
+# Why a message could not be sent: codes kept in `Message.error`, put into words when shown.
+SEND_FAILURES: dict[str, Promise] = {
+    "window_closed": _(
+        "Not sent: the customer last wrote more than 24 hours ago, and Meta allows no automatic message after that."
+    ),
+    "human_window_closed": _(
+        "Not sent: the customer last wrote more than 7 days ago; Meta allows no message until they write again."
+    ),
+    "unavailable": _("Not sent: this person cannot receive messages right now."),
+    "restricted": _("Not sent: Meta has restricted this Page or account."),
+    "reconnect": _("Not sent: the account must be reconnected in Channels."),
+    "unknown_outcome": _(
+        "The connection broke while this message was being sent; it may have reached the customer, "
+        "so it was not sent again."
+    ),
+    "invalid": _("Not sent: the channel refused this message."),
 }
 OTHER = _("Other")
 
@@ -60,6 +80,12 @@ def note_text(note: dict[str, str]) -> str:
     if kind == NOTE_HANDED_BACK:
         return gettext("The bot answers again.")
     return ""
+
+
+def send_failure_label(error: str) -> str:
+    """Why a message was not sent, in the active language (an error without a code as it is)."""
+    label = SEND_FAILURES.get(error)
+    return str(label) if label is not None else error
 
 
 def message_display_text(message: Message) -> str:

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from conversations import statements as sql
 from conversations.models import Conversation, Customer, MergeSuggestion, Message
+from conversations.reasons import send_failure_label
 from ma5zani.db import fetch_one
 
 HISTORY_LIMIT = 20
@@ -25,8 +26,11 @@ def message_payload(message: Message) -> dict[str, Any]:
         "quick_replies": message.quick_replies,
         "cards": message.cards,
         "status": message.status,
-        "error": message.error,
+        "error": send_failure_label(message.error),
         "media_kind": message.media_kind,
+        "media_url": message.media_url,
+        "reaction": message.reaction,
+        "deleted": message.deleted_at is not None,
         "created_at": message.created_at.isoformat(),
     }
 

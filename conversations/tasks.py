@@ -6,8 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django_tenants.utils import schema_context
 
-from conversations import services
-from conversations.services import conversation_reply, enqueue_delivery, message_deliver, sweep
+from conversations.services import conversation_reply, enqueueing, message_deliver, sweep
 from ma5zani.tenancy import current_schema
 
 
@@ -22,7 +21,7 @@ def reply_many_task(pairs: list[list[int]]) -> int:
     """Fan a batch out: one reply task per (conversation, latest message), after the usual pause."""
     schema = current_schema()
     for conversation_id, inbound_id in pairs:
-        services.enqueue_reply(schema, conversation_id, inbound_id)
+        enqueueing.enqueue_reply(schema, conversation_id, inbound_id)
     return len(pairs)
 
 
@@ -30,7 +29,7 @@ def reply_many_task(pairs: list[list[int]]) -> int:
 def deliver_task(message_id: int) -> str:
     outcome = message_deliver(message_id)
     if outcome.status == "retry":
-        enqueue_delivery(current_schema(), message_id, countdown=outcome.countdown)
+        enqueueing.enqueue_delivery(current_schema(), message_id, countdown=outcome.countdown)
     return outcome.status
 
 

@@ -40,6 +40,7 @@ from channels_app.ratelimit import limiter
 from channels_app.whatsapp import outbox, services, sessions, transcription
 from channels_app.whatsapp.client import ClientError, ClientFactory, SessionClient, default_client_factory
 from channels_app.whatsapp.events import WaMessage, event_name, parse_message
+from conversations import services as kit
 from ma5zani.backoff import backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -971,7 +972,7 @@ class Gateway:
             self._ack(job)  # never send a message of another seller through this session
             return None
         if runner.halted or runner.state in WhatsAppSession.HALTED_STATES or runner.state == State.BANNED:
-            self.db_call(self._in_schema, schema, services.fail_message, job.message_id, _halted_error(runner.state))
+            self.db_call(self._in_schema, schema, kit.message_fail, job.message_id, _halted_error(runner.state))
             self._ack(job)
             return None
         if job.outgoing is None:
@@ -999,7 +1000,7 @@ class Gateway:
             except ClientError:
                 logger.info("Typing not shown for message %s", out.message_id)
             return typing_seconds(out.text) + random.uniform(0, settings.WHATSAPP_JITTER_SECONDS)  # noqa: S311
-        if not self.db_call(self._in_schema, schema, services.send_started, out.message_id, out.attempt):
+        if not self.db_call(self._in_schema, schema, kit.send_started, out.message_id, out.attempt):
             self._ack(job)
             return None
         started = time.monotonic()
@@ -1008,7 +1009,7 @@ class Gateway:
         except ClientError as exc:
             self.metrics.add("send_failures")
             delay = self.db_call(
-                self._in_schema, schema, services.send_failed, out.message_id, out.attempt, str(exc)[:500], True
+                self._in_schema, schema, kit.send_failed, out.message_id, out.attempt, str(exc)[:500], True
             )
             if delay is None:
                 self._ack(job)
@@ -1018,7 +1019,7 @@ class Gateway:
             return float(delay)
         self.metrics.send_latency_ms.append((time.monotonic() - started) * 1000)
         self.limits.hit(schema, out.chat)
-        self.db_call(self._in_schema, schema, services.send_succeeded, out.message_id, out.attempt, sent.id)
+        self.db_call(self._in_schema, schema, kit.send_succeeded, out.message_id, out.attempt, sent.id)
         self.metrics.add("messages_out")
         self._ack(job)
         return None

@@ -9,29 +9,26 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from channels_app.base import InboundMedia, InboundMessage
 from channels_app.models import ChannelAccount
 from channels_app.whatsapp.events import RECEIPT_STATUS, WaMessage
-from conversations.models import ChannelIdentity, Conversation, DeliveryAttempt, Message
+from conversations.models import ChannelIdentity, Message
 from conversations.services import (
-    conversation_set_mode,
-    delivery_backoff,
-    enqueue_reply,
+    customer_messages_read,
+    customer_messages_unread,
     ingest,
     ingest_many,
-    message_publish,
+    message_media_attached,
+    message_store_from_seller,
+    receipts_apply,
+    send_pending,
 )
-from ma5zani.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
 CHANNEL = ChannelAccount.Channel.WHATSAPP
-INTERRUPTED = "in progress"
 
 
 def _customer_ids(message: WaMessage, phone_for_lid: str = "") -> tuple[str, str]:
@@ -86,7 +83,12 @@ def _inbound(account_id: int, message: WaMessage, phone_for_lid: str) -> Inbound
         external_id, alt_id = _customer_ids(message, phone_for_lid)  # known by number only: no look-up
     else:
         external_id, alt_id = resolve_customer(account_id, message, phone_for_lid=phone_for_lid)
-    media = (InboundMedia(kind=message.media_kind),) if message.media_kind == "location" else ()
+    if message.media_kind == "location":
+        media: tuple[InboundMedia, ...] = (InboundMedia(kind=message.media_kind),)
+    elif message.needs_download:  # the gateway downloads it, then `media_attached`
+        media = (InboundMedia(kind=message.media_kind, mime_type=message.mime_type, fetch_later=True),)
+    else:
+        media = ()
     return InboundMessage(
         channel=CHANNEL,
         channel_account_id=account_id,
@@ -105,11 +107,7 @@ def _inbound(account_id: int, message: WaMessage, phone_for_lid: str) -> Inbound
 def store_customer_message(account_id: int, message: WaMessage, *, phone_for_lid: str = "") -> Stored:
     """A customer's message through the shared ingest. Its reply waits for the media when
     there is a file to fetch (the gateway downloads it and then calls `media_attached`)."""
-    result = ingest(_inbound(account_id, message, phone_for_lid), reply=not message.needs_download)
-    if result.created and message.needs_download:
-        Message.objects.filter(pk=result.message_id).update(
-            media_kind=message.media_kind, media_type=message.mime_type[:100]
-        )
+    result = ingest(_inbound(account_id, message, phone_for_lid))
     return Stored(result.message_id, result.conversation_id, result.created, message.needs_download and result.created)
 
 
@@ -125,83 +123,34 @@ def store_seller_message(account_id: int, message: WaMessage, *, phone_for_lid: 
     """A message the seller typed on their own phone: stored as the seller's, and the
     conversation goes to the seller (the bot never talks over them)."""
     if Message.objects.filter(channel=CHANNEL, external_id=message.id).exists():
-        return None  # one of ours (sent by the gateway), or a repeated event
+        return None  # one of ours (sent by the gateway), or a repeated event: no look-up
     external_id, _alt_id = resolve_customer(account_id, message, phone_for_lid=phone_for_lid)
-    identity = ChannelIdentity.objects.filter(
-        channel=CHANNEL, channel_account_id=account_id, external_id=external_id
-    ).first()
-    if identity is None:
-        return None  # the seller writing to someone who never wrote to the shop: not a customer
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(identity=identity).first()
-        if conversation is None:
-            return None
-        try:
-            with transaction.atomic():
-                stored = Message.objects.create(
-                    conversation=conversation,
-                    direction=Message.Direction.OUT,
-                    author=Message.Author.SELLER,
-                    channel=CHANNEL,
-                    external_id=message.id,
-                    text=message.text,
-                    status=Message.Status.SENT,
-                    channel_timestamp=message.timestamp,
-                    sent_at=message.timestamp,
-                )
-        except IntegrityError:
-            return None
-        now = timezone.now()
-        Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
-        if conversation.mode == Conversation.Mode.BOT:
-            conversation_set_mode(conversation, Conversation.Mode.HUMAN, reason="seller_replied_from_phone")
-        transaction.on_commit(lambda: message_publish(stored))
-    return Stored(stored.pk, conversation.pk, True)
+    result = message_store_from_seller(
+        channel=CHANNEL,
+        channel_account_id=account_id,
+        customer_id=external_id,
+        external_id=message.id,
+        text=message.text,
+        timestamp=message.timestamp,
+        reason="seller_replied_from_phone",
+    )
+    return None if result is None else Stored(result.message_id, result.conversation_id, True)
 
 
 def media_attached(message_id: int, *, content: bytes | None, filename: str, transcript: str = "") -> None:
     """Keep the downloaded file (in the seller's storage) and the transcript, then answer."""
-    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
-    if message is None:
-        return
-    if content:
-        message.media.save(filename, ContentFile(content), save=False)
-    message.transcript = transcript
-    message.save(update_fields=["media", "transcript"])
-    transaction.on_commit(lambda: message_publish(message, "message.updated"))
-    if message.conversation.mode == Conversation.Mode.BOT:
-        enqueue_reply(current_schema(), message.conversation_id, message.pk)
-
-
-_STATUS_ORDER = {Message.Status.SENT: 1, Message.Status.DELIVERED: 2, Message.Status.READ: 3}
+    message_media_attached(message_id, content=content, filename=filename, transcript=transcript)
 
 
 def apply_receipt(message_ids: list[str], receipt_type: int, when: dt.datetime) -> int:
     """Delivered / read receipts move our sent messages forward (never backward)."""
     status = RECEIPT_STATUS.get(receipt_type)
-    if status is None or not message_ids:
+    if status is None:
         return 0
-    rank = _STATUS_ORDER[Message.Status(status)]
-    lower = [value for value, order in _STATUS_ORDER.items() if order < rank]
-    changed = 0
-    for message in Message.objects.filter(
-        channel=CHANNEL, external_id__in=message_ids, direction=Message.Direction.OUT, status__in=lower
-    ):
-        message.status = status
-        fields = ["status"]
-        if status == Message.Status.DELIVERED or message.delivered_at is None:
-            message.delivered_at = when
-            fields.append("delivered_at")
-        if status == Message.Status.READ:
-            message.read_at = when
-            fields.append("read_at")
-        message.save(update_fields=fields)
-        message_publish(message, "message.updated")
-        changed += 1
-    return changed
+    return receipts_apply(channel=CHANNEL, external_ids=message_ids, status=status, when=when)
 
 
-# --- Sending --------------------------------------------------------------------------------
+# --- Sending (the gateway sends itself; each attempt is recorded by conversations.services) --
 
 
 @dataclass(frozen=True)
@@ -211,7 +160,7 @@ class Outgoing:
     chat: str
     text: str
     attempt: int
-    # The customer's messages not marked read yet: (id, sender JID).
+    # The customer's messages not marked read yet.
     unread: tuple[str, ...]
 
 
@@ -219,91 +168,18 @@ def outgoing(message_id: int) -> Outgoing | None:
     """The queued message to send, or None when there is nothing to do (sent already, failed,
     not a WhatsApp message). A send that a stopped gateway left half done is failed, visibly,
     rather than sent a second time."""
-    message = Message.objects.select_related("conversation__identity").filter(pk=message_id, channel=CHANNEL).first()
-    if message is None or message.status != Message.Status.QUEUED:
+    pending = send_pending(message_id, channel=CHANNEL)
+    if pending is None:
         return None
-    last = message.attempts.order_by("-number").first()
-    if last is not None and not last.succeeded and last.error == INTERRUPTED:
-        fail_message(
-            message_id,
-            "The gateway stopped while sending this message; it may have reached the customer, "
-            "so it was not sent again.",
-        )
-        return None
-    conversation = message.conversation
-    unread = tuple(
-        str(external_id)
-        for external_id in Message.objects.filter(
-            conversation=conversation,
-            direction=Message.Direction.IN,
-            channel=CHANNEL,
-            external_id__isnull=False,
-            read_at__isnull=True,
-        )
-        .order_by("-pk")
-        .values_list("external_id", flat=True)[:20]
-    )
     return Outgoing(
-        message_id=message.pk,
-        conversation_id=conversation.pk,
-        chat=conversation.identity.external_id,
-        text=message.text,
-        attempt=(last.number if last else 0) + 1,
-        unread=unread,
+        message_id=pending.message_id,
+        conversation_id=pending.conversation_id,
+        chat=pending.recipient_id,
+        text=pending.outbound.text,
+        attempt=pending.attempt,
+        unread=customer_messages_unread(pending.conversation_id, channel=CHANNEL),
     )
 
 
 def mark_customer_read(conversation_id: int, external_ids: tuple[str, ...]) -> None:
-    Message.objects.filter(conversation_id=conversation_id, external_id__in=external_ids).update(read_at=timezone.now())
-
-
-def send_started(message_id: int, attempt: int) -> bool:
-    """Record that a send is starting (committed before the send). False when another send of
-    the same message already started: it must not be sent twice."""
-    try:
-        with transaction.atomic():
-            locked = (
-                Message.objects.select_for_update(nowait=False)
-                .filter(pk=message_id, status=Message.Status.QUEUED)
-                .first()
-            )
-            if locked is None:
-                return False
-            DeliveryAttempt.objects.create(message_id=message_id, number=attempt, succeeded=False, error=INTERRUPTED)
-    except IntegrityError:
-        return False
-    return True
-
-
-def send_succeeded(message_id: int, attempt: int, external_id: str) -> None:
-    with transaction.atomic():
-        DeliveryAttempt.objects.filter(message_id=message_id, number=attempt).update(succeeded=True, error="")
-        message = Message.objects.select_for_update().get(pk=message_id)
-        message.status = Message.Status.SENT
-        message.sent_at = timezone.now()
-        message.external_id = external_id or None
-        message.error = ""
-        message.save(update_fields=["status", "sent_at", "external_id", "error"])
-        transaction.on_commit(lambda: message_publish(message, "message.updated"))
-
-
-def send_failed(message_id: int, attempt: int, error: str, retryable: bool) -> float | None:
-    """Record a failed attempt; returns the delay before the next one, or None when it is over."""
-    with transaction.atomic():
-        DeliveryAttempt.objects.filter(message_id=message_id, number=attempt).update(succeeded=False, error=error)
-        if retryable and attempt < settings.DELIVERY_MAX_ATTEMPTS:
-            Message.objects.filter(pk=message_id).update(error=error)
-            return delivery_backoff(attempt)
-    fail_message(message_id, error)
-    return None
-
-
-def fail_message(message_id: int, error: str) -> None:
-    with transaction.atomic():
-        message = Message.objects.select_for_update().filter(pk=message_id, status=Message.Status.QUEUED).first()
-        if message is None:
-            return
-        message.status = Message.Status.FAILED
-        message.error = error
-        message.save(update_fields=["status", "error"])
-        transaction.on_commit(lambda: message_publish(message, "message.updated"))
+    customer_messages_read(conversation_id, external_ids)

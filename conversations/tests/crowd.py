@@ -33,7 +33,7 @@ from conversations.models import Message
 from ma5zani.celery import Queue
 from ma5zani.testing import LiveStack, wait_for
 
-INTERRUPTED_ERROR = "may have reached the customer"  # channels_app.whatsapp.services.outgoing
+INTERRUPTED_ERROR = "may have reached the customer"  # conversations.reasons: "unknown_outcome"
 _numbers = itertools.count(1)
 
 

@@ -184,7 +184,7 @@ def test_away_sends_only_the_away_message_and_hands_to_the_seller(customer, monk
             raise AssertionError("the engine answers nothing outside hours in away mode")
 
     bot_settings_update(after_hours="away")
-    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: NeverCalled())
+    monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: NeverCalled())
     answer = customer.say("Bonjour, c'est combien les baskets ?", at(10, 22))
     assert answer is not None
     assert answer.text == "La boutique est fermée pour le moment. Un conseiller sera disponible demain à 09:00."
@@ -233,7 +233,7 @@ def test_an_engine_handoff_outside_hours_says_when_a_person_is_there(customer, m
             return EngineReply(text="Je vérifie avec la boutique.", handoff=True, handoff_reason="unsure")
 
     bot_settings_update(after_hours="answer")  # even when the bot answers as usual
-    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: UnsureEngine())
+    monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: UnsureEngine())
     answer = customer.say("Vous faites des prix de gros ?", at(10, 23))
     assert answer is not None
     assert answer.text == "Je vérifie avec la boutique.\n\nUn conseiller sera disponible demain à 09:00."

@@ -33,8 +33,8 @@ class FlakyAdapter:
 
 @pytest.fixture
 def outbound(shop_a, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
-    monkeypatch.setattr("conversations.services.enqueue_delivery", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_delivery", lambda *a, **k: None)
     with shop_a.schema():
         with django_capture_on_commit_callbacks(execute=True):
             result = ingest(widget_inbound(shop_a, "Bonjour"))
@@ -46,7 +46,7 @@ def outbound(shop_a, monkeypatch, django_capture_on_commit_callbacks):
 
 
 def use(monkeypatch, adapter):
-    monkeypatch.setattr("conversations.services.adapter_for", lambda channel: adapter)
+    monkeypatch.setattr("conversations.services.delivery.adapter_for", lambda channel: adapter)
 
 
 def test_failing_twice_then_succeeding_sends_once(shop_a, outbound, monkeypatch):

@@ -50,7 +50,7 @@ def test_what_counts_as_empty(text):
 
 
 def test_a_reply_with_only_a_product_card_is_not_empty():
-    from channels_app.base import ProductCard
+    from conversations.content import ProductCard
 
     card = ProductCard(product_id=1, title="Sac", price=7600, in_stock=True)
     assert not is_empty_reply(EngineReply(text="", cards=(card,)))
@@ -85,7 +85,7 @@ def test_another_engines_empty_answer_is_replaced_by_the_builtin_engines(
         def reply(self, context):
             return EngineReply(text="  ", engine="silent", model="m-1", tokens_in=40, tokens_out=1)
 
-    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: SilentEngine())
+    monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: SilentEngine())
     with shop_a.schema():
         prepare(shop_a)
         answer = say(shop_a, django_capture_on_commit_callbacks, queued, "Combien coûtent les baskets ?")
@@ -106,7 +106,7 @@ def test_when_the_builtin_replacement_is_empty_too_the_seller_takes_over(
         def reply(self, context):
             return EngineReply(text="", engine="silent")
 
-    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: SilentEngine())
+    monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: SilentEngine())
     monkeypatch.setattr(BuiltinEngine, "reply", lambda self, context: EngineReply(text="…", engine="builtin"))
     with shop_a.schema():
         answer = say(shop_a, django_capture_on_commit_callbacks, queued, "Salam, ch7al sabat?")
@@ -179,7 +179,9 @@ def test_an_empty_model_answer_and_an_empty_builtin_one_hand_off(
 
 
 def test_an_empty_voice_answer_hands_off_instead(shop_a, queued, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("conversations.services.VOICE_ASK_TEXT", dict.fromkeys(["ar", "arabizi", "fr", "en"], " "))
+    monkeypatch.setattr(
+        "conversations.services.reply.VOICE_ASK_TEXT", dict.fromkeys(["ar", "arabizi", "fr", "en"], " ")
+    )
     with shop_a.schema():
         with django_capture_on_commit_callbacks(execute=True):
             ingest(widget_inbound(shop_a, ""))

@@ -24,8 +24,8 @@ WORDS = {
 @pytest.fixture
 def handed(shop_a, monkeypatch, django_capture_on_commit_callbacks) -> int:
     """A conversation the customer asked a person for."""
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
-    monkeypatch.setattr("conversations.services.enqueue_delivery", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_delivery", lambda *a, **k: None)
     with shop_a.schema(), django_capture_on_commit_callbacks(execute=True):
         result = ingest(widget_inbound(shop_a, "Je veux parler à un conseiller"))
     return result.conversation_id

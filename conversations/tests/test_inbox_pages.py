@@ -15,8 +15,8 @@ XSS = '<img src=x onerror="alert(1)"><script>alert("owned")</script>'
 
 @pytest.fixture
 def chat(shop_a, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
-    monkeypatch.setattr("conversations.services.enqueue_delivery", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_delivery", lambda *a, **k: None)
     with shop_a.schema(), django_capture_on_commit_callbacks(execute=True):
         ingest(widget_inbound(shop_a, "Bonjour"))
         result = ingest(widget_inbound(shop_a, XSS))

@@ -137,7 +137,7 @@ def test_a_batch_is_stored_like_one_message_at_a_time(shop_a, queued, django_cap
 
     events: list[tuple[str, dict]] = []
     monkeypatch.setattr(
-        "conversations.services.publish", lambda schema, event, payload: events.append((event, payload))
+        "conversations.services.live.publish", lambda schema, event, payload: events.append((event, payload))
     )
 
     known = widget_inbound(shop_a, "Bonjour", visitor="00000000-0000-4000-8000-0000000000a1")

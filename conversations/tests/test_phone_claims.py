@@ -33,7 +33,7 @@ class Contexts:
     """What the engine received, reply by reply (the real engine answers)."""
 
     def __init__(self, monkeypatch) -> None:
-        from conversations import services
+        from conversations.services import reply as services
 
         self.seen: list[EngineContext] = []
         real = services.guarded_reply

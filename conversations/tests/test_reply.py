@@ -61,7 +61,7 @@ def test_a_draft_is_dropped_when_a_newer_message_arrives_meanwhile(
                 send(shop_a, "Vous êtes là ?", django_capture_on_commit_callbacks)
                 return EngineReply(text="Bonjour !", engine="slow")
 
-        monkeypatch.setattr("conversations.services.engine_for_seller", lambda: SlowEngine())
+        monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: SlowEngine())
         assert conversation_reply(*first) is None
         assert not Message.objects.filter(author="bot").exists()
         monkeypatch.undo()
@@ -98,7 +98,7 @@ def test_engine_data_and_latency_are_stored(shop_a, queued, monkeypatch, django_
                 cost_usd=Decimal("0.000270"),
             )  # fmt: skip
 
-    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: CountingEngine())
+    monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: CountingEngine())
     with shop_a.schema():
         send(shop_a, "Hello", django_capture_on_commit_callbacks)
         message = conversation_reply(*replies[-1])
@@ -119,7 +119,7 @@ def test_an_engine_asking_for_a_person_hands_off(shop_a, queued, monkeypatch, dj
         def reply(self, context):
             return EngineReply(text="Je vérifie avec la boutique.", handoff=True, handoff_reason="unsure")
 
-    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: UnsureEngine())
+    monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: UnsureEngine())
     with shop_a.schema():
         result = send(shop_a, "Vous faites des prix de gros ?", django_capture_on_commit_callbacks)
         conversation_reply(*replies[-1])
@@ -130,7 +130,7 @@ def test_an_engine_asking_for_a_person_hands_off(shop_a, queued, monkeypatch, dj
 def _capture_events(monkeypatch) -> list[tuple[str, dict]]:
     events: list[tuple[str, dict]] = []
     monkeypatch.setattr(
-        "conversations.services.publish", lambda schema, event, payload: events.append((event, payload))
+        "conversations.services.live.publish", lambda schema, event, payload: events.append((event, payload))
     )
     return events
 
@@ -165,7 +165,7 @@ def test_an_answer_the_channel_refuses_at_first_is_queued_for_a_retry_and_shown_
     with shop_a.schema():
         send(shop_a, "Bonjour", django_capture_on_commit_callbacks)
         events = _capture_events(monkeypatch)
-        monkeypatch.setattr("conversations.services.adapter_for", lambda channel: Refusing())
+        monkeypatch.setattr("conversations.services.delivery.adapter_for", lambda channel: Refusing())
         with django_capture_on_commit_callbacks(execute=True):
             reply = conversation_reply(*queued.replies[-1])
         assert reply is not None
@@ -182,7 +182,7 @@ def test_a_second_answer_to_the_same_message_is_refused_under_the_lock(
 ):
     """Two runs of one reply task that both passed the first check: the second stores nothing."""
     from conversations.selectors import reply_target
-    from conversations.services import _store_reply
+    from conversations.services.reply import store_reply
 
     with shop_a.schema():
         send(shop_a, "Bonjour", django_capture_on_commit_callbacks)
@@ -190,8 +190,8 @@ def test_a_second_answer_to_the_same_message_is_refused_under_the_lock(
         target = reply_target(conversation_id)
         assert target is not None
         with django_capture_on_commit_callbacks(execute=True):
-            first = _store_reply(target, inbound_id, EngineReply(text="Salam", engine="test"))
-            second = _store_reply(target, inbound_id, EngineReply(text="Salam again", engine="test"))
+            first = store_reply(target, inbound_id, EngineReply(text="Salam", engine="test"))
+            second = store_reply(target, inbound_id, EngineReply(text="Salam again", engine="test"))
         assert first is not None and second is None
         assert list(Message.objects.filter(author="bot").values_list("text", flat=True)) == ["Salam"]
 

@@ -16,7 +16,8 @@ from django.db import connection, transaction
 
 from conversations.models import Message
 from conversations.selectors import reply_slot_locked, reply_target
-from conversations.services import _store_reply, ingest
+from conversations.services import ingest
+from conversations.services.reply import store_reply
 from conversations.tests.factories import widget_inbound
 from ma5zani.testing import committed_db, wait_for
 from sales.engine.base import EngineReply
@@ -92,7 +93,7 @@ def test_a_second_answer_to_the_same_message_is_refused_without_an_error(drop_ne
 
     def first_answer() -> Any:
         with transaction.atomic():
-            message = _store_reply(target, inbound.message_id, EngineReply(text="Ahlan!", engine="test"))
+            message = store_reply(target, inbound.message_id, EngineReply(text="Ahlan!", engine="test"))
             stored.set()
             release.wait(30)
         return message
@@ -100,7 +101,7 @@ def test_a_second_answer_to_the_same_message_is_refused_without_an_error(drop_ne
     def second_answer() -> Any:
         connection.ensure_connection()
         second_result["pid"] = connection.connection.info.backend_pid
-        return _store_reply(target, inbound.message_id, EngineReply(text="Ahlan wa sahlan!", engine="test"))
+        return store_reply(target, inbound.message_id, EngineReply(text="Ahlan wa sahlan!", engine="test"))
 
     first = in_thread(shop_a, first_answer, first_result)
     assert stored.wait(30)

@@ -161,8 +161,8 @@ def assert_handled(response: Any, before: tuple[int, ...], schema: str) -> None:
 
 @pytest.fixture
 def widget(shop_a, monkeypatch, settings):
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
-    monkeypatch.setattr("conversations.services.enqueue_delivery", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_delivery", lambda *a, **k: None)
     settings.WIDGET_RATE_LIMIT_VISITOR = "100000/minute"
     return widget_settings_update(account=widget_account_ensure(shop_a.seller), origins=[SITE])
 

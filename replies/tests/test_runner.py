@@ -56,7 +56,7 @@ class GateEngine:
 @pytest.fixture
 def engine(monkeypatch) -> GateEngine:
     gate = GateEngine()
-    monkeypatch.setattr("conversations.services.engine_for_seller", lambda: gate)
+    monkeypatch.setattr("conversations.services.reply.engine_for_seller", lambda: gate)
     return gate
 
 

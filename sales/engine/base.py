@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from channels_app.base import ProductCard
+from conversations.content import ProductCard
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,13 @@ def replies(monkeypatch: Any) -> list[tuple[str, int, int]]:
     def record(schema: str, conversation_id: int, inbound_id: int, *, countdown: float | None = None) -> None:
         asked.append((schema, conversation_id, inbound_id))
 
-    monkeypatch.setattr("conversations.services.enqueue_reply", record)
-    monkeypatch.setattr("channels_app.whatsapp.services.enqueue_reply", record)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", record)
 
     def record_many(schema: str, pairs: list[tuple[int, int]]) -> None:
         for conversation_id, inbound_id in pairs:
             record(schema, conversation_id, inbound_id)
 
-    monkeypatch.setattr("conversations.services.enqueue_replies", record_many)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_replies", record_many)
     return asked
 
 

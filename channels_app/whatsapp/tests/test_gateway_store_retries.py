@@ -24,8 +24,8 @@ def _quick_retries(monkeypatch: Any) -> None:
     monkeypatch.setattr(gateway_module, "STORE_RETRY_SECONDS", 0.001)
     monkeypatch.setattr(gateway_module, "STORE_RETRY_MAX_SECONDS", 0.01)
     # The replies the store asks for are not this test's business.
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *args, **kwargs: None)
-    monkeypatch.setattr("conversations.services.enqueue_replies", lambda *args, **kwargs: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *args, **kwargs: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_replies", lambda *args, **kwargs: None)
 
 
 def failing(monkeypatch: Any, error: Exception, times: int) -> dict[str, int]:

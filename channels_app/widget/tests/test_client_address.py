@@ -24,7 +24,7 @@ VISITOR = "11111111-2222-4333-8444-555555555555"
 
 @pytest.fixture
 def key(drop_new_sellers, shop_a, monkeypatch, settings):
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *a, **k: None)
     settings.WIDGET_RATE_LIMIT_IP = "3/minute"
     settings.WIDGET_RATE_LIMIT_VISITOR = "1000/minute"
     return widget_account_ensure(shop_a.seller).external_id

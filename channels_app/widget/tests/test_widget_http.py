@@ -18,7 +18,7 @@ VISITOR = "11111111-2222-4333-8444-555555555555"
 
 @pytest.fixture
 def widget(shop_a, monkeypatch):
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *a, **k: None)
     account = widget_account_ensure(shop_a.seller)
     return widget_settings_update(account=account, origins=[SHOP_SITE])
 

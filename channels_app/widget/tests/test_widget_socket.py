@@ -24,8 +24,8 @@ VISITOR = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 
 @pytest.fixture
 def widget(drop_new_sellers, shop_a, monkeypatch):
-    monkeypatch.setattr("conversations.services.enqueue_reply", lambda *a, **k: None)
-    monkeypatch.setattr("conversations.services.enqueue_delivery", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_reply", lambda *a, **k: None)
+    monkeypatch.setattr("conversations.services.enqueueing.enqueue_delivery", lambda *a, **k: None)
     return widget_settings_update(account=widget_account_ensure(shop_a.seller), origins=[SHOP_SITE])
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from channels_app.base import ProductCard
+from conversations.content import ProductCard
 from sales.engine.base import EngineContext, EngineReply
 from sales.engine.texts import say
 from sales.models import Order, OrderItem, Product
