@@ -6,28 +6,25 @@ seller's own messages, receipts, media) and send what is queued. Every function 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
-
-from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from channels_app.base import InboundMedia, InboundMessage
 from channels_app.models import ChannelAccount
 from channels_app.whatsapp.events import RECEIPT_STATUS, WaMessage
-from conversations.models import ChannelIdentity, Message
 from conversations.services import (
     customer_messages_read,
     customer_messages_unread,
+    identity_find,
+    identity_learn_id,
     ingest,
     ingest_many,
+    message_known,
     message_media_attached,
     message_store_from_seller,
     receipts_apply,
     send_pending,
 )
 
-logger = logging.getLogger(__name__)
 CHANNEL = ChannelAccount.Channel.WHATSAPP
 
 
@@ -47,27 +44,21 @@ def resolve_customer(account_id: int, message: WaMessage, *, phone_for_lid: str 
     and later under their number (or the other way) stays one identity: both ids are kept."""
     external_id, alt_id = _customer_ids(message, phone_for_lid)
     candidates = {value for value in (external_id, alt_id, message.sender_lid) if value}
-    identity = (
-        ChannelIdentity.objects.filter(channel=CHANNEL, channel_account_id=account_id)
-        .filter(Q(external_id__in=candidates) | Q(alt_id__in=candidates))
-        .order_by("pk")
-        .first()
-    )
-    if identity is None:
+    known = identity_find(channel=CHANNEL, channel_account_id=account_id, ids=candidates)
+    if known is None:
         return external_id, alt_id
-    if alt_id and not identity.alt_id and identity.external_id != alt_id:
-        ChannelIdentity.objects.filter(pk=identity.pk).update(alt_id=alt_id)
-    elif identity.external_id.endswith("@lid") and external_id.endswith("@s.whatsapp.net"):
+    if alt_id and not known.alt_id and known.external_id != alt_id:
+        identity_learn_id(channel=CHANNEL, channel_account_id=account_id, external_id=known.external_id, alt_id=alt_id)
+    elif (
+        known.external_id.endswith("@lid")
+        and external_id.endswith("@s.whatsapp.net")
         # The number is known now: the identity is addressed by it, the LID kept beside.
-        try:
-            with transaction.atomic():
-                ChannelIdentity.objects.filter(pk=identity.pk).update(
-                    external_id=external_id, alt_id=identity.external_id
-                )
-            return external_id, identity.external_id
-        except IntegrityError:
-            pass
-    return identity.external_id, identity.alt_id
+        and identity_learn_id(
+            channel=CHANNEL, channel_account_id=account_id, external_id=known.external_id, readdress_to=external_id
+        )
+    ):
+        return external_id, known.external_id
+    return known.external_id, known.alt_id
 
 
 @dataclass(frozen=True)
@@ -122,7 +113,7 @@ def store_customer_messages(items: list[tuple[int, WaMessage, str]]) -> list[Sto
 def store_seller_message(account_id: int, message: WaMessage, *, phone_for_lid: str = "") -> Stored | None:
     """A message the seller typed on their own phone: stored as the seller's, and the
     conversation goes to the seller (the bot never talks over them)."""
-    if Message.objects.filter(channel=CHANNEL, external_id=message.id).exists():
+    if message_known(channel=CHANNEL, external_id=message.id):
         return None  # one of ours (sent by the gateway), or a repeated event: no look-up
     external_id, _alt_id = resolve_customer(account_id, message, phone_for_lid=phone_for_lid)
     result = message_store_from_seller(

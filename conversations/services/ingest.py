@@ -323,6 +323,52 @@ def _note_source(conversation: Conversation, inbound: InboundMessage, now: dt.da
 # --- What else arrives from a channel -------------------------------------------------------
 
 
+def message_known(*, channel: str, external_id: str) -> bool:
+    """A message of this channel id is stored already (one of the shop's sends, or a repeat)."""
+    return Message.objects.filter(channel=channel, external_id=external_id).exists()
+
+
+@dataclass(frozen=True)
+class KnownIdentity:
+    external_id: str
+    alt_id: str
+
+
+def identity_find(*, channel: str, channel_account_id: int, ids: set[str]) -> KnownIdentity | None:
+    """The customer identity on this account known by any of `ids` (as its id or its second id)."""
+    identity = (
+        ChannelIdentity.objects.filter(channel=channel, channel_account_id=channel_account_id)
+        .filter(Q(external_id__in=ids) | Q(alt_id__in=ids))
+        .order_by("pk")
+        .values_list("external_id", "alt_id")
+        .first()
+    )
+    return None if identity is None else KnownIdentity(*identity)
+
+
+def identity_learn_id(
+    *, channel: str, channel_account_id: int, external_id: str, alt_id: str = "", readdress_to: str = ""
+) -> bool:
+    """A second id of a known customer (`alt_id`, kept beside), or a better address
+    (`readdress_to`: the identity is addressed by it from now on, its old id kept as the second
+    one). False when another identity has that id already."""
+    identity = ChannelIdentity.objects.filter(
+        channel=channel, channel_account_id=channel_account_id, external_id=external_id
+    ).first()
+    if identity is None:
+        return False
+    try:
+        with transaction.atomic():
+            if readdress_to:
+                identity.alt_id, identity.external_id = identity.external_id, readdress_to[:255]
+            else:
+                identity.alt_id = alt_id[:255]
+            identity.save(update_fields=["external_id", "alt_id"])
+    except IntegrityError:
+        return False
+    return True
+
+
 def message_store_from_seller(
     *,
     channel: str,
@@ -338,7 +384,7 @@ def message_store_from_seller(
     own inbox): stored once as the seller's, and the conversation goes to the seller (`reason`,
     a code of conversations.reasons): the bot never talks over them. None when it is one of
     the shop's own sends (its id is known), or the customer never wrote to the shop."""
-    if Message.objects.filter(channel=channel, external_id=external_id).exists():
+    if message_known(channel=channel, external_id=external_id):
         return None
     identity = (
         ChannelIdentity.objects.filter(channel=channel, channel_account_id=channel_account_id)
