@@ -71,7 +71,7 @@ def _attachment(item: Mapping[str, Any], message_sticker_id: str) -> Attachment:
         sticker_id = sticker_id or message_sticker_id
     return Attachment(
         type=kind,
-        url=scalar(payload.get("url")) or scalar(item.get("url")),
+        url=scalar(payload.get("url")) or scalar(item.get("url")) or scalar(item.get("URL")),  # a fallback: "URL"
         title=scalar(item.get("title")) or scalar(payload.get("title")),
         sticker_id=sticker_id,
         payload=payload,

@@ -19,7 +19,13 @@ and sorted by timestamp within it, keeping Meta's order for equal timestamps.
 
 Who the customer is depends on the event: the sender of what arrives, the recipient of an echo
 (what the Page or account sent, by this app or by a person in Meta's inbox). `customer_id` says
-it for every kind, beside the raw `sender_id` and `recipient_id`.
+it for every kind, beside the raw `sender_id` and `recipient_id`. The account's own comments are
+echoes too (kind `echo` with a `comment`).
+
+Not everything of kind `message` is something to answer: an Instagram message the customer
+unsent (`is_deleted`) or one the API does not deliver (`is_unsupported`) carries no content, and
+a Page comment may be `edited` or `remove`d (`comment.verb`). The flags say it; the dispatcher
+decides.
 """
 
 from __future__ import annotations
@@ -118,7 +124,7 @@ class MetaEvent:
     sender_id: str
     recipient_id: str
     timestamp: dt.datetime  # aware, UTC
-    customer_id: str = ""  # the customer's PSID or IGSID, whoever sent the event
+    customer_id: str = ""  # the customer's PSID or IGSID, whoever sent the event; a commenter's id
     sender_user_ref: str = ""  # a chat-plugin guest, who has no PSID
     mid: str = ""  # the message; for a reaction or an Instagram read, the message it is about
     text: str = ""
@@ -149,6 +155,8 @@ class MetaEvent:
 
 @dataclass(frozen=True)
 class Delivery:
+    """One webhook POST: its events, grouped by account and in time order within each."""
+
     object: str  # page, instagram
     events: tuple[MetaEvent, ...]
     skipped: int = 0  # entries and events that could not be read

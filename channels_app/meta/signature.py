@@ -1,8 +1,10 @@
 """Meta's webhook signature: `X-Hub-Signature-256: sha256=<hex>`, an HMAC-SHA256 of the raw
 request body under the app secret.
 
-It is computed over the bytes exactly as they arrived: re-encoding parsed JSON changes escapes
-and spacing and would not match. Two secrets can sign our deliveries (the Meta app's, and the
+It is computed over the bytes exactly as they arrived. Meta sends (and signs) its JSON with every
+non-ASCII character escaped as \\uXXXX in lower-case hex, and `/`, `<`, `%`, `@` escaped too
+(`meta_json` writes a body that way): decoding and encoding the JSON again changes the bytes and
+the signature would not match. Two secrets can sign our deliveries (the Meta app's, and the
 Instagram app's for Instagram API with Instagram Login webhooks), so a delivery is genuine when
 any configured secret matches. Every comparison is constant-time.
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import string
 from collections.abc import Iterable
+from typing import Any
 
 HEADER = "X-Hub-Signature-256"
 _PREFIX = "sha256"
@@ -24,6 +28,16 @@ def sign(raw_body: bytes, secret: str) -> str:
     """The header value Meta would send for this body (tests, benchmarks, the loopback peer)."""
     digest = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
     return f"{_PREFIX}={digest}"
+
+
+# What Meta escapes beyond json.dumps's ASCII escapes (only ever inside strings in JSON text).
+_META_ESCAPES = {"/": "\\/", "<": "\\u003C", "%": "\\u0025", "@": "\\u0040"}
+
+
+def meta_json(payload: Any) -> bytes:
+    """`payload` as the bytes Meta would put on the wire (tests, benchmarks, the loopback peer)."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return "".join(_META_ESCAPES.get(char, char) for char in text).encode("ascii")
 
 
 def _claimed_digest(header: str | None) -> bytes | None:
