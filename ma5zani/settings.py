@@ -474,6 +474,8 @@ META_INSTAGRAM_GRAPH_URL: str = env.str("META_INSTAGRAM_GRAPH_URL", default="htt
 # Where the OAuth dialogs are (the seller's browser goes there).
 META_FACEBOOK_DIALOG_URL: str = env.str("META_FACEBOOK_DIALOG_URL", default="https://www.facebook.com")
 META_INSTAGRAM_DIALOG_URL: str = env.str("META_INSTAGRAM_DIALOG_URL", default="https://www.instagram.com")
+# Where Instagram Login's authorization code is exchanged for a token (POST /oauth/access_token).
+META_INSTAGRAM_OAUTH_URL: str = env.str("META_INSTAGRAM_OAUTH_URL", default="https://api.instagram.com")
 # The Meta app (Facebook Login for Business, Messenger, Instagram via a Page).
 META_APP_ID: str = env.str("META_APP_ID", default="")
 META_APP_SECRET: str = env.str("META_APP_SECRET", default="")
