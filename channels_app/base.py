@@ -83,6 +83,9 @@ class OutboundMessage:
     tag: str = ""
     # The attempt this send is (1 for the first).
     attempt: int = 1
+    # The customer's language (conversations' code: ar, arabizi, fr, en…), for what the channel
+    # itself words (button titles); empty when unknown.
+    language: str = ""
 
 
 @dataclass(frozen=True)

@@ -126,3 +126,67 @@ class Gateway(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MetaAccount(models.Model):
+    """A linked Facebook Page (Messenger) or Instagram professional account: how the platform
+    reaches it (token, encrypted, with its expiry and scopes), what it is subscribed to, and
+    whether it can still send. Public schema, beside its channel account (the routing index:
+    `ChannelAccount.external_id` is the id Meta's webhooks carry as `entry.id`)."""
+
+    class Kind(models.TextChoices):
+        PAGE = "page", _("Facebook Page (Messenger)")
+        INSTAGRAM_PAGE = "instagram_page", _("Instagram account connected to a Page")
+        INSTAGRAM_LOGIN = "instagram_login", _("Instagram account (Instagram Login)")
+
+    class State(models.TextChoices):
+        OK = "ok", _("Connected")
+        RECONNECT = "reconnect", _("Reconnect needed")
+
+    class Comments(models.TextChoices):
+        ALL = "all", _("Every post")
+        SOME = "some", _("Chosen posts only")
+        OFF = "off", _("Off")
+
+    account = models.OneToOneField(ChannelAccount, on_delete=models.CASCADE, related_name="meta")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The Page that sends for it (Messenger, and Instagram through a Page); empty for Instagram Login.
+    page_id = models.CharField(max_length=64, blank=True)
+    username = models.CharField(max_length=200, blank=True)
+    token_encrypted = models.TextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)  # None: does not expire
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    # A business system-user token linked by an operator (`manage.py meta_link`), or the seller's.
+    linked_by_operator = models.BooleanField(default=False)
+    linked_by_id = models.BigIntegerField(null=True, blank=True)  # the member (a public user's id)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OK)
+    state_reason = models.TextField(blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    owner_told_at = models.DateTimeField(null=True, blank=True)  # e-mailed about a reconnect
+    subscribed_fields = models.JSONField(default=list, blank=True)
+    subscribed_at = models.DateTimeField(null=True, blank=True)
+    # Comments under the shop's posts: answered in DM (all posts, chosen posts, off), and
+    # optionally a short public reply under the comment.
+    comment_replies = models.CharField(max_length=8, choices=Comments.choices, default=Comments.ALL)
+    comment_posts = models.JSONField(default=list, blank=True)
+    comment_public_reply = models.BooleanField(default=True)
+    # What the Messenger profile / ice breakers were last set to (a digest), and when.
+    profile_digest = models.CharField(max_length=64, blank=True)
+    profile_applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "token_expires_at"], name="meta_token_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username or self.account_id}"
+
+    @property
+    def can_send(self) -> bool:
+        return self.state == self.State.OK and bool(self.token_encrypted)
+
+    @property
+    def is_instagram(self) -> bool:
+        return self.kind in (self.Kind.INSTAGRAM_PAGE, self.Kind.INSTAGRAM_LOGIN)

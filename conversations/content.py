@@ -24,7 +24,7 @@ class Choice:
     variant of it, "order" it, or "talk to a person". Channels parse their payloads into this
     (`choice_from_payload`) and the engine reads it beside the text."""
 
-    kind: str  # product, variant, order, person, other
+    kind: str  # one of CHOICE_KINDS
     product_id: int | None = None
     variant: str = ""
     value: str = ""  # the payload itself, for "other"
@@ -33,7 +33,10 @@ class Choice:
         return {"kind": self.kind, "product_id": self.product_id, "variant": self.variant, "value": self.value}
 
 
-CHOICE_KINDS = ("product", "variant", "order", "person", "other")
+CHOICE_KINDS = ("product", "variant", "order", "person", "catalog", "my_order", "start", "other")
+# Payloads of the channels' menus (Messenger's persistent menu and get-started button,
+# Instagram's ice breakers).
+MENU_PAYLOADS = {"PRODUCTS": "catalog", "MY_ORDER": "my_order", "GET_STARTED": "start"}
 # The payloads the shop's own buttons carry (cards, quick replies, the persistent menu):
 # ORDER:<product id>, DETAILS:<product id>, VARIANT:<product id>:<variant>, PERSON.
 _PREFIXES = {"ORDER": "order", "DETAILS": "product", "PRODUCT": "product", "VARIANT": "variant"}
@@ -56,6 +59,8 @@ def choice_from_payload(payload: str) -> Choice | None:
         return None
     if payload.upper() in ("PERSON", "HUMAN", "TALK_TO_PERSON"):
         return Choice(kind="person")
+    if payload.upper() in MENU_PAYLOADS:
+        return Choice(kind=MENU_PAYLOADS[payload.upper()], value=payload.upper())
     head, _sep, rest = payload.partition(":")
     kind = _PREFIXES.get(head.upper())
     if kind is not None:

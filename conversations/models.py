@@ -106,6 +106,8 @@ class ChannelIdentity(models.Model):
     # Another id of the same person on this channel (WhatsApp: the LID beside the phone JID).
     alt_id = models.CharField(max_length=255, blank=True, db_index=True)
     display_name = models.CharField(max_length=200, blank=True)
+    # The picture the channel gives of the person (Messenger's profile API), a link.
+    avatar_url = models.TextField(blank=True)
     # Opted out on this channel (conversations.customers.customer_opt_out).
     opted_out_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -314,3 +316,45 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id}#{self.number}"
+
+
+class Comment(models.Model):
+    """A customer's comment under one of the shop's posts or reels (Instagram, Facebook), kept
+    with what the shop did about it: one private reply in DM (Meta allows one per comment, within
+    7 days) that opens the conversation, and optionally a short public reply under it."""
+
+    class Reply(models.TextChoices):
+        PENDING = "pending", _("To answer")
+        SENT = "sent", _("Answered in DM")
+        SKIPPED = "skipped", _("Not answered")
+        FAILED = "failed", _("Could not answer")
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    channel_account_id = models.BigIntegerField()
+    external_id = models.CharField(max_length=255)  # Meta's comment id
+    post_id = models.CharField(max_length=255, blank=True)  # the post or the Instagram media
+    parent_id = models.CharField(max_length=255, blank=True)
+    author_id = models.CharField(max_length=255, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    commented_at = models.DateTimeField()
+    reply = models.CharField(max_length=8, choices=Reply.choices, default=Reply.PENDING)
+    # Why it was not answered, or failed (a code), and what was sent.
+    reply_reason = models.CharField(max_length=40, blank=True)
+    reply_text = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    private_reply_id = models.CharField(max_length=255, blank=True)
+    public_reply_id = models.CharField(max_length=255, blank=True)
+    # The conversation the private reply opened (once the customer answers, it is theirs).
+    conversation = models.ForeignKey(Conversation, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-commented_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="unique_channel_comment"),
+        ]
+        indexes = [models.Index(fields=["reply", "commented_at"], name="comment_reply_due")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"

@@ -48,6 +48,7 @@ SEND_FAILURES: dict[str, Promise] = {
         "so it was not sent again."
     ),
     "invalid": _("Not sent: the channel refused this message."),
+    "partly_sent": _("Only the first part of this message reached the customer; the rest was not sent."),
 }
 OTHER = _("Other")
 

@@ -41,6 +41,8 @@ TASK_ROUTES: dict[str, Queue] = {
     "sales.tasks.sweep_catalog_imports": Queue.PERIODIC,
     "sales.tasks.remind_abandoned_drafts": Queue.PERIODIC,
     "learning.tasks.extract_knowledge_task": Queue.LEARNING,
+    "channels_app.meta.tasks.refresh_tokens_task": Queue.PERIODIC,
+    "channels_app.meta.comment_replies.reply_task": Queue.DELIVERY,
 }
 
 app = CeleryApp("ma5zani")
@@ -72,6 +74,8 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+# Channel packages keep their tasks in their own package.
+app.autodiscover_tasks(["channels_app.meta"])
 # Workers write a heartbeat that /health/ reads (ma5zani.heartbeat).
 app.steps["consumer"].add("ma5zani.heartbeat:WorkerHeartbeat")
 # Periodic work is declared in one module.

@@ -24,4 +24,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 60.0,
         "options": {"queue": Queue.PERIODIC.value, "expires": 55},
     },
+    "refresh-meta-tokens": {
+        "task": "channels_app.meta.tasks.refresh_tokens_task",
+        "schedule": 3600.0,
+        "options": {"queue": Queue.PERIODIC.value, "expires": 3500},
+    },
 }

@@ -104,3 +104,20 @@ class TenantWebsocketMiddleware(BaseMiddleware):
         hostname = hostname_from_headers(scope.get("headers", []))
         tenant = await db_call(seller_for_hostname)(hostname) if hostname else None
         return await super().__call__({**scope, "tenant": tenant}, receive, send)
+
+
+def after_commit(func: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Run `func` once the current transaction commits, in the schema that is current now.
+
+    One transaction may span several sellers' schemas (the WhatsApp gateway commits many
+    sellers' batches at once; a test may commit after leaving the schema): a callback that read
+    the schema when it runs would act for the wrong seller, or for none."""
+    from django.db import transaction
+
+    schema = current_schema()
+
+    def run() -> None:
+        with schema_context(schema):
+            func(*args, **kwargs)
+
+    transaction.on_commit(run)

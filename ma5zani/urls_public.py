@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from channels_app.meta.views import webhook as meta_webhook
 from channels_app.widget.views import WidgetAPIView, demo_shop
 from ma5zani.admin_sites import platform_admin
 from ma5zani.health import HealthView, live
@@ -54,6 +55,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="public-api-schema", permission_classes=[AllowAny]),
         name="public-api-docs",
     ),
+    path("webhooks/meta/", meta_webhook, name="meta-webhook"),
     path("demo-shop/", demo_shop, name="demo_shop"),
     path("media/<str:schema>/products/<path:path>", product_image, name="product_image"),
     path("", seller_views.landing, name="landing"),

@@ -35,9 +35,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from limits import parse
 
+from channels_app import transcription
 from channels_app.models import WhatsAppSession
 from channels_app.ratelimit import limiter
-from channels_app.whatsapp import outbox, services, sessions, transcription
+from channels_app.whatsapp import outbox, services, sessions
 from channels_app.whatsapp.client import ClientError, ClientFactory, SessionClient, default_client_factory
 from channels_app.whatsapp.events import WaMessage, event_name, parse_message
 from conversations import services as kit

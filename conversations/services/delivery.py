@@ -24,7 +24,7 @@ from conversations.services.live import message_publish
 from conversations.services.windows import messaging_window
 from ma5zani.backoff import backoff_seconds
 from ma5zani.db import execute
-from ma5zani.tenancy import current_schema
+from ma5zani.tenancy import after_commit, current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ def delivery_backoff(attempt: int) -> float:
 INTERRUPTED = "in progress"  # the error of an attempt that started and has no outcome yet
 
 
-def outbound_for(message: Message, recipient_id: str, *, tag: str = "", attempt: int = 1) -> OutboundMessage:
+def outbound_for(
+    message: Message, recipient_id: str, *, tag: str = "", attempt: int = 1, language: str = ""
+) -> OutboundMessage:
     """The neutral form of a queued message that a channel's adapter sends."""
     return OutboundMessage(
         message_id=message.pk,
@@ -57,6 +59,7 @@ def outbound_for(message: Message, recipient_id: str, *, tag: str = "", attempt:
         cards=tuple(ProductCard(**card) for card in message.cards),
         tag=tag,
         attempt=attempt,
+        language=language,
     )
 
 
@@ -93,7 +96,7 @@ def message_deliver(message_id: int) -> DeliveryOutcome:
                 message, conversation.channel_account_id, conversation.identity.external_id, number=number
             )
             if outcome.status in ("sent", "failed"):
-                transaction.on_commit(lambda: message_publish(message, "message.updated"))
+                after_commit(message_publish, message, "message.updated")
             return outcome
     return _deliver_recorded(message_id, message.channel)
 
@@ -213,7 +216,7 @@ def send_pending(message_id: int, *, channel: str, in_progress_grace: float = 0.
         channel_account_id=conversation.channel_account_id,
         recipient_id=recipient,
         attempt=attempt,
-        outbound=outbound_for(message, recipient, tag=window.tag, attempt=attempt),
+        outbound=outbound_for(message, recipient, tag=window.tag, attempt=attempt, language=conversation.language),
     )
 
 
@@ -244,7 +247,7 @@ def send_succeeded(message_id: int, attempt: int, external_id: str) -> None:
         message.external_id = external_id or None
         message.error = ""
         message.save(update_fields=["status", "sent_at", "external_id", "error"])
-        transaction.on_commit(lambda: message_publish(message, "message.updated"))
+        after_commit(message_publish, message, "message.updated")
 
 
 def send_failed(message_id: int, attempt: int, error: str, retryable: bool) -> float | None:
@@ -271,4 +274,4 @@ def _fail_locked(message: Message, error: str) -> None:
     message.status = Message.Status.FAILED
     message.error = error
     message.save(update_fields=["status", "error"])
-    transaction.on_commit(lambda: message_publish(message, "message.updated"))
+    after_commit(message_publish, message, "message.updated")

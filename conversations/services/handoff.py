@@ -14,7 +14,7 @@ from conversations.reasons import handed_back_note, handoff_note
 from conversations.services.live import conversation_publish
 from conversations.services.modes import conversation_set_mode, system_message
 from conversations.services.outbound import customer_language, queue_outbound
-from ma5zani.tenancy import current_schema
+from ma5zani.tenancy import after_commit, current_schema
 from sales.selectors import bot_settings_cached
 
 HANDOFF_TEXT = {
@@ -97,4 +97,4 @@ def conversation_mark_example(*, conversation: Conversation) -> None:
 def conversation_mark_read(*, conversation: Conversation) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
     conversation.unread_count = 0
-    transaction.on_commit(lambda: conversation_publish(conversation))
+    after_commit(conversation_publish, conversation)

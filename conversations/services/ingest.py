@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from channels_app.base import InboundMedia, InboundMessage, channel_vouches_for_phone
+from channels_app.base import InboundMedia, InboundMessage, InboundSource, channel_vouches_for_phone
 from conversations import statements
 from conversations.customers import customer_for_channel_phone
 from conversations.handoff import wants_a_person
@@ -28,7 +28,7 @@ from conversations.services.handoff import conversation_hand_off
 from conversations.services.live import conversation_publish, event_publish, message_publish
 from conversations.services.modes import conversation_set_mode
 from ma5zani.db import execute, insert
-from ma5zani.tenancy import current_schema
+from ma5zani.tenancy import after_commit, current_schema
 from sales.engine.language import detect_language
 from sales.selectors import bot_settings_cached
 
@@ -40,7 +40,7 @@ class IngestResult:
     created: bool
 
 
-def _identity_for(inbound: InboundMessage) -> ChannelIdentity:
+def identity_for(inbound: InboundMessage) -> ChannelIdentity:
     lookup = {
         "channel": inbound.channel,
         "channel_account_id": inbound.channel_account_id,
@@ -70,7 +70,7 @@ def _identity_for(inbound: InboundMessage) -> ChannelIdentity:
     return ChannelIdentity.objects.select_related("customer").get(**lookup)
 
 
-def _conversation_for(identity: ChannelIdentity) -> Conversation:
+def conversation_for(identity: ChannelIdentity) -> Conversation:
     conversation = Conversation.objects.select_for_update().filter(identity=identity).first()
     if conversation is not None:
         return conversation
@@ -99,7 +99,7 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
         # A known sender's conversation comes in one query; a new one is made first.
         known = sender_conversation_locked(inbound.channel, inbound.channel_account_id, inbound.sender_id)
         if known is None:
-            conversation = _conversation_for(_identity_for(inbound))
+            conversation = conversation_for(identity_for(inbound))
             last_seen = conversation.customer.last_seen_at
         else:
             conversation, last_seen = known
@@ -117,26 +117,33 @@ def ingest(inbound: InboundMessage, *, reply: bool = True) -> IngestResult:
         conversation.unread_count += 1
         conversation.last_inbound_at = conversation.last_message_at = now
         conversation.language = language or conversation.language
-        transaction.on_commit(lambda: message_publish(message))
-        if _bot_answers(conversation, [inbound.text], reply=reply and not _waits_for_media(inbound)):
+        after_commit(message_publish, message)
+        if _bot_answers(conversation, [inbound], reply=reply and not _waits_for_media(inbound)):
             schema = current_schema()
             transaction.on_commit(lambda: enqueueing.enqueue_reply(schema, conversation.pk, message.pk))
     return IngestResult(message.pk, conversation.pk, created=True)
 
 
-def _bot_answers(conversation: Conversation, texts: list[str], *, reply: bool) -> bool:
+def _asks_for_a_person(inbound: InboundMessage, keywords: list[str]) -> bool:
+    """In words, or with the "talk to a person" button of a channel's menu."""
+    if inbound.choice is not None and inbound.choice.kind == "person":
+        return True
+    return wants_a_person(inbound.text, keywords)
+
+
+def _bot_answers(conversation: Conversation, inbounds: list[InboundMessage], *, reply: bool) -> bool:
     """What follows new customer messages (in the current transaction): a closed conversation
     reopens; a customer asking for a person is handed to the seller; in the seller's hands the
     inbox is told. True when the bot should answer."""
     if conversation.mode == Conversation.Mode.CLOSED:
         conversation_set_mode(conversation, Conversation.Mode.BOT, reason="")
     keywords = bot_settings_cached().handoff_keywords
-    if conversation.mode == Conversation.Mode.BOT and any(wants_a_person(text, keywords) for text in texts):
+    if conversation.mode == Conversation.Mode.BOT and any(_asks_for_a_person(i, keywords) for i in inbounds):
         conversation_hand_off(conversation=conversation, reason="customer_asked", tell_customer=True)
         return False
     if conversation.mode == Conversation.Mode.BOT and reply:
         return True
-    transaction.on_commit(lambda: conversation_publish(conversation))
+    after_commit(conversation_publish, conversation)
     return False
 
 
@@ -188,7 +195,7 @@ def ingest_many(inbounds: list[InboundMessage], *, reply: bool = True) -> list[I
             sender = (inbound.channel, inbound.channel_account_id, inbound.sender_id)
             conversation = conversations.get(sender)
             if conversation is None:  # a new customer: made the one-message way
-                conversation = _conversation_for(_identity_for(inbound))
+                conversation = conversation_for(identity_for(inbound))
                 conversations[sender] = conversation
             message = _customer_message(conversation, inbound)
             stored_keys[key] = index
@@ -260,7 +267,7 @@ def _after_ingest_many(
         conversation = conversations[pk]
         latest_inbound, latest = items[-1]
         answers = reply and not _waits_for_media(latest_inbound)
-        if _bot_answers(conversation, [inbound.text for inbound, _m in items], reply=answers):
+        if _bot_answers(conversation, [inbound for inbound, _m in items], reply=answers):
             to_answer.append((pk, latest.pk))
     if len(to_answer) == 1:
         transaction.on_commit(lambda: enqueueing.enqueue_reply(schema, *to_answer[0]))
@@ -421,8 +428,52 @@ def message_store_from_seller(
         Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
         if conversation.mode == Conversation.Mode.BOT:
             conversation_set_mode(conversation, Conversation.Mode.HUMAN, reason=reason)
-        transaction.on_commit(lambda: message_publish(message))
+        after_commit(message_publish, message)
     return IngestResult(message.pk, conversation.pk, True)
+
+
+def conversation_source_set(
+    *, channel: str, channel_account_id: int, customer_id: str, source: InboundSource, when: dt.datetime
+) -> bool:
+    """A known customer came again through an ad, a link or a comment (a referral with no
+    message): it becomes the conversation's source. False for a customer who never wrote."""
+    if source.kind not in Conversation.Source.values:
+        return False
+    changed = Conversation.objects.filter(
+        identity__channel=channel, identity__channel_account_id=channel_account_id, identity__external_id=customer_id
+    ).update(source=source.kind, source_detail=dict(source.detail), source_at=min(when, timezone.now()))
+    return bool(changed)
+
+
+def identity_set_profile(
+    *, channel: str, channel_account_id: int, external_id: str, name: str, avatar_url: str = ""
+) -> bool:
+    """The name (and picture) the channel gives of a customer; the customer gets the name when
+    they have none yet (a name the seller or an order gave is kept)."""
+    identity = (
+        ChannelIdentity.objects.select_related("customer")
+        .filter(channel=channel, channel_account_id=channel_account_id, external_id=external_id)
+        .first()
+    )
+    if identity is None:
+        return False
+    name = " ".join(name.split())[:200]
+    with transaction.atomic():
+        ChannelIdentity.objects.filter(pk=identity.pk).update(
+            display_name=name or identity.display_name, avatar_url=avatar_url[:2000]
+        )
+        if name and not identity.customer.name:
+            Customer.objects.filter(pk=identity.customer_id, name="").update(name=name)
+    return True
+
+
+def identities_without_name(*, channel: str, channel_account_id: int, external_ids: set[str]) -> list[str]:
+    """Which of these customers the shop knows no name of yet (their profile is worth asking)."""
+    return list(
+        ChannelIdentity.objects.filter(
+            channel=channel, channel_account_id=channel_account_id, external_id__in=external_ids, display_name=""
+        ).values_list("external_id", flat=True)
+    )
 
 
 def message_media_attached(message_id: int, *, content: bytes | None, filename: str, transcript: str = "") -> None:
@@ -437,7 +488,7 @@ def message_media_attached(message_id: int, *, content: bytes | None, filename: 
             message.media.save(filename, ContentFile(content), save=False)
         message.transcript = transcript
         message.save(update_fields=["media", "transcript"])
-        transaction.on_commit(lambda: message_publish(message, "message.updated"))
+        after_commit(message_publish, message, "message.updated")
         conversation = message.conversation
         if message.direction == Message.Direction.IN and conversation.mode == Conversation.Mode.BOT:
             schema, conversation_id = current_schema(), conversation.pk

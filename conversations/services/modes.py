@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import override
 
 from conversations.models import Conversation, Message
 from conversations.reasons import note_text
 from conversations.services.live import conversation_publish, message_publish
+from ma5zani.tenancy import after_commit
 
 
 def system_message(conversation: Conversation, note: dict[str, str]) -> Message:
@@ -26,7 +26,7 @@ def system_message(conversation: Conversation, note: dict[str, str]) -> Message:
         note=note,
         status=Message.Status.SENT,
     )
-    transaction.on_commit(lambda: message_publish(message))
+    after_commit(message_publish, message)
     return message
 
 
@@ -43,4 +43,4 @@ def conversation_set_mode(conversation: Conversation, mode: str, *, reason: str,
         conversation.assigned_member_id = member_id
         fields.append("assigned_member_id")
     conversation.save(update_fields=fields)
-    transaction.on_commit(lambda: conversation_publish(conversation))
+    after_commit(conversation_publish, conversation)

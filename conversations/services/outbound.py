@@ -16,7 +16,7 @@ from conversations.services import enqueueing
 from conversations.services.live import message_publish
 from conversations.services.modes import conversation_set_mode
 from conversations.services.windows import messaging_window
-from ma5zani.tenancy import current_schema
+from ma5zani.tenancy import after_commit, current_schema
 from sales.engine.guardrails import is_empty_text
 from sales.models import BotSettings
 
@@ -44,7 +44,7 @@ def queue_outbound(conversation: Conversation, text: str, *, author: str, member
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_outbound_at=now, last_message_at=now)
     schema = current_schema()
-    transaction.on_commit(lambda: message_publish(message))
+    after_commit(message_publish, message)
     transaction.on_commit(lambda: enqueueing.enqueue_delivery(schema, message.pk))
     return message
 

@@ -15,6 +15,7 @@ from channels_app.base import (
 )
 from channels_app.selectors import channel_account_cached
 from conversations import hours, statements
+from conversations.content import CHOICE_KINDS, Choice
 from conversations.models import Conversation, Message
 from conversations.selectors import (
     ReplyTarget,
@@ -30,7 +31,7 @@ from conversations.services.handoff import conversation_hand_off, handoff_text
 from conversations.services.live import message_publish
 from conversations.services.outbound import customer_language
 from ma5zani.db import execute, insert
-from ma5zani.tenancy import current_schema
+from ma5zani.tenancy import after_commit, current_schema
 from sales.engine import EngineContext, engine_for_seller
 from sales.engine.base import Engine, EngineReply, Turn, spent_by
 from sales.engine.guardrails import guarded_reply, is_empty_reply
@@ -67,7 +68,23 @@ def _engine_context(
         languages=tuple(row.languages),
         # This customer's own orders only: a number given in a chat never merges customers.
         customer_summary=customer_summary(conversation.customer_id) if known else {},
+        choice=_latest_choice(burst),
     )
+
+
+def _latest_choice(burst: list[Message]) -> Choice | None:
+    """The button or quick reply of the burst's latest message that carries one."""
+    for message in reversed(burst):
+        data = (message.extra or {}).get("choice")
+        if isinstance(data, dict) and data.get("kind") in CHOICE_KINDS:
+            product = data.get("product_id")
+            return Choice(
+                kind=str(data["kind"]),
+                product_id=product if isinstance(product, int) else None,
+                variant=str(data.get("variant") or ""),
+                value=str(data.get("value") or ""),
+            )
+    return None
 
 
 def message_text(message: Message) -> str:
@@ -270,7 +287,7 @@ def store_reply(
         if reply.handoff:
             conversation = Conversation.objects.get(pk=conversation_id)
             conversation_hand_off(conversation=conversation, reason=reply.handoff_reason or "engine")
-        transaction.on_commit(lambda: deliver_now(message, target))
+        after_commit(deliver_now, message, target)
     return message
 
 

@@ -248,7 +248,9 @@ def test_a_choice_is_stored_as_data_and_a_source_on_the_conversation(shop_a, pag
         ("details:7", Choice(kind="product", product_id=7)),
         ("VARIANT:7:Rouge M", Choice(kind="variant", product_id=7, variant="Rouge M")),
         ("PERSON", Choice(kind="person")),
-        ("GET_STARTED", Choice(kind="other", value="GET_STARTED")),
+        ("GET_STARTED", Choice(kind="start", value="GET_STARTED")),
+        ("PRODUCTS", Choice(kind="catalog", value="PRODUCTS")),
+        ("ICEBREAKER_DELIVERY", Choice(kind="other", value="ICEBREAKER_DELIVERY")),
         ("ORDER:abc", Choice(kind="other", value="ORDER:abc")),
         ("ORDER:99999999999999999999", Choice(kind="other", value="ORDER:99999999999999999999")),
         ("   ", None),
@@ -412,3 +414,36 @@ def test_an_attempt_left_in_progress_is_waited_for_then_failed_never_sent_twice(
         )
         assert send_pending(message.pk, channel=CHANNEL) is None
     assert adapter.sent == []
+
+
+def test_what_follows_a_commit_acts_for_its_own_seller_when_one_transaction_spans_several(
+    shop_a, shop_b, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The WhatsApp gateway commits many sellers' batches in one transaction: each live event
+    after the commit goes to the seller whose rows changed, never to another (or to none)."""
+    from django.db import transaction
+
+    from conversations.tests.factories import widget_inbound
+
+    published: list[tuple[str, str, int]] = []
+    monkeypatch.setattr(
+        "conversations.services.live.publish",
+        lambda schema, event, payload: published.append(
+            (schema, event, payload.get("conversation", payload.get("id")))
+        ),
+    )
+    mine, theirs = widget_inbound(shop_a, "Salam"), widget_inbound(shop_b, "Je veux parler à un humain")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with shop_a.schema():
+            a = ingest(mine)
+        with shop_b.schema():
+            b = ingest(theirs)  # asks for a person: a handoff, its note and the notice
+    by_schema = {schema for schema, _event, _id in published}
+    assert by_schema == {shop_a.seller.schema_name, shop_b.seller.schema_name}
+    for schema, event, _id in published:
+        if schema == shop_a.seller.schema_name:
+            assert event == "message.created"
+    with shop_b.schema():
+        assert Conversation.objects.get(pk=b.conversation_id).mode == "human"
+    assert (shop_a.seller.schema_name, "message.created", a.conversation_id) in published
+    assert any(event == "handoff" and schema == shop_b.seller.schema_name for schema, event, _ in published)

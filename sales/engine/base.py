@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from conversations.content import ProductCard
+from conversations.content import Choice, ProductCard
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class EngineContext:
     max_discount_percent: int = 0
     customer_id: int | None = None
     languages: tuple[str, ...] = ()
+    # What the customer picked with a channel's button or quick reply in the burst (the text
+    # is its title): a product, a variant, "order" it, "talk to a person", a menu item.
+    choice: Choice | None = None
     # A returning customer's short summary (conversations.selectors.customer_summary).
     customer_summary: dict[str, object] = field(
         default_factory=dict

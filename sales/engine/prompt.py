@@ -77,6 +77,11 @@ def urgency_allowed(context: EngineContext) -> bool:
 def relevant_products(context: EngineContext) -> list[Product]:
     """The products the chat is about: named in the burst first, then in recent turns."""
     found: dict[int, Product] = {}
+    choice = context.choice
+    if choice is not None and choice.product_id:  # the product of the button the customer tapped
+        tapped = Product.objects.live().filter(pk=choice.product_id).prefetch_related("variants").first()
+        if tapped is not None:
+            found[tapped.pk] = tapped
     texts = [context.text, *(turn.text for turn in reversed(context.history[-6:]))]
     for text in texts:
         for match in match_products(text, MAX_PRODUCTS):
@@ -173,6 +178,7 @@ def build_prompt(context: EngineContext) -> Prompt:
         "products": [product_facts(p, urgency=urgency) for p in products],
         "open_order": order_facts(order),
         "shop_answers": knowledge_for_prompt(context.text, language),
+        "tapped": context.choice.as_data() if context.choice is not None else None,
         "customer": {
             "name": context.customer_name,
             "returning": bool(context.past_orders),

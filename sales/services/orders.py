@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from ma5zani.csvio import csv_stream
 from ma5zani.realtime import publish
-from ma5zani.tenancy import current_schema
+from ma5zani.tenancy import after_commit, current_schema
 from sales.geo import algerian_mobile, find_commune, find_wilaya, wilaya_by_number
 from sales.models import DiscountGrant, Order, OrderItem, OrderStatusChange, Variant
 from sales.selectors import bot_settings_cached, delivery_quote
@@ -194,7 +194,7 @@ def order_update_draft(*, order: Order, changes: DraftChanges) -> Order:
         setattr(locked, field, value)
     _reprice(locked)
     locked.save()
-    transaction.on_commit(lambda: _publish(locked))
+    after_commit(_publish, locked)
     return locked
 
 
@@ -229,7 +229,7 @@ def order_set_item(*, order: Order, variant: Variant, quantity: int) -> Order:
         item.save(update_fields=["quantity", "unit_price"])
     _reprice(locked)
     locked.save()
-    transaction.on_commit(lambda: _publish(locked))
+    after_commit(_publish, locked)
     return locked
 
 
@@ -269,7 +269,7 @@ def order_grant_discount(*, order: Order, requested_percent: int, engine: str) -
         max_percent=quote.max_percent,
         engine=engine[:32],
     )
-    transaction.on_commit(lambda: _publish(locked))
+    after_commit(_publish, locked)
     return quote
 
 
@@ -304,7 +304,7 @@ def order_keep_promise(*, order: Order) -> Order:
     locked.discount_percent = max(locked.discount_percent, best)
     _reprice(locked)
     locked.save()
-    transaction.on_commit(lambda: _publish(locked))
+    after_commit(_publish, locked)
     return locked
 
 
@@ -366,7 +366,7 @@ def order_submit(*, order: Order, by: str = By.BOT) -> Order:
         _record(locked, previous, by=by)
     else:
         locked.save()
-    transaction.on_commit(lambda: _publish(locked))
+    after_commit(_publish, locked)
     return locked
 
 
@@ -412,7 +412,7 @@ def order_confirm(*, order: Order, by: str = By.CUSTOMER, member_id: int | None 
 
         schema, conversation_id = current_schema(), locked.conversation_id
         transaction.on_commit(lambda: enqueue_extraction(schema, conversation_id))
-    transaction.on_commit(lambda: _publish(locked))
+    after_commit(_publish, locked)
     return locked
 
 
@@ -440,7 +440,7 @@ def order_set_status(
     previous, locked.status = locked.status, status
     locked.save()
     _record(locked, previous, by=by, member_id=member_id, note=note)
-    transaction.on_commit(lambda: _publish(locked))
+    after_commit(_publish, locked)
     return locked
 
 

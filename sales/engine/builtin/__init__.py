@@ -29,7 +29,7 @@ from sales.engine.builtin.selling import (
     trust_answer,
     urgency,
 )
-from sales.engine.builtin.state import MAX_ASKS, Memory
+from sales.engine.builtin.state import MAX_ASKS, Memory, offer_of
 from sales.engine.builtin.turn import FEW_LEFT, INTENSITY, Answer, name_language, open_order, product_card
 from sales.engine.texts import say
 from sales.geo import phone_in_text
@@ -53,7 +53,7 @@ class BuiltinEngine:
 
     def reply(self, context: EngineContext) -> EngineReply:
         order = order_open_for(context.conversation_id)
-        memory = Memory(context.conversation_id, context.text)
+        memory = Memory(context.conversation_id, context.text, tapped=offer_of(context.choice))
         expecting = self._expecting(order, memory)
         reading = Reading(context.text, expecting=expecting)
         turn = Answer(context, context.reply_language, reading, memory, order)

@@ -12,6 +12,7 @@ import re
 from functools import cached_property
 from typing import Any
 
+from conversations.content import Choice
 from sales.engine.base import EngineContext
 from sales.models import DialogueState, Product
 from sales.understanding.text import clean
@@ -26,10 +27,23 @@ def _label_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s/]", " ", clean(text)).split())
 
 
+# A channel's button (conversations.content.Choice) as one of this engine's own offers.
+_CHOICE_KINDS = {"product": "product", "variant": "product", "order": "order", "person": "talk"}
+
+
+def offer_of(choice: Choice | None) -> dict[str, Any] | None:
+    if choice is None or choice.kind not in _CHOICE_KINDS:
+        return None
+    if choice.kind != "person" and not choice.product_id:
+        return None
+    return {"kind": _CHOICE_KINDS[choice.kind], "value": choice.product_id, "label": choice.value}
+
+
 class Memory:
-    def __init__(self, conversation_id: int, text: str) -> None:
+    def __init__(self, conversation_id: int, text: str, *, tapped: dict[str, Any] | None = None) -> None:
         self.conversation_id = conversation_id
         self.text = text
+        self.tapped = tapped  # a channel's button the customer tapped (offer_of)
         row = DialogueState.objects.filter(conversation_id=conversation_id).select_related("product").first()
         self.row: DialogueState = row if row is not None else DialogueState(conversation_id=conversation_id)
         self._dirty = False
@@ -68,7 +82,10 @@ class Memory:
 
     @cached_property
     def choice(self) -> dict[str, Any] | None:
-        """The button the customer tapped (or copied), or the number of an item of the list."""
+        """The button the customer tapped (a channel's, or one of the engine's offers, or its
+        copied label), or the number of an item of the list."""
+        if self.tapped is not None:
+            return self.tapped
         offered = [item for item in self.row.offered or [] if item.get("kind") in OFFERED_KINDS]
         if not offered:
             return None

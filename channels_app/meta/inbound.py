@@ -1,0 +1,303 @@
+"""What a webhook delivery means for each seller: its events routed by Page or Instagram id
+(the routing index) to the seller's schema and handed to conversations' services. Nothing is
+written here but through them.
+
+- message / postback → a customer's message (text; a button or quick reply as a structured
+  choice; attachments fetched after storing, stories and shares kept as links; an ad or link
+  referral as the conversation's source); under `standby` (another app has the conversation)
+  stored without an answer; unsent → marked deleted; unsupported → stored as such, unanswered.
+- reaction → on the message; read (watermark or seen) and delivery → statuses.
+- echo → the app's own sends (its app id or its metadata, or a known id) ignored; the seller's
+  replies from Meta's inbox stored as the seller's, and the conversation goes to them.
+- referral with no message → the known customer's conversation gets it as its source.
+- comment → `channels_app.meta.comment_replies`.
+
+The events of an account come in timestamp order (`events.parse`); a message id stored once
+makes a repeated delivery change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django_tenants.utils import schema_context
+
+from channels_app.base import InboundMedia, InboundMessage, InboundSource
+from channels_app.meta import attachments as kinds
+from channels_app.meta.adapter import METADATA_PREFIX
+from channels_app.meta.events import (
+    COMMENT,
+    DELIVERY,
+    ECHO,
+    MESSAGE,
+    POSTBACK,
+    REACTION,
+    READ,
+    REFERRAL,
+    Delivery,
+    MetaEvent,
+    Referral,
+)
+from channels_app.models import ChannelAccount
+from conversations import services as kit
+from conversations.content import choice_from_payload
+from ma5zani.caching import TTLCache
+
+logger = logging.getLogger(__name__)
+
+# Attachments fetched into the seller's storage (the CDN links expire) vs kept as links
+# (Meta's policy for stories; shared posts and reels belong to their authors).
+_FETCHED = {kinds.IMAGE: "image", kinds.AUDIO: "audio", kinds.VIDEO: "video", kinds.FILE: "document"}
+_LINKED = {kinds.STORY_MENTION: "story", kinds.SHARE: "share", kinds.REEL: "reel", kinds.STICKER: "sticker"}
+_SOURCES = {"ADS": "ad", "SHORTLINK": "link", "SHORTLINKS": "link", "IG_ME": "link", "MESSENGER_CODE": "link"}
+
+_routes: TTLCache[ChannelAccount | None] = TTLCache(10.0)
+
+
+def route(channel: str, external_id: str) -> ChannelAccount | None:
+    """The linked account (and its seller) of a Page or Instagram id, read at most every few
+    seconds per process."""
+    from channels_app.selectors import channel_account_for_external_id
+
+    return _routes.get((channel, external_id), lambda: channel_account_for_external_id(channel, external_id))
+
+
+def routes_forget() -> None:
+    _routes.forget()
+
+
+@dataclass
+class Handled:
+    """What a delivery came to: messages stored, events applied, what was skipped and why."""
+
+    stored: int = 0
+    applied: int = 0
+    unknown_accounts: set[str] = field(default_factory=set)
+    ignored: int = 0
+    media: list[tuple[str, int, str, str]] = field(default_factory=list)  # schema, message, url, kind
+    profiles: list[tuple[str, int, str, str]] = field(default_factory=list)  # schema, account, channel, user
+    comments: list[tuple[str, int]] = field(default_factory=list)  # schema, comment row
+
+
+def handle(delivery: Delivery) -> Handled:
+    """Store and apply every event of the delivery, seller by seller."""
+    handled = Handled()
+    by_account: dict[str, list[MetaEvent]] = defaultdict(list)
+    for event in delivery.events:
+        by_account[event.account_id].append(event)
+    for account_id, events in by_account.items():
+        account = route(delivery.platform, account_id)
+        if account is None or account.status == ChannelAccount.Status.DISCONNECTED:
+            logger.info(
+                "Meta webhook for unknown %s account %s: %d events skipped", delivery.platform, account_id, len(events)
+            )
+            handled.unknown_accounts.add(account_id)
+            continue
+        with schema_context(account.seller.schema_name):
+            _handle_account(account, events, handled)
+    return handled
+
+
+def _handle_account(account: ChannelAccount, events: list[MetaEvent], handled: Handled) -> None:
+    schema = account.seller.schema_name
+    answered: list[tuple[InboundMessage, MetaEvent]] = []
+    for event in events:
+        action = _ACTIONS.get(event.kind)
+        if (
+            event.kind in (MESSAGE, POSTBACK)
+            and not event.is_deleted
+            and not event.is_unsupported
+            and not event.standby
+        ):
+            answered.append((_inbound(account, event), event))
+            continue
+        if answered:  # keep the order: what came before this event is stored first
+            _store(account, answered, handled, reply=True)
+            answered = []
+        if event.kind in (MESSAGE, POSTBACK):
+            _message_apart(account, event, handled)
+        elif action is not None:
+            action(account, event, handled)
+        else:
+            handled.ignored += 1
+    if answered:
+        _store(account, answered, handled, reply=True)
+    customers = {e.customer_id for e in events if e.kind in (MESSAGE, POSTBACK) and e.customer_id}
+    if customers:
+        for customer in kit.identities_without_name(
+            channel=account.channel, channel_account_id=account.pk, external_ids=customers
+        ):
+            handled.profiles.append((schema, account.pk, account.channel, customer))
+
+
+def _store(
+    account: ChannelAccount, items: list[tuple[InboundMessage, MetaEvent]], handled: Handled, *, reply: bool
+) -> None:
+    results = kit.ingest_many([inbound for inbound, _event in items], reply=reply)
+    for result, (inbound, _event) in zip(results, items, strict=True):
+        if not result.created:
+            continue
+        handled.stored += 1
+        for media in inbound.media:
+            if media.fetch_later:
+                handled.media.append((account.seller.schema_name, result.message_id, media.url, media.kind))
+
+
+def _message_apart(account: ChannelAccount, event: MetaEvent, handled: Handled) -> None:
+    """A message that is not answered: unsent, unsupported, or under another app (standby)."""
+    if event.is_deleted:
+        if kit.message_mark_deleted(channel=account.channel, external_id=event.mid, when=event.timestamp):
+            handled.applied += 1
+        return
+    inbound = _inbound(account, event)
+    if event.is_unsupported:
+        inbound = InboundMessage(**{**inbound.__dict__, "extra": {**inbound.extra, "unsupported": True}})
+    _store(account, [(inbound, event)], handled, reply=False)
+
+
+def _inbound(account: ChannelAccount, event: MetaEvent) -> InboundMessage:
+    text = event.text
+    payload = event.quick_reply_payload or event.postback_payload
+    if event.kind == POSTBACK:
+        text = event.postback_title or text
+    extra: dict[str, object] = {}
+    if event.reply_to_mid:
+        extra["reply_to"] = event.reply_to_mid
+    media: list[InboundMedia] = []
+    if event.story is not None:
+        extra["story"] = {"id": event.story.id}
+        if event.story.url:
+            media.append(InboundMedia(kind="story", url=event.story.url))
+    for attachment in event.attachments:
+        if attachment.type in _FETCHED and attachment.url:
+            media.append(InboundMedia(kind=_FETCHED[attachment.type], url=attachment.url, fetch_later=True))
+        elif attachment.type in _LINKED:
+            media.append(InboundMedia(kind=_LINKED[attachment.type], url=attachment.url))
+            if attachment.type == kinds.STORY_MENTION:
+                extra["story_mention"] = True
+        elif attachment.type == kinds.FALLBACK:
+            extra["link"] = {"url": attachment.url, "title": attachment.title}
+        if attachment.title and not text:
+            text = attachment.title
+    external_id = event.mid or f"{event.kind}:{event.customer_id}:{int(event.timestamp.timestamp() * 1000)}"
+    return InboundMessage(
+        channel=account.channel,
+        channel_account_id=account.pk,
+        sender_id=event.customer_id,
+        external_id=external_id,
+        text=text.strip()[: settings.MESSAGE_MAX_CHARS],
+        timestamp=event.timestamp,
+        media=tuple(media[:1]),
+        choice=choice_from_payload(payload) if payload else None,
+        source=_source(event.referral),
+        extra=extra,
+    )
+
+
+def _source(referral: Referral | None) -> InboundSource | None:
+    if referral is None:
+        return None
+    kind = _SOURCES.get(referral.source.upper(), "other")
+    detail = {
+        key: value
+        for key, value in (
+            ("source", referral.source),
+            ("ref", referral.ref),
+            ("ad_id", referral.ad_id),
+            ("ad_title", referral.ad_title),
+            ("post_id", referral.post_id),
+            ("product_id", referral.product_id),
+        )
+        if value
+    }
+    return InboundSource(kind=kind, detail=detail)
+
+
+def _our_app_ids() -> set[str]:
+    return {value for value in (settings.META_APP_ID, settings.META_INSTAGRAM_APP_ID) if value}
+
+
+def _echo(account: ChannelAccount, event: MetaEvent, handled: Handled) -> None:
+    if event.comment is not None:  # the account's own comment: nothing to do
+        handled.ignored += 1
+        return
+    ours = event.echo_metadata.startswith(METADATA_PREFIX) or any(event.sent_by_app(app) for app in _our_app_ids())
+    if ours or not event.mid or kit.message_known(channel=account.channel, external_id=event.mid):
+        handled.ignored += 1
+        return
+    media = None
+    for attachment in event.attachments:
+        if attachment.url:
+            kind = _FETCHED.get(attachment.type) or _LINKED.get(attachment.type) or "document"
+            media = InboundMedia(kind=kind, url=attachment.url)
+            break
+    result = kit.message_store_from_seller(
+        channel=account.channel,
+        channel_account_id=account.pk,
+        customer_id=event.customer_id,
+        external_id=event.mid,
+        text=event.text[: settings.MESSAGE_MAX_CHARS],
+        timestamp=event.timestamp,
+        reason="seller_replied_from_meta",
+        media=media,
+    )
+    if result is not None:
+        handled.stored += 1
+
+
+def _reaction(account: ChannelAccount, event: MetaEvent, handled: Handled) -> None:
+    reaction = "" if event.reaction_action == "unreact" else (event.reaction or "❤")
+    if event.mid and kit.message_react(channel=account.channel, external_id=event.mid, reaction=reaction):
+        handled.applied += 1
+
+
+def _receipt(account: ChannelAccount, event: MetaEvent, handled: Handled) -> None:
+    status = "read" if event.kind == READ else "delivered"
+    ids = [mid for mid in (*event.mids, event.mid) if mid]
+    moved = (
+        kit.receipts_apply(channel=account.channel, external_ids=ids, status=status, when=event.timestamp) if ids else 0
+    )
+    watermark = event.watermark or (event.timestamp if event.kind == READ else None)
+    if watermark is not None:
+        moved += kit.receipts_apply_watermark(
+            channel=account.channel,
+            channel_account_id=account.pk,
+            customer_id=event.customer_id,
+            status=status,
+            watermark=watermark,
+        )
+    handled.applied += moved
+
+
+def _referral(account: ChannelAccount, event: MetaEvent, handled: Handled) -> None:
+    source = _source(event.referral)
+    if source is not None and kit.conversation_source_set(
+        channel=account.channel,
+        channel_account_id=account.pk,
+        customer_id=event.customer_id,
+        source=source,
+        when=event.timestamp,
+    ):
+        handled.applied += 1
+
+
+def _comment(account: ChannelAccount, event: MetaEvent, handled: Handled) -> None:
+    from channels_app.meta import comment_replies
+
+    comment_id = comment_replies.comment_received(account, event)
+    if comment_id is not None:
+        handled.comments.append((account.seller.schema_name, comment_id))
+
+
+_ACTIONS: dict[str, Callable[[ChannelAccount, MetaEvent, Handled], None]] = {
+    ECHO: _echo,
+    REACTION: _reaction,
+    READ: _receipt,
+    DELIVERY: _receipt,
+    REFERRAL: _referral,
+    COMMENT: _comment,
+}

@@ -1,0 +1,109 @@
+"""Celery tasks of Messenger and Instagram: what a webhook leaves for later (media to fetch,
+a customer's profile, a private reply to a comment), the refresh of Instagram tokens, and the
+Messenger profile. Thin: they call the package's services."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from celery import shared_task
+from django.conf import settings
+
+from channels_app import transcription
+from channels_app.meta import accounts
+from channels_app.meta.adapter import meta_account_cached
+from channels_app.meta.client import shared_http
+from channels_app.meta.errors import GraphError
+from channels_app.meta.inbound import Handled
+from conversations import services as kit
+from ma5zani.celery import enqueue
+
+logger = logging.getLogger(__name__)
+MEDIA_MAX_BYTES = 25 * 1024 * 1024  # Meta's own limit on attachments
+_EXTENSIONS = {"image": ".jpg", "audio": ".mp4", "video": ".mp4", "document": ""}
+
+
+def enqueue_follow_ups(handled: Handled) -> None:
+    """After a delivery is stored: its media, profiles and comments, each a task."""
+    for schema, message_id, url, kind in handled.media:
+        enqueue(fetch_media_task, message_id, url, kind, schema=schema)
+    for schema, account_id, channel, customer_id in handled.profiles:
+        enqueue(fetch_profile_task, account_id, channel, customer_id, schema=schema)
+    for schema, comment_id in handled.comments:
+        from channels_app.meta.comment_replies import reply_task
+
+        enqueue(reply_task, comment_id, schema=schema)
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=5)
+def fetch_media_task(self, message_id: int, url: str, kind: str) -> int:  # type: ignore[no-untyped-def]
+    """Keep an attachment in the seller's storage (Meta's links expire), transcribe a voice
+    message, then answer. A file that cannot be fetched is given up after a few tries: the
+    message is answered from what it says."""
+    try:
+        content, mime = _download(url)
+    except httpx.HTTPError as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc) from None
+        logger.warning("Attachment of message %s could not be fetched: %s", message_id, exc)
+        kit.message_media_attached(message_id, content=None, filename="")
+        return 0
+    transcript = ""
+    if kind == "audio" and transcription.enabled():
+        transcript = transcription.transcribe(content, filename="voice.mp4", mime_type=mime or "audio/mp4")
+    name = f"meta-{message_id}{_EXTENSIONS.get(kind, '')}"
+    kit.message_media_attached(message_id, content=content, filename=name, transcript=transcript)
+    return len(content)
+
+
+def _download(url: str) -> tuple[bytes, str]:
+    if not url.startswith(("https://", "http://")):
+        raise httpx.InvalidURL("not a web address")
+    client = shared_http("media:")
+    with client.stream("GET", url, timeout=settings.META_TIMEOUT_SECONDS, follow_redirects=True) as response:
+        response.raise_for_status()
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MEDIA_MAX_BYTES:
+                raise httpx.HTTPError("attachment too large")
+            chunks.append(chunk)
+        return b"".join(chunks), response.headers.get("content-type", "").split(";")[0]
+
+
+@shared_task
+def fetch_profile_task(account_id: int, channel: str, customer_id: str) -> bool:
+    """The customer's name (and picture) from Meta's profile API."""
+    meta = meta_account_cached(account_id)
+    if meta is None or not meta.can_send:
+        return False
+    fields = ("name", "username", "profile_pic") if meta.is_instagram else ("first_name", "last_name", "profile_pic")
+    try:
+        profile = accounts.client_for(meta).user_profile(customer_id, fields)
+    except GraphError as exc:
+        if exc.kind == "reconnect":
+            accounts.mark_reconnect(meta, str(exc))
+        logger.info("Profile of %s on account %s not read: %s", customer_id, account_id, exc)
+        return False
+    name = (
+        str(profile.get("name") or "").strip()
+        or " ".join(str(profile.get(key) or "") for key in ("first_name", "last_name")).strip()
+    )
+    if not name and profile.get("username"):
+        name = f"@{profile['username']}"
+    return kit.identity_set_profile(
+        channel=channel,
+        channel_account_id=account_id,
+        external_id=customer_id,
+        name=name,
+        avatar_url=str(profile.get("profile_pic") or ""),
+    )
+
+
+@shared_task
+def refresh_tokens_task() -> dict[str, int]:
+    """Beat: Instagram Login tokens refreshed well before they expire."""
+    refreshed, failed = accounts.tokens_refresh_due()
+    return {"refreshed": refreshed, "failed": failed}
