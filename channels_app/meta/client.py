@@ -87,7 +87,7 @@ def close_shared_http() -> None:
 
 
 def _request(
-    http: httpx.Client,
+    client: httpx.Client,
     method: str,
     path: str,
     *,
@@ -100,10 +100,10 @@ def _request(
     """One call: Meta's JSON object, or GraphError (timeouts and connection failures are
     `temporary`; whatever the answer, no secret reaches the error)."""
     try:
-        response = http.request(method, path, params=params, json=json_body, data=form, timeout=timeout)
+        response = client.request(method, path, params=params, json=json_body, data=form, timeout=timeout)
     except httpx.TimeoutException as exc:
         raise GraphError(f"{method} {path}: timed out ({exc.__class__.__name__})", kind="temporary") from None
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:  # refused, reset, DNS, TLS, a broken answer
         raise GraphError(
             f"{method} {path}: {exc.__class__.__name__}: {redact(str(exc), secrets)}", kind="temporary"
         ) from None

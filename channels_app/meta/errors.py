@@ -65,7 +65,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 class _RedactSecrets(logging.Filter):
-    """Masks tokens in httpx's request log lines (it logs each URL, query string included)."""
+    """Masks tokens, secrets and codes in the log lines of httpx and httpcore."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -75,9 +75,12 @@ class _RedactSecrets(logging.Filter):
         return True
 
 
-_httpx_logger = logging.getLogger("httpx")
-if not any(isinstance(f, _RedactSecrets) for f in _httpx_logger.filters):
-    _httpx_logger.addFilter(_RedactSecrets())
+# httpx logs URLs at INFO; httpcore logs response headers (a redirect's Location) at DEBUG. A
+# logger's filters see only its own records, so each logger that writes is named.
+for _name in ("httpx", "httpcore.http11", "httpcore.http2", "httpcore.connection"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _RedactSecrets) for f in _logger.filters):
+        _logger.addFilter(_RedactSecrets())
 
 
 class GraphError(Exception):

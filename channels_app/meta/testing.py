@@ -94,8 +94,7 @@ class GraphServer(GraphEndpoints):
         self.comment_replies: list[dict[str, str]] = []
         self.errors: list[str] = []  # tracebacks of requests the server could not handle
         self._failures: list[_Failure] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _HTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -105,7 +104,9 @@ class GraphServer(GraphEndpoints):
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> GraphServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="graph-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="graph-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -321,6 +322,12 @@ def _failure_answer(failure: _Failure) -> tuple[int, Any, dict[str, str]]:
     if failure.transient:
         detail["is_transient"] = True
     return failure.status, {"error": detail}, headers
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog: socketserver's 5 resets connections when a pool opens dozens at once.
+    request_queue_size = 256
 
 
 def _handler(server: GraphServer) -> type[BaseHTTPRequestHandler]:
