@@ -14,7 +14,7 @@ import pytest
 
 from channels_app.whatsapp import services
 from channels_app.whatsapp.client import jid_string
-from channels_app.whatsapp.events import RECEIPT_STATUS, event_name, parse_message
+from channels_app.whatsapp.events import RECEIPT_STATUS, downloadable, event_name, parse_message
 from channels_app.whatsapp.tests.conftest import linked_session
 from channels_app.whatsapp.tests.fixtures import FIXTURES, event_envelope, fixture_names, load_event
 from conversations.models import ChannelIdentity, Conversation, Message
@@ -181,6 +181,10 @@ EXPECTED: dict[str, dict[str, Any] | None] = {
         mime_type="video/mp4",
         text="Kima hadi f taille 42, kayna?",
     ),
+    # A round video recorded in the chat (ptvMessage): a video like any other.
+    "message__video_note": amina(
+        id="ACEED9BF0C057C376628BB8C4B7AC2C0", when=at(9, 35, 20), media_kind="video", mime_type="video/mp4"
+    ),
     # Sent from WhatsApp on a computer (device 12): the device is no part of the ids.
     "message__document_with_caption": sara(
         id="3EB059C0AB11C2DF0399CA",
@@ -278,6 +282,25 @@ def test_a_message_still_in_its_wrapper_parses_as_the_unwrapped_one(name: str, w
     event.Message.Clear()
     getattr(event.Message, wrapper).message.CopyFrom(inner)
     assert parse_message(event) == parse_message(load_event(name))
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, expected in EXPECTED.items() if expected and expected.get("needs_download")]
+)
+def test_every_file_a_customer_sends_is_one_whatsmeow_can_download(name: str) -> None:
+    """whatsmeow's DownloadAny fetches the first of an image, a video, an audio, a document or
+    a sticker at the top of the message; a video note is handed over as the video it is."""
+    event = load_event(name)
+    content = downloadable(event.Message)
+    kinds = ("imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage")
+    present = [kind for kind in kinds if content.HasField(kind)]
+    assert len(present) == 1
+    media = getattr(content, present[0])
+    assert media.directPath and len(media.mediaKey) == 32 and media.fileLength > 0
+    if event.Message.HasField("ptvMessage"):
+        assert present == ["videoMessage"] and media == event.Message.ptvMessage
+    else:
+        assert content == event.Message
 
 
 # --- Through the services, in a seller's schema ------------------------------------------------
