@@ -253,7 +253,9 @@ class NeonizeSessionClient(SessionClient):
         self._call(self._client.send_chat_presence, parse_jid(chat), state, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT)
 
     def download(self, message: Any) -> bytes:
-        return bytes(self._call(self._client.download_any, message))
+        from channels_app.whatsapp.events import downloadable
+
+        return bytes(self._call(self._client.download_any, downloadable(message)))
 
     def me(self) -> tuple[str, str, str]:
         try:

@@ -33,6 +33,8 @@ _MEDIA_FIELDS = {
     "audioMessage": "audio",
     "documentMessage": "document",
     "stickerMessage": "sticker",
+    # A video note (the round video recorded in the chat): a VideoMessage under its own field.
+    "ptvMessage": "video",
 }
 _DEFAULT_MIME = {
     "image": "image/jpeg",
@@ -82,6 +84,17 @@ def unwrap(message: Any) -> Any:
         else:
             return message
     return message
+
+
+def downloadable(message: Any) -> Any:
+    """The part of a waE2E.Message that whatsmeow's DownloadAny can fetch: the unwrapped content,
+    and a video note as the VideoMessage it is (DownloadAny knows no ptvMessage field)."""
+    content = unwrap(message)
+    if content.HasField("ptvMessage") and not content.HasField("videoMessage"):
+        video = type(content)()
+        video.videoMessage.CopyFrom(content.ptvMessage)
+        return video
+    return content
 
 
 def _timestamp(value: int) -> dt.datetime:

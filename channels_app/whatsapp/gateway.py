@@ -693,9 +693,9 @@ class SessionRunner:
 
 
 def _file_length(raw: Any) -> int:
-    from channels_app.whatsapp.events import unwrap
+    from channels_app.whatsapp.events import downloadable
 
-    content = unwrap(raw)
+    content = downloadable(raw)
     for name in ("imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage"):
         if content.HasField(name):
             return int(getattr(content, name).fileLength or 0)
