@@ -86,6 +86,10 @@ def close_shared_http() -> None:
         client.close()
 
 
+# Errors raised before a request is written: it certainly did not reach Meta.
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
 def _request(
     client: httpx.Client,
     method: str,
@@ -101,11 +105,16 @@ def _request(
     `temporary`; whatever the answer, no secret reaches the error)."""
     try:
         response = client.request(method, path, params=params, json=json_body, data=form, timeout=timeout)
-    except httpx.TimeoutException as exc:
-        raise GraphError(f"{method} {path}: timed out ({exc.__class__.__name__})", kind="temporary") from None
-    except httpx.RequestError as exc:  # refused, reset, DNS, TLS, a broken answer
+    except httpx.RequestError as exc:  # timed out, refused, reset, DNS, TLS, a broken answer
+        # Before the request went out (no connection), nothing happened; after, a write may have.
+        unsent = isinstance(
+            exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+        )
+        what = "timed out" if isinstance(exc, httpx.TimeoutException) else redact(str(exc), secrets)
         raise GraphError(
-            f"{method} {path}: {exc.__class__.__name__}: {redact(str(exc), secrets)}", kind="temporary"
+            f"{method} {path}: {exc.__class__.__name__}: {what}",
+            kind="temporary",
+            maybe_sent=method != "GET" and not unsent,
         ) from None
     try:
         body = response.json()
@@ -129,6 +138,12 @@ def _csv(values: Iterable[str]) -> str:
 
 ACCOUNT_FIELDS = "id,name,access_token,tasks,instagram_business_account{id,username,name,profile_picture_url}"
 MAX_ACCOUNT_PAGES = 50
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    recipient_id: str
+    message_id: str
 
 
 class GraphClient:
@@ -235,6 +250,21 @@ class GraphClient:
         answer = self._call("POST", f"{account_id}/subscribed_apps", params={"subscribed_fields": _csv(fields)})
         if answer.get("success") is not True:
             raise GraphError("subscribed_apps did not answer success", status=200, kind="invalid")
+
+    def unsubscribe_app(self, account_id: str) -> None:
+        """DELETE /{account_id}/subscribed_apps: the app no longer receives the account's webhooks."""
+        self._call("DELETE", f"{account_id}/subscribed_apps")
+
+    def send_private_reply(self, comment_id: str, message: dict[str, Any]) -> SentMessage:
+        """The one private reply to a comment (POST /me/messages to {"comment_id": …}): Meta
+        answers with the person's id on this channel, which opens their conversation."""
+        answer = self._call(
+            "POST", "me/messages", json_body={"recipient": {"comment_id": comment_id}, "message": message}
+        )
+        message_id = answer.get("message_id")
+        if not isinstance(message_id, str) or not message_id:
+            raise GraphError("the private reply was answered without a message_id", status=200, kind="invalid")
+        return SentMessage(recipient_id=str(answer.get("recipient_id") or ""), message_id=message_id)
 
     def set_messenger_profile(self, profile: dict[str, Any]) -> None:
         """POST /me/messenger_profile: get_started, greeting, ice_breakers, persistent_menu."""

@@ -160,7 +160,7 @@ def comment_reply(comment_id: int) -> str:
 
 
 @shared_task(bind=True, max_retries=5)
-def reply_task(self, comment_id: int) -> str:  # type: ignore[no-untyped-def]
+def reply_task(self, comment_id: int) -> str:
     outcome = comment_reply(comment_id)
     if outcome == "retry" and self.request.retries < self.max_retries:
         raise self.retry(countdown=min(60, 5 * 2**self.request.retries))

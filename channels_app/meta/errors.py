@@ -98,6 +98,7 @@ class GraphError(Exception):
         retry_after: float | None = None,
         kind: str | None = None,
         fbtrace_id: str = "",
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -107,6 +108,9 @@ class GraphError(Exception):
         self.retry_after = retry_after
         self.kind = kind or error_kind(code, subcode, status)
         self.fbtrace_id = fbtrace_id
+        # No answer came back after the request was written (a read timeout, a reset): Meta may
+        # have done it. A send must then not be repeated (Meta has no idempotency key).
+        self.maybe_sent = maybe_sent
 
     @property
     def retryable(self) -> bool:
@@ -117,7 +121,10 @@ class GraphError(Exception):
         return f"{self.message} (code {code}, HTTP {self.status}, {self.kind})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_graph_error, (self.message, self.code, self.subcode, self.status, self.retry_after, self.kind))
+        return (
+            _graph_error,
+            (self.message, self.code, self.subcode, self.status, self.retry_after, self.kind, self.maybe_sent),
+        )
 
     @classmethod
     def from_response(cls, response: httpx.Response, secrets: Iterable[str] = ()) -> GraphError:
@@ -162,9 +169,17 @@ def _instagram_oauth_error(response: httpx.Response) -> dict[str, Any] | None:
 
 
 def _graph_error(
-    message: str, code: int, subcode: int | None, status: int, retry_after: float | None, kind: str
+    message: str,
+    code: int,
+    subcode: int | None,
+    status: int,
+    retry_after: float | None,
+    kind: str,
+    maybe_sent: bool = False,
 ) -> GraphError:
-    return GraphError(message, code=code, subcode=subcode, status=status, retry_after=retry_after, kind=kind)
+    return GraphError(
+        message, code=code, subcode=subcode, status=status, retry_after=retry_after, kind=kind, maybe_sent=maybe_sent
+    )
 
 
 def int_or_none(value: Any) -> int | None:

@@ -37,7 +37,7 @@ def enqueue_follow_ups(handled: Handled) -> None:
 
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=5)
-def fetch_media_task(self, message_id: int, url: str, kind: str) -> int:  # type: ignore[no-untyped-def]
+def fetch_media_task(self, message_id: int, url: str, kind: str) -> int:
     """Keep an attachment in the seller's storage (Meta's links expire), transcribe a voice
     message, then answer. A file that cannot be fetched is given up after a few tries: the
     message is answered from what it says."""

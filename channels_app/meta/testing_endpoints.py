@@ -286,6 +286,9 @@ class GraphEndpoints:
         if account_id not in {"me", issued.subject, linked}:
             raise GraphAnswer(200, "(#200) The token cannot act for this account")
         account = issued.subject if account_id == "me" else account_id
+        if method == "DELETE":
+            self.subscriptions.pop(account, None)
+            return {"success": True}
         if method == "GET":
             fields = self.subscriptions.get(account)
             return {"data": [{"id": self.app_id, "name": "ma5zani", "subscribed_fields": fields}] if fields else []}

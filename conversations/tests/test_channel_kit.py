@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -92,18 +93,17 @@ def page(shop_a) -> ChannelAccount:
     return account
 
 
-def inbound(page: ChannelAccount, text: str, *, psid: str = "7100000000000001", **kwargs) -> InboundMessage:
-    values = {
-        "channel": CHANNEL,
-        "channel_account_id": page.pk,
-        "sender_id": psid,
-        "external_id": f"m_in_{next(_mids)}",
-        "text": text,
-        "timestamp": timezone.now(),
-        "sender_name": "Amina",
-    }
-    values.update(kwargs)
-    return InboundMessage(**values)
+def inbound(page: ChannelAccount, text: str, *, psid: str = "7100000000000001", **kwargs: Any) -> InboundMessage:
+    message = InboundMessage(
+        channel=CHANNEL,
+        channel_account_id=page.pk,
+        sender_id=psid,
+        external_id=f"m_in_{next(_mids)}",
+        text=text,
+        timestamp=timezone.now(),
+        sender_name="Amina",
+    )
+    return replace(message, **kwargs)
 
 
 def stored(shop, page, text="Ch7al had sac?", **kwargs) -> Conversation:
@@ -176,12 +176,13 @@ def test_receipts_move_forward_only_by_ids_and_by_watermark(shop_a, page, adapte
         for message in messages:
             assert message_deliver(message.pk).status == "sent"
         first, second, third = (Message.objects.get(pk=m.pk) for m in messages)
-        assert (
-            receipts_apply(channel=CHANNEL, external_ids=[first.external_id], status="read", when=timezone.now()) == 1
-        )
+        first_id = [str(first.external_id)]
+        assert receipts_apply(channel=CHANNEL, external_ids=first_id, status="read", when=timezone.now()) == 1
         # Delivered after read changes nothing: never backward.
         assert (
-            receipts_apply(channel=CHANNEL, external_ids=[first.external_id], status="delivered", when=timezone.now())
+            receipts_apply(
+                channel=CHANNEL, external_ids=[str(first.external_id)], status="delivered", when=timezone.now()
+            )
             == 0
         )
         Message.objects.filter(pk=third.pk).update(sent_at=timezone.now() + dt.timedelta(minutes=5))

@@ -80,6 +80,8 @@ def test_the_engine_knows_no_channel_package():
         if "engine" not in path.parts:
             continue
         for node in ast.walk(tree):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
             modules = (
                 [node.module or ""]
                 if isinstance(node, ast.ImportFrom)

@@ -28,9 +28,23 @@ PAGE_B = "112093847561038"  # shop_b's
 INSTAGRAM_A = "17841458392017465"  # shop_a's Instagram account
 
 
+def fixture_names() -> list[str]:
+    """Every fixture as "<platform>/<event>__<variant>"."""
+    return sorted(f"{path.parent.name}/{path.stem}" for path in FIXTURES.glob("*/*.json"))
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+def fixture_body(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(fixture_bytes(name))
+    return body
+
+
 def fixture(name: str) -> dict[str, Any]:
-    """A delivery of tests/fixtures/<platform>/<event>__<variant>.json."""
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    """A delivery of tests/fixtures/<platform>/<event>__<variant>.json (a fresh copy)."""
+    return fixture_body(name)
 
 
 @dataclass
@@ -43,7 +57,7 @@ class Webhook:
 
     def post(self, body: dict[str, Any] | bytes, *, secret: str | None = APP_SECRET, header: str | None = None):
         raw = body if isinstance(body, bytes) else meta_json(body)
-        headers = {}
+        headers: dict[str, Any] = {}
         if header is not None:
             headers["HTTP_X_HUB_SIGNATURE_256"] = header
         elif secret is not None:
