@@ -96,6 +96,8 @@ class Capabilities:
     # tried again whatever happened. Without it (Meta) each attempt is recorded before the send
     # and a send whose outcome is unknown is never repeated.
     idempotent_sends: bool = True
+    # The channel's rules require the bot to say it is automated (Meta's): its first message does.
+    discloses_automation: bool = False
     typing: bool = False
     read_receipts: bool = False
     max_text_length: int = 4096

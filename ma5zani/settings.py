@@ -488,6 +488,10 @@ META_VERIFY_TOKEN: str = env.str("META_VERIFY_TOKEN", default="")
 META_TIMEOUT_SECONDS: float = env.float("META_TIMEOUT_SECONDS", default=10.0)
 # Sends per second per Page or Instagram account (Meta allows 300; audio and video 10).
 META_SEND_RATE_PER_SECOND: float = env.float("META_SEND_RATE_PER_SECOND", default=250.0)
+# Hosts (and their subdomains) attachments are fetched from: Meta's CDNs only.
+META_MEDIA_HOSTS: list[str] = env.list(
+    "META_MEDIA_HOSTS", default=["fbcdn.net", "fbsbx.com", "cdninstagram.com", "facebook.com", "instagram.com"]
+)
 
 # --- Sales engine -------------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ def _capabilities(channel: str) -> Capabilities:
         read_receipts=True,
         max_text_length=TEXT_LIMITS[channel],
         idempotent_sends=False,
+        discloses_automation=True,
     )
 
 

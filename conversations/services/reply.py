@@ -154,6 +154,7 @@ def reply_plan(conversation_id: int, inbound_id: int, *, now: dt.datetime | None
     if _voice_only(burst):  # ask for text in the customer's language, without the engine
         return replace(plan, reply=EngineReply(text=VOICE_ASK_TEXT.get(language, VOICE_ASK_TEXT["ar"]), engine="voice"))
     engine = engine_for_seller()
+    _seen(conversation, target.recipient_id)
     if getattr(engine, "shows_typing", True):
         _typing(conversation, target.recipient_id, on=True)
     return replace(plan, engine=engine, context=_engine_context(target, burst, history, row))
@@ -163,11 +164,11 @@ def reply_complete(plan: ReplyPlan, reply: EngineReply) -> Message | None:
     """Store the engine's (guarded) answer to the plan's burst: never an empty one, with when a
     person is available outside business hours; None when a newer message arrived meanwhile or
     the seller took over (the draft is dropped)."""
-    if plan.away:
-        return store_reply(plan.target, plan.inbound_id, reply, notice_at=plan.now)
-    row, now = plan.row, plan.now
     language = plan.context.reply_language if plan.context is not None else plan.language
-    reply = _refuse_empty(reply, plan.context, language)
+    if plan.away:
+        return store_reply(plan.target, plan.inbound_id, _disclosed(plan, reply, language), notice_at=plan.now)
+    row, now = plan.row, plan.now
+    reply = _disclosed(plan, _refuse_empty(reply, plan.context, language), language)
     notice_at = None
     if plan.closed and (
         reply.handoff
@@ -179,6 +180,27 @@ def reply_complete(plan: ReplyPlan, reply: EngineReply) -> Message | None:
         reply = replace(reply, text=hours.with_availability(reply.text, row, language, now))
         notice_at = now
     return store_reply(plan.target, plan.inbound_id, reply, notice_at=notice_at)
+
+
+AUTOMATED_TEXT = {
+    "ar": "🤖 أنا المساعد الآلي تاع المحل.",
+    "msa": "🤖 أنا المساعد الآلي للمتجر.",
+    "arabizi": "🤖 Ana l'assistant automatique ta3 l'ma7al.",
+    "fr": "🤖 Je suis l'assistant automatique de la boutique.",
+    "en": "🤖 I'm the shop's automated assistant.",
+}
+
+
+def _disclosed(plan: ReplyPlan, reply: EngineReply, language: str) -> EngineReply:
+    """The bot's first message on a channel whose rules require it (Meta's) says that it is an
+    automated assistant."""
+    conversation = plan.target.conversation
+    capabilities = getattr(adapter_for(conversation.channel), "capabilities", None)
+    if capabilities is None or not capabilities.discloses_automation:
+        return reply
+    if Message.objects.filter(conversation_id=conversation.pk, author=Message.Author.BOT).exists():
+        return reply
+    return replace(reply, text=f"{AUTOMATED_TEXT.get(language, AUTOMATED_TEXT['fr'])}\n{reply.text}")
 
 
 def conversation_reply(conversation_id: int, inbound_id: int, *, now: dt.datetime | None = None) -> Message | None:
@@ -229,6 +251,18 @@ def _burst(history: list[Message]) -> list[Message]:
         if message.direction == Message.Direction.IN:
             burst.append(message)
     return list(reversed(burst))
+
+
+def _seen(conversation: Conversation, recipient_id: str) -> None:
+    """Show the customer that the shop saw their messages, where the channel can (best effort)."""
+    account = channel_account_cached(conversation.channel_account_id)
+    mark_read = getattr(adapter_for(conversation.channel), "mark_read", None)
+    if account is None or mark_read is None:
+        return
+    try:
+        mark_read(account=account, schema=current_schema(), recipient_id=recipient_id, external_ids=[])
+    except Exception:
+        logger.info("Messages not marked seen for conversation %s", conversation.pk, exc_info=True)
 
 
 def _typing(conversation: Conversation, recipient_id: str, *, on: bool) -> None:

@@ -39,7 +39,7 @@ def test_a_crash_in_the_widget_api_shows_no_debug_page(debug, shop_a, monkeypatc
 
 
 @pytest.mark.parametrize(
-    "path", ["/widget/v1/nothing", "/widget/", "/webhooks/meta/", "/media/nobody/products/x.png", "/health/nothing/"]
+    "path", ["/widget/v1/nothing", "/widget/", "/webhooks/nothing/", "/media/nobody/products/x.png", "/health/nothing/"]
 )
 def test_unknown_public_paths_show_no_url_patterns(debug, path):
     assert_plain(Client(HTTP_HOST="localhost").get(path), 404)
@@ -56,3 +56,13 @@ def test_unknown_pages_of_the_public_site_show_the_ordinary_error_page(debug, pa
 def test_the_dashboard_keeps_the_debug_page_for_developers(debug, shop_a):
     response = shop_a.client().get("/dashboard/no-such-page/")
     assert response.status_code == 404 and b"URLconf" in response.content
+
+
+def test_metas_webhook_refuses_in_plain_words(debug):
+    client = Client(HTTP_HOST="localhost", raise_request_exception=False)
+    for response in (
+        client.get("/webhooks/meta/"),
+        client.post("/webhooks/meta/", b"{}", content_type="application/json"),
+    ):
+        assert response.status_code == 403 and response["Content-Type"].startswith("text/plain")
+        assert not any(mark in response.content for mark in DEBUG_MARKS)

@@ -76,3 +76,20 @@ def test_the_menus_talk_to_a_person_hands_the_conversation_over(webhook, catalog
         conversation = Conversation.objects.get()
         assert (conversation.mode, conversation.handoff_reason) == ("human", "customer_asked")
     assert queued.replies == []
+
+
+def test_the_bots_first_message_says_it_is_automated_and_only_the_first(
+    webhook, graph, catalog, shop_a, queued, follow_ups, django_capture_on_commit_callbacks
+):
+    body = fixture("messenger/message__text")
+    webhook.post(body)
+    first = answer(shop_a, queued, django_capture_on_commit_callbacks)
+    assert first is not None and first.text.startswith("🤖 ")
+    actions = [call.body.get("sender_action") for call in graph.calls_to("me/messages") if call.body]
+    assert actions[0] == "mark_seen"  # the customer sees their message was read before the answer
+    again = copy.deepcopy(body)
+    again["entry"][0]["messaging"][0]["message"]["mid"] = "m_second_question"
+    again["entry"][0]["messaging"][0]["timestamp"] += 60_000
+    webhook.post(again)
+    second = answer(shop_a, queued, django_capture_on_commit_callbacks)
+    assert second is not None and "🤖" not in second.text
