@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django_tenants.utils import schema_context
@@ -155,7 +155,7 @@ def _message_apart(account: ChannelAccount, event: MetaEvent, handled: Handled) 
         return
     inbound = _inbound(account, event)
     if event.is_unsupported:
-        inbound = InboundMessage(**{**inbound.__dict__, "extra": {**inbound.extra, "unsupported": True}})
+        inbound = replace(inbound, extra={**inbound.extra, "unsupported": True})
     _store(account, [(inbound, event)], handled, reply=False)
 
 

@@ -17,6 +17,7 @@ from channels_app.meta.adapter import meta_account_cached
 from channels_app.meta.client import shared_http
 from channels_app.meta.errors import GraphError
 from channels_app.meta.inbound import Handled
+from channels_app.ratelimit import allow
 from conversations import services as kit
 from ma5zani.celery import enqueue
 
@@ -30,7 +31,9 @@ def enqueue_follow_ups(handled: Handled) -> None:
     for schema, message_id, url, kind in handled.media:
         enqueue(fetch_media_task, message_id, url, kind, schema=schema)
     for schema, account_id, channel, customer_id in handled.profiles:
-        enqueue(fetch_profile_task, account_id, channel, customer_id, schema=schema)
+        # Asked at most hourly per customer: a profile Meta will not give is not asked at every message.
+        if allow("1/hour", "meta-profile", str(account_id), customer_id):
+            enqueue(fetch_profile_task, account_id, channel, customer_id, schema=schema)
     for schema, comment_id in handled.comments:
         from channels_app.meta.comment_replies import reply_task
 
