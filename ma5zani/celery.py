@@ -42,6 +42,7 @@ TASK_ROUTES: dict[str, Queue] = {
     "sales.tasks.remind_abandoned_drafts": Queue.PERIODIC,
     "learning.tasks.extract_knowledge_task": Queue.LEARNING,
     "channels_app.meta.tasks.refresh_tokens_task": Queue.PERIODIC,
+    "channels_app.meta.tasks.apply_profile_task": Queue.DEFAULT,
     "channels_app.meta.comment_replies.reply_task": Queue.DELIVERY,
 }
 

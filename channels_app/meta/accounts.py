@@ -239,7 +239,16 @@ def account_link(
                 },
             )
     channel_accounts_forget()
+    _profile_apply_later(account.pk, seller.schema_name)
     return account
+
+
+def _profile_apply_later(account_id: int, schema: str) -> None:
+    """A newly linked account gets its Messenger profile or ice breakers by a task, once the
+    link is committed (a broker outage is logged there, never an error of the link)."""
+    from channels_app.meta.tasks import profile_apply_later
+
+    profile_apply_later([account_id], schema)
 
 
 def account_unlink(account: ChannelAccount) -> None:

@@ -267,8 +267,12 @@ class GraphClient:
         return SentMessage(recipient_id=str(answer.get("recipient_id") or ""), message_id=message_id)
 
     def set_messenger_profile(self, profile: dict[str, Any]) -> None:
-        """POST /me/messenger_profile: get_started, greeting, ice_breakers, persistent_menu."""
-        self._result_success(self._call("POST", "me/messenger_profile", json_body=profile))
+        """POST /me/messenger_profile: get_started, greeting, ice_breakers, persistent_menu. A
+        profile naming its `platform` ("instagram") is sent with it as a parameter too, as
+        Meta's Instagram pages show it (body and query both)."""
+        platform = profile.get("platform")
+        params = {"platform": platform} if isinstance(platform, str) and platform else None
+        self._result_success(self._call("POST", "me/messenger_profile", params=params, json_body=profile))
 
     def delete_messenger_profile(self, fields: tuple[str, ...]) -> None:
         """DELETE /me/messenger_profile of these fields."""

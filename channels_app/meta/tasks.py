@@ -5,14 +5,16 @@ Messenger profile. Thin: they call the package's services."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import httpx
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
+from django.db import transaction
 
 from channels_app import transcription
-from channels_app.meta import accounts
+from channels_app.meta import accounts, profile
 from channels_app.meta.adapter import meta_account_cached
 from channels_app.meta.client import shared_http
 from channels_app.meta.errors import GraphError
@@ -133,3 +135,40 @@ def refresh_tokens_task() -> dict[str, int]:
     """Beat: Instagram Login tokens refreshed well before they expire."""
     refreshed, failed = accounts.tokens_refresh_due()
     return {"refreshed": refreshed, "failed": failed}
+
+
+# A profile not set for want of budget is tried again while the window frees up (six tries
+# span Meta's 10 minutes); one that failed otherwise (Meta unreachable, say) twice more, then
+# it waits for the next change.
+PROFILE_RATE_RETRY_SECONDS = 120
+PROFILE_FAILED_RETRY_SECONDS = 60
+PROFILE_FAILED_RETRIES = 2
+
+
+@shared_task(bind=True, max_retries=6)
+def apply_profile_task(self: Task, account_id: int, force: bool = False) -> str:
+    """Set the account's Messenger profile or Instagram ice breakers from its seller's
+    settings (channels_app.meta.profile): the outcome code, or "gone" for an account that is
+    no more. Idempotent: an unchanged profile is not sent again."""
+    meta = accounts.meta_account_for(account_id)
+    if meta is None:
+        return "gone"
+    outcome = profile.profile_apply(meta, force=force)
+    retries = self.request.retries
+    if outcome == "rate_limited" and retries < self.max_retries:
+        raise self.retry(countdown=PROFILE_RATE_RETRY_SECONDS)
+    if outcome == "failed" and retries < PROFILE_FAILED_RETRIES:
+        raise self.retry(countdown=PROFILE_FAILED_RETRY_SECONDS * (retries + 1))
+    return outcome
+
+
+def profile_apply_later(account_ids: Iterable[int], schema: str) -> None:
+    """Once the current transaction commits, a task per account sets its profile (in the
+    seller's schema, where its bot settings are)."""
+    ids = list(account_ids)
+
+    def send() -> None:
+        for account_id in ids:
+            enqueue(apply_profile_task, account_id, schema=schema)
+
+    transaction.on_commit(send)

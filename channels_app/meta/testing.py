@@ -90,6 +90,7 @@ class GraphServer(GraphEndpoints):
         self.users: dict[str, dict[str, str]] = {}
         self.subscriptions: dict[str, list[str]] = {}
         self.profiles: dict[str, dict[str, Any]] = {}  # messenger_profile per Page
+        self.instagram_profiles: dict[str, dict[str, Any]] = {}  # platform=instagram, per token's subject
         self.messages: list[dict[str, Any]] = []  # what was sent: sender, recipient, message, message_id
         self.comment_replies: list[dict[str, str]] = []
         self.errors: list[str] = []  # tracebacks of requests the server could not handle
@@ -278,7 +279,9 @@ class GraphServer(GraphEndpoints):
             if segments[-1] == "messages" and method == "POST" and len(segments) == 2:
                 return self._send(issued, body if isinstance(body, dict) else {})
             if route == "/me/messenger_profile":
-                return self._messenger_profile(issued, method, body if isinstance(body, dict) else {})
+                payload = body if isinstance(body, dict) else {}
+                platform = query.get("platform") or str(payload.get("platform") or "")
+                return self._messenger_profile(issued, method, payload, platform)
             if segments[-1] == "subscribed_apps" and len(segments) == 2:
                 return self._subscribed_apps(issued, segments[0], method, {**query, **form})
             if segments[-1] in {"replies", "comments"} and method == "POST" and len(segments) == 2:

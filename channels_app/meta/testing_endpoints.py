@@ -68,6 +68,7 @@ class GraphEndpoints:
     users: dict[str, dict[str, str]]
     subscriptions: dict[str, list[str]]
     profiles: dict[str, dict[str, Any]]
+    instagram_profiles: dict[str, dict[str, Any]]
     messages: list[dict[str, Any]]
     comment_replies: list[dict[str, str]]
 
@@ -268,17 +269,25 @@ class GraphEndpoints:
         )
         return {"recipient_id": recipient_id, "message_id": message_id}
 
-    def _messenger_profile(self, issued: IssuedToken, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        profile = self.profiles.setdefault(issued.subject, {})
+    def _messenger_profile(
+        self, issued: IssuedToken, method: str, body: dict[str, Any], platform: str = ""
+    ) -> dict[str, Any]:
+        """Messenger's profile of the Page, or (`platform=instagram`) the Instagram account's,
+        kept apart as Meta keeps them; a POST is checked against Meta's documented rules."""
+        instagram = platform == "instagram"
+        store = self.instagram_profiles if instagram else self.profiles
+        profile = store.setdefault(issued.subject, {})
         if method == "GET":
             return {"data": [profile] if profile else []}
         if method == "DELETE":
             for name in body.get("fields") or []:
                 profile.pop(name, None)
             return {"result": "success"}
-        if not body:
+        fields = {k: v for k, v in body.items() if k != "platform"}
+        if not fields:
             raise GraphAnswer(100, "(#100) Requires one of the params: get_started, greeting, ice_breakers, ...")
-        profile.update(body)
+        _check_profile(fields, instagram=instagram, has_get_started="get_started" in {**profile, **fields})
+        profile.update(fields)
         return {"result": "success"}
 
     def _subscribed_apps(self, issued: IssuedToken, account_id: str, method: str, params: dict[str, Any]) -> Any:
@@ -306,6 +315,42 @@ class GraphEndpoints:
             {"comment_id": comment_id, "edge": edge, "message": text, "sender": issued.subject, "id": reply_id}
         )
         return {"id": reply_id}
+
+
+# The Messenger Profile API's rules (its reference pages): what Instagram accepts, the
+# greeting's and the menu's lengths, four ice breakers, a default locale in each list.
+INSTAGRAM_PROFILE_FIELDS = frozenset({"ice_breakers", "persistent_menu"})
+GREETING_LIMIT = 160
+MENU_TITLE_LIMIT = 30
+MAX_ICE_BREAKERS = 4
+
+
+def _check_profile(fields: dict[str, Any], *, instagram: bool, has_get_started: bool) -> None:
+    if instagram and not set(fields) <= INSTAGRAM_PROFILE_FIELDS:
+        unsupported = ", ".join(sorted(set(fields) - INSTAGRAM_PROFILE_FIELDS))
+        raise GraphAnswer(100, f"(#100) Unsupported fields for the instagram platform: {unsupported}")
+    for name in ("greeting", "ice_breakers", "persistent_menu"):
+        entries = fields.get(name)
+        if entries is None:
+            continue
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise GraphAnswer(100, f"(#100) Param {name} must be an array of objects")
+        if "default" not in {entry.get("locale") for entry in entries}:
+            raise GraphAnswer(100, f"(#100) {name} must have a default locale")
+    for entry in fields.get("greeting") or []:
+        if len(str(entry.get("text") or "")) > GREETING_LIMIT:
+            raise GraphAnswer(100, f"(#100) greeting text must be at most {GREETING_LIMIT} characters")
+    for entry in fields.get("ice_breakers") or []:
+        if not 0 < len(entry.get("call_to_actions") or []) <= MAX_ICE_BREAKERS:
+            raise GraphAnswer(100, f"(#100) ice_breakers allows 1 to {MAX_ICE_BREAKERS} questions per locale")
+    if fields.get("persistent_menu") and not instagram and not has_get_started:
+        raise GraphAnswer(100, "(#100) You must set a Get Started button if you also wish to use persistent menu.")
+    for entry in fields.get("persistent_menu") or []:
+        if instagram and "composer_input_disabled" in entry:
+            raise GraphAnswer(100, "(#100) composer_input_disabled is not available on instagram")
+        for button in entry.get("call_to_actions") or []:
+            if len(str(button.get("title") or "")) > MENU_TITLE_LIMIT:
+                raise GraphAnswer(100, f"(#100) menu item titles must be at most {MENU_TITLE_LIMIT} characters")
 
 
 def _check_message(message: dict[str, Any], text_limit: int) -> None:

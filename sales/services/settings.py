@@ -137,6 +137,7 @@ def bot_settings_update(**values: Any) -> BotSettings:
         values["handoff_keywords"] = [
             k for k in dict.fromkeys(" ".join(w.split()) for w in values["handoff_keywords"]) if k
         ]
+    before = {key: getattr(row, key) for key in values}
     for key, value in values.items():
         setattr(row, key, value)
     row.full_clean()
@@ -144,6 +145,12 @@ def bot_settings_update(**values: Any) -> BotSettings:
     schema = current_schema()
     bot_settings_forget(schema)
     publish(schema, "bot.settings", {"bot_enabled": int(row.is_enabled)})
+    changed = {key for key, value in before.items() if getattr(row, key) != value}
+    if changed:
+        # Messenger's greeting and menu, Instagram's ice breakers are written from these.
+        from channels_app.meta.profile import settings_changed
+
+        settings_changed(schema, changed)
     return row
 
 
