@@ -6,6 +6,7 @@ Meta's budget of 10 calls per 10 minutes, and a dead token puts the account in "
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from celery.exceptions import Retry
@@ -13,6 +14,7 @@ from django.core import mail
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from channels_app.meta import accounts, profile
+from channels_app.meta.errors import GraphError
 from channels_app.meta.profile import (
     GREETING_LIMIT,
     MAX_ICE_BREAKERS,
@@ -286,3 +288,24 @@ def test_other_errors_are_logged_and_reported_as_failed(page, graph, caplog):
 def test_the_task_of_an_account_that_is_gone_does_nothing(db, graph):
     assert apply_profile_task.apply(args=[987654]).get() == "gone"
     assert profile_calls(graph) == []
+
+
+def test_the_loopback_server_refuses_profiles_meta_refuses(page, graph):
+    """So that "applied" above means a profile Meta takes."""
+    client = accounts.client_for(meta_of(page))
+    menu = [
+        {"locale": "default", "call_to_actions": [{"type": "postback", "title": "Products", "payload": "PRODUCTS"}]}
+    ]
+    refused: list[dict[str, Any]] = [
+        {"greeting": [{"locale": "default", "text": "x" * (GREETING_LIMIT + 1)}]},
+        {"greeting": [{"locale": "fr_FR", "text": "Bonjour"}]},  # no default locale
+        {"persistent_menu": menu},  # a Messenger menu needs the Get Started button
+        {"platform": "instagram", "greeting": [{"locale": "default", "text": "Hi"}]},
+        {"platform": "instagram", "persistent_menu": [{**menu[0], "composer_input_disabled": False}]},
+        {"platform": "instagram", "ice_breakers": [{"locale": "default", "call_to_actions": [{"question": "?"}] * 5}]},
+    ]
+    for body in refused:
+        with pytest.raises(GraphError) as error:
+            client.set_messenger_profile(body)
+        assert (error.value.code, error.value.kind) == (100, "invalid"), body
+    assert not graph.profiles.get(PAGE_A) and not graph.instagram_profiles.get(PAGE_A)
