@@ -43,6 +43,8 @@ TASK_ROUTES: dict[str, Queue] = {
     "learning.tasks.extract_knowledge_task": Queue.LEARNING,
     "channels_app.meta.tasks.refresh_tokens_task": Queue.PERIODIC,
     "channels_app.meta.tasks.apply_profile_task": Queue.DEFAULT,
+    "channels_app.meta.tasks.fetch_media_task": Queue.DEFAULT,
+    "channels_app.meta.tasks.fetch_profile_task": Queue.DEFAULT,
     "channels_app.meta.comment_replies.reply_task": Queue.DELIVERY,
 }
 

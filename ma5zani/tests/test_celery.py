@@ -7,9 +7,8 @@ from ma5zani.celery import TASK_ROUTES, Queue, app
 
 def test_every_project_task_is_routed_to_a_declared_queue():
     app.loader.import_default_modules()
-    project_tasks = {
-        name for name in app.tasks if name.split(".")[0] in {"sales", "sellers", "conversations", "learning"}
-    }
+    apps = {"sales", "sellers", "conversations", "learning", "channels_app"}
+    project_tasks = {name for name in app.tasks if name.split(".")[0] in apps}
     assert project_tasks == set(TASK_ROUTES)
     consumed = {queue.name for queue in app.conf.task_queues}
     assert consumed == {queue.value for queue in Queue}
