@@ -342,6 +342,7 @@ class Comment(models.Model):
     # Why it was not answered, or failed (a code), and what was sent.
     reply_reason = models.CharField(max_length=40, blank=True)
     reply_text = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when its reply was claimed to be sent
     replied_at = models.DateTimeField(null=True, blank=True)
     private_reply_id = models.CharField(max_length=255, blank=True)
     public_reply_id = models.CharField(max_length=255, blank=True)

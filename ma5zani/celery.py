@@ -45,7 +45,8 @@ TASK_ROUTES: dict[str, Queue] = {
     "channels_app.meta.tasks.apply_profile_task": Queue.DEFAULT,
     "channels_app.meta.tasks.fetch_media_task": Queue.DEFAULT,
     "channels_app.meta.tasks.fetch_profile_task": Queue.DEFAULT,
-    "channels_app.meta.comment_replies.reply_task": Queue.DELIVERY,
+    "channels_app.meta.tasks.reply_task": Queue.DELIVERY,
+    "channels_app.meta.tasks.sweep_comments_task": Queue.PERIODIC,
 }
 
 app = CeleryApp("ma5zani")

@@ -29,4 +29,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 3600.0,
         "options": {"queue": Queue.PERIODIC.value, "expires": 3500},
     },
+    "sweep-meta-comments": {
+        "task": "channels_app.meta.tasks.sweep_comments_task",
+        "schedule": 120.0,
+        "options": {"queue": Queue.PERIODIC.value, "expires": 110},
+    },
 }

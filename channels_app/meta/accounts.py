@@ -62,7 +62,7 @@ INSTAGRAM_FIELDS = (
     "messages",
     "messaging_postbacks",
     "messaging_seen",
-    "messaging_reactions",
+    "message_reactions",
     "messaging_referral",
     "comments",
 )

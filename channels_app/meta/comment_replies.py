@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 
-from celery import shared_task
 from django.db import transaction
 
 from channels_app.meta import accounts
@@ -91,8 +90,8 @@ def comment_received(account: ChannelAccount, event: MetaEvent) -> int | None:
         author_id=comment.from_id,
         author_name=comment.from_name,
     )
-    if not created:
-        return None
+    if not created:  # delivered again: asked again while it still waits (the claim makes it once)
+        return comment_id if kit.comment_waiting(comment_id) else None
     meta = meta_account_cached(account.pk)
     reason = _why_not(meta, comment.media_id or comment.post_id, comment.text)
     if reason:
@@ -157,11 +156,3 @@ def comment_reply(comment_id: int) -> str:
             comment_id, recipient_id=sent.recipient_id, message_id=sent.message_id, text=text, public_reply_id=public_id
         )
     return "sent"
-
-
-@shared_task(bind=True, max_retries=5)
-def reply_task(self, comment_id: int) -> str:
-    outcome = comment_reply(comment_id)
-    if outcome == "retry" and self.request.retries < self.max_retries:
-        raise self.retry(countdown=min(60, 5 * 2**self.request.retries))
-    return outcome

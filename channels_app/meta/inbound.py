@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
+from django.db import transaction
 from django_tenants.utils import schema_context
 
 from channels_app.base import InboundMedia, InboundMessage, InboundSource
@@ -81,10 +82,13 @@ class Handled:
     media: list[tuple[str, int, str, str]] = field(default_factory=list)  # schema, message, url, kind
     profiles: list[tuple[str, int, str, str]] = field(default_factory=list)  # schema, account, channel, user
     comments: list[tuple[str, int]] = field(default_factory=list)  # schema, comment row
+    failed_accounts: set[str] = field(default_factory=set)  # their events could not be stored
 
 
 def handle(delivery: Delivery) -> Handled:
-    """Store and apply every event of the delivery, seller by seller."""
+    """Store and apply every event of the delivery, seller by seller. A seller whose events
+    cannot be stored (a database error) does not stop the others; the caller answers so that
+    Meta delivers again, and what was stored is not stored twice."""
     handled = Handled()
     by_account: dict[str, list[MetaEvent]] = defaultdict(list)
     for event in delivery.events:
@@ -97,8 +101,16 @@ def handle(delivery: Delivery) -> Handled:
             )
             handled.unknown_accounts.add(account_id)
             continue
-        with schema_context(account.seller.schema_name):
-            _handle_account(account, events, handled)
+        marks = (len(handled.media), len(handled.profiles), len(handled.comments), handled.stored)
+        try:
+            with schema_context(account.seller.schema_name), transaction.atomic():
+                _handle_account(account, events, handled)
+        except Exception:
+            logger.exception("Meta events of account %s could not be stored", account_id)
+            handled.failed_accounts.add(account_id)
+            # Nothing of this account was stored: nothing of it is followed up.
+            del handled.media[marks[0] :], handled.profiles[marks[1] :], handled.comments[marks[2] :]
+            handled.stored = marks[3]
     return handled
 
 
@@ -138,10 +150,13 @@ def _store(
     account: ChannelAccount, items: list[tuple[InboundMessage, MetaEvent]], handled: Handled, *, reply: bool
 ) -> None:
     results = kit.ingest_many([inbound for inbound, _event in items], reply=reply)
+    repeated = {r.message_id for r in results if not r.created}
+    # A repeated delivery (Meta delivers again after a failure) fetches what is still missing.
+    missing = set(kit.messages_waiting_for_media(repeated)) if repeated else set()
     for result, (inbound, _event) in zip(results, items, strict=True):
-        if not result.created:
+        handled.stored += result.created
+        if not result.created and result.message_id not in missing:
             continue
-        handled.stored += 1
         for media in inbound.media:
             if media.fetch_later:
                 handled.media.append((account.seller.schema_name, result.message_id, media.url, media.kind))
@@ -225,8 +240,21 @@ def _echo(account: ChannelAccount, event: MetaEvent, handled: Handled) -> None:
     if event.comment is not None:  # the account's own comment: nothing to do
         handled.ignored += 1
         return
+    # Ours: our app's id or our metadata (Messenger says them), a known id, or — Instagram's
+    # echoes carry neither — the text of a message we queued for this customer moments ago.
     ours = event.echo_metadata.startswith(METADATA_PREFIX) or any(event.sent_by_app(app) for app in _our_app_ids())
-    if ours or not event.mid or kit.message_known(channel=account.channel, external_id=event.mid):
+    if (
+        ours
+        or not event.mid
+        or kit.message_known(channel=account.channel, external_id=event.mid)
+        or kit.message_sent_by_shop_recently(
+            channel=account.channel,
+            channel_account_id=account.pk,
+            customer_id=event.customer_id,
+            text=event.text,
+            attachment=bool(event.attachments),
+        )
+    ):
         handled.ignored += 1
         return
     media = None

@@ -12,9 +12,10 @@ import httpx
 from celery import Task, shared_task
 from django.conf import settings
 from django.db import transaction
+from django_tenants.utils import schema_context
 
 from channels_app import transcription
-from channels_app.meta import accounts, profile
+from channels_app.meta import accounts, comment_replies, profile
 from channels_app.meta.adapter import meta_account_cached
 from channels_app.meta.client import shared_http
 from channels_app.meta.errors import GraphError
@@ -37,8 +38,6 @@ def enqueue_follow_ups(handled: Handled) -> None:
         if allow("1/hour", "meta-profile", str(account_id), customer_id):
             enqueue(fetch_profile_task, account_id, channel, customer_id, schema=schema)
     for schema, comment_id in handled.comments:
-        from channels_app.meta.comment_replies import reply_task
-
         enqueue(reply_task, comment_id, schema=schema)
 
 
@@ -172,3 +171,28 @@ def profile_apply_later(account_ids: Iterable[int], schema: str) -> None:
             enqueue(apply_profile_task, account_id, schema=schema)
 
     transaction.on_commit(send)
+
+
+@shared_task(bind=True, max_retries=5)
+def reply_task(self, comment_id: int) -> str:
+    """The private reply to a comment (and the public one, if the seller wants it)."""
+    outcome = comment_replies.comment_reply(comment_id)
+    if outcome == "retry" and self.request.retries < self.max_retries:
+        raise self.retry(countdown=min(60, 5 * 2**self.request.retries))
+    return outcome
+
+
+@shared_task
+def sweep_comments_task() -> int:
+    """Beat: comments still waiting for their private reply (a rate limit outlasted the
+    retries, a lost task) are asked again while Meta's 7 days last."""
+    from sellers.selectors import active_seller_schemas
+
+    asked = 0
+    for schema in active_seller_schemas():
+        with schema_context(schema):
+            pending = kit.comments_due()
+        for comment_id in pending:
+            enqueue(reply_task, comment_id, schema=schema)
+            asked += 1
+    return asked

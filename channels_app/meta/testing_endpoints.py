@@ -31,6 +31,35 @@ class IssuedToken:
     expired: bool = False
 
 
+# The webhook fields Meta documents (Page webhooks; Instagram API with Instagram Login).
+PAGE_FIELDS = frozenset(
+    {
+        "feed",
+        "message_deliveries",
+        "message_echoes",
+        "message_reactions",
+        "message_reads",
+        "messages",
+        "messaging_handovers",
+        "messaging_optins",
+        "messaging_postbacks",
+        "messaging_referrals",
+        "standby",
+    }
+)
+INSTAGRAM_FIELDS = frozenset(
+    {
+        "comments",
+        "live_comments",
+        "message_reactions",
+        "messages",
+        "messaging_postbacks",
+        "messaging_referral",
+        "messaging_seen",
+    }
+)
+
+
 class GraphAnswer(Exception):
     """A Graph error to answer instead of the endpoint's data (raised inside a handler)."""
 
@@ -304,6 +333,10 @@ class GraphEndpoints:
         fields = [f for f in str(params.get("subscribed_fields") or "").split(",") if f]
         if not fields:
             raise GraphAnswer(100, "(#100) The parameter subscribed_fields is required")
+        known = INSTAGRAM_FIELDS if issued.kind == "instagram" else PAGE_FIELDS
+        unknown = [f for f in fields if f not in known]
+        if unknown:
+            raise GraphAnswer(100, f"(#100) Param subscribed_fields[0] must be one of {{{', '.join(sorted(known))}}}")
         self.subscriptions[account] = fields
         return {"success": True}
 

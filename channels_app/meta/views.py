@@ -43,6 +43,8 @@ def webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponse("not a delivery", status=400, content_type="text/plain")
     handled = inbound.handle(delivery)
     tasks.enqueue_follow_ups(handled)
+    if handled.failed_accounts:  # Meta delivers again; what was stored is not stored twice
+        return HttpResponse("try again", status=500, content_type="text/plain")
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 
 

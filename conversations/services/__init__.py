@@ -27,6 +27,8 @@ from conversations.services.comments import (
     comment_reply_failed,
     comment_skip,
     comment_store,
+    comment_waiting,
+    comments_due,
 )
 from conversations.services.delivery import (
     INTERRUPTED,
@@ -63,7 +65,9 @@ from conversations.services.ingest import (
     message_mark_deleted,
     message_media_attached,
     message_react,
+    message_sent_by_shop_recently,
     message_store_from_seller,
+    messages_waiting_for_media,
 )
 from conversations.services.live import conversation_publish, message_publish
 from conversations.services.modes import conversation_set_mode, system_message
@@ -109,6 +113,8 @@ __all__ = [
     "comment_reply_window",
     "comment_skip",
     "comment_store",
+    "comment_waiting",
+    "comments_due",
     "conversation_hand_back",
     "conversation_hand_off",
     "conversation_mark_example",
@@ -140,8 +146,10 @@ __all__ = [
     "message_react",
     "message_send_by_bot",
     "message_send_by_seller",
+    "message_sent_by_shop_recently",
     "message_store_from_seller",
     "message_text",
+    "messages_waiting_for_media",
     "messaging_window",
     "receipts_apply",
     "receipts_apply_watermark",

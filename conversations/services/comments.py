@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from channels_app.base import InboundMessage
@@ -86,8 +87,8 @@ def comment_claim(comment_id: int) -> ClaimedComment | None:
             comment.reply, comment.reply_reason = Comment.Reply.FAILED, "unknown_outcome"
             comment.save(update_fields=["reply", "reply_reason"])
             return None
-        comment.reply_reason = IN_PROGRESS
-        comment.save(update_fields=["reply_reason"])
+        comment.reply_reason, comment.claimed_at = IN_PROGRESS, timezone.now()
+        comment.save(update_fields=["reply_reason", "claimed_at"])
     return ClaimedComment(
         id=comment.pk,
         channel=comment.channel,
@@ -99,6 +100,25 @@ def comment_claim(comment_id: int) -> ClaimedComment | None:
         text=comment.text,
         commented_at=comment.commented_at,
     )
+
+
+CLAIM_GRACE = dt.timedelta(minutes=5)
+
+
+def comments_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Comments still waiting for their private reply within Meta's 7 days: never claimed, or
+    claimed so long ago that the claim's worker is gone (`comment_claim` then fails them)."""
+    now = now or timezone.now()
+    waiting = Comment.objects.filter(reply=Comment.Reply.PENDING, commented_at__gt=now - dt.timedelta(days=7))
+    stale_claim = Q(reply_reason=IN_PROGRESS, claimed_at__lt=now - CLAIM_GRACE)
+    return list(
+        waiting.filter(Q(reply_reason="") | stale_claim).order_by("commented_at").values_list("pk", flat=True)[:limit]
+    )
+
+
+def comment_waiting(comment_id: int) -> bool:
+    """The comment waits for its private reply and nobody claimed it."""
+    return Comment.objects.filter(pk=comment_id, reply=Comment.Reply.PENDING, reply_reason="").exists()
 
 
 def comment_release(comment_id: int) -> None:

@@ -330,9 +330,48 @@ def _note_source(conversation: Conversation, inbound: InboundMessage, now: dt.da
 # --- What else arrives from a channel -------------------------------------------------------
 
 
+def messages_waiting_for_media(message_ids: set[int]) -> list[int]:
+    """Which of these messages still wait for the file their channel fetches later."""
+    return list(
+        Message.objects.filter(pk__in=message_ids, media="", transcript="")
+        .exclude(media_kind="")
+        .exclude(media_kind__in=(Message.MediaKind.LOCATION, Message.MediaKind.STORY))
+        .filter(media_url="")
+        .values_list("pk", flat=True)
+    )
+
+
 def message_known(*, channel: str, external_id: str) -> bool:
     """A message of this channel id is stored already (one of the shop's sends, or a repeat)."""
     return Message.objects.filter(channel=channel, external_id=external_id).exists()
+
+
+ECHO_WINDOW = dt.timedelta(minutes=10)
+
+
+def message_sent_by_shop_recently(
+    *, channel: str, channel_account_id: int, customer_id: str, text: str, attachment: bool
+) -> bool:
+    """Whether an echo (a message the channel says the account sent) is one of the shop's own
+    sends of the last minutes: its text is, or is part of, a message the shop queued for this
+    customer (a long answer goes in parts; the echo may arrive before the send is recorded),
+    or it is an attachment while the shop sent cards. A seller writing from the channel's own
+    inbox writes something else."""
+    since = timezone.now() - ECHO_WINDOW
+    recent = Message.objects.filter(
+        conversation__identity__channel=channel,
+        conversation__identity__channel_account_id=channel_account_id,
+        conversation__identity__external_id=customer_id,
+        direction=Message.Direction.OUT,
+        created_at__gte=since,
+    ).exclude(author=Message.Author.SYSTEM)
+    said = " ".join(text.split())
+    for body, cards in recent.values_list("text", "cards")[:50]:
+        if said and said in " ".join(body.split()):
+            return True
+        if not said and attachment and cards:
+            return True
+    return False
 
 
 @dataclass(frozen=True)

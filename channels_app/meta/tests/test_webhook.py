@@ -237,7 +237,8 @@ def test_a_comment_asking_the_price_is_kept_and_its_private_reply_queued_once(
     with shop_a.schema():
         [comment] = Comment.objects.all()
     assert comment.channel == "instagram" and comment.reply == "pending"
-    assert [(name, args) for name, args, _s in follow_ups if name == "reply_task"] == [("reply_task", (comment.pk,))]
+    # Asked again by the repeated delivery while it waits; the claim sends it once (test_sending).
+    assert {args for name, args, _s in follow_ups if name == "reply_task"} == {(comment.pk,)}
     webhook.post(fixture("instagram/comments__by_account"))
     with shop_a.schema():
         assert Comment.objects.count() == 1  # the shop's own comment is not a customer's
@@ -250,3 +251,72 @@ def test_a_comment_on_a_page_that_turned_comment_replies_off_is_kept_unanswered(
         [comment] = Comment.objects.all()
     assert (comment.reply, comment.reply_reason) == ("skipped", "off")
     assert not [name for name, _a, _s in follow_ups if name == "reply_task"]
+
+
+def _instagram_echo(text: str, mid: str) -> dict:
+    body = fixture("instagram/message__echo")
+    body["entry"][0]["messaging"][0]["message"].update({"text": text, "mid": mid})
+    return body
+
+
+def test_instagram_echoes_of_our_sends_are_ours_even_in_parts_and_before_the_send_is_recorded(
+    webhook, pages, shop_a, queued, follow_ups
+):
+    webhook.post(fixture("instagram/message__text"))
+    [customer] = messages(shop_a)
+    part_one = "Merci ! " + "Le sac existe en noir, beige et bordeaux. " * 20
+    part_two = "La livraison prend 48 heures partout en Algérie, paiement à la livraison."
+    with shop_a.schema():
+        Message.objects.create(  # queued: its send is under way, nothing recorded yet
+            conversation_id=customer.conversation_id,
+            direction="out",
+            author="bot",
+            channel="instagram",
+            text=f"{part_one}\n\n{part_two}",
+            status="queued",
+        )
+    webhook.post(_instagram_echo(part_two, "aWdfZWNob19wYXJ0XzI"))  # Instagram's echo: no app id, no metadata
+    webhook.post(_instagram_echo(part_one.strip(), "aWdfZWNob19wYXJ0XzE"))
+    with shop_a.schema():
+        assert Conversation.objects.get().mode == "bot"
+    assert [m.author for m in messages(shop_a)] == ["customer", "bot"]
+    # What the seller writes in Instagram's own inbox is theirs.
+    webhook.post(_instagram_echo("Salam, c'est Yacine de la boutique, je m'en occupe.", "aWdfc2VsbGVy"))
+    assert [m.author for m in messages(shop_a)] == ["customer", "bot", "seller"]
+    with shop_a.schema():
+        assert Conversation.objects.get().mode == "human"
+
+
+def test_a_seller_whose_events_fail_gets_them_again_and_the_others_are_kept(
+    webhook, pages, shop_a, shop_b, queued, follow_ups, monkeypatch
+):
+    """Entries of two shops; shop B's storage fails once: 500, shop A's message stays stored
+    (and followed up once), and Meta's repeat stores B's without doubling A's."""
+    import channels_app.meta.inbound as inbound_module
+
+    real = inbound_module._handle_account
+    failures = {"left": 1}
+
+    def flaky(account, events, handled):
+        if account.seller_id == shop_b.seller.pk and failures["left"]:
+            failures["left"] -= 1
+            real(account, events, handled)  # stored, then the transaction fails: rolled back
+            raise RuntimeError("database went away")
+        return real(account, events, handled)
+
+    monkeypatch.setattr(inbound_module, "_handle_account", flaky)
+    body = fixture("messenger/multi__two_accounts")
+    assert webhook.post(body).status_code == 500
+    assert len(messages(shop_a)) == 1 and messages(shop_b) == []
+    assert webhook.post(copy.deepcopy(body)).status_code == 200
+    assert len(messages(shop_a)) == 1 and len(messages(shop_b)) == 1
+    assert len(queued.replies) == 2
+
+
+def test_a_repeated_delivery_fetches_media_still_missing(webhook, pages, shop_a, queued, follow_ups):
+    body = fixture("messenger/message__image")
+    webhook.post(body)
+    webhook.post(copy.deepcopy(body))  # the first fetch was lost: asked again
+    fetches = [args[0] for name, args, _s in follow_ups if name == "fetch_media_task"]
+    [image] = messages(shop_a)
+    assert fetches == [image.pk, image.pk]
