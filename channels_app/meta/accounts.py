@@ -69,6 +69,7 @@ INSTAGRAM_FIELDS = (
 # An Instagram Login token is refreshed this long before it expires (it lives 60 days).
 REFRESH_BEFORE = dt.timedelta(days=20)
 REFRESH_MIN_AGE = dt.timedelta(hours=24)
+INSTAGRAM_TOKEN_LIFE = dt.timedelta(days=60)
 
 CHANNEL_OF_KIND = {
     MetaAccount.Kind.PAGE: ChannelAccount.Channel.MESSENGER,
@@ -150,7 +151,9 @@ def instagram_candidate(token: Token, *, transport: object = None) -> Candidate:
         name=str(me.get("name") or me.get("username") or external_id),
         username=str(me.get("username") or ""),
         token=token.access_token,
-        expires_at=token.expires_at,
+        # An Instagram Login token always expires (60 days at most): unknown, it is counted from
+        # now, so the beat refreshes it in time.
+        expires_at=token.expires_at or timezone.now() + INSTAGRAM_TOKEN_LIFE,
         scopes=token.scopes,
         picture=str(me.get("profile_picture_url") or ""),
     )
@@ -189,11 +192,10 @@ def account_link(
 ) -> ChannelAccount:
     """Link the candidate to the seller: the app subscribed to its webhook fields first (a
     link that cannot receive is no link), then the channel account and its token stored in one
-    transaction. Refused when the Page or account belongs to another shop."""
+    transaction. Refused while the Page or account is linked to another shop (once that shop
+    unlinked it, it may move)."""
     with schema_context(get_public_schema_name()):
-        taken = ChannelAccount.objects.filter(channel=candidate.channel, external_id=candidate.external_id).first()
-        if taken is not None and taken.seller_id != seller.pk:
-            raise ValidationError(_("%(name)s is linked to another shop.") % {"name": candidate.name})
+        _refuse_if_taken(seller, candidate)
         client = (
             GraphClient.instagram(candidate.token)
             if candidate.kind == MetaAccount.Kind.INSTAGRAM_LOGIN
@@ -209,6 +211,7 @@ def account_link(
             ) from None
         now = timezone.now()
         with transaction.atomic():
+            _refuse_if_taken(seller, candidate, lock=True)  # again, locked: two shops at once
             account, _created = ChannelAccount.objects.update_or_create(
                 channel=candidate.channel,
                 external_id=candidate.external_id,
@@ -251,13 +254,31 @@ def _profile_apply_later(account_id: int, schema: str) -> None:
     profile_apply_later([account_id], schema)
 
 
+def _refuse_if_taken(seller: Seller, candidate: Candidate, *, lock: bool = False) -> None:
+    rows = ChannelAccount.objects.filter(channel=candidate.channel, external_id=candidate.external_id)
+    taken = (rows.select_for_update() if lock else rows).first()
+    if taken is not None and taken.seller_id != seller.pk and taken.status != ChannelAccount.Status.DISCONNECTED:
+        raise ValidationError(_("%(name)s is linked to another shop.") % {"name": candidate.name})
+
+
 def account_unlink(account: ChannelAccount) -> None:
-    """Stop receiving and sending for this account: the app unsubscribed (best effort), the
-    token forgotten; conversations stay."""
+    """Stop receiving and sending for this account: the app unsubscribed (best effort; not
+    while another linked account of the same Page still needs the Page's webhooks), the token
+    forgotten; conversations stay."""
     meta = MetaAccount.objects.filter(account=account).first()
-    if meta is not None and meta.token_encrypted:
+    target = (meta.page_id or account.external_id) if meta is not None else ""
+    shared = (
+        MetaAccount.objects.filter(page_id=target)
+        .exclude(account=account)
+        .exclude(token_encrypted="")
+        .exclude(account__status=ChannelAccount.Status.DISCONNECTED)
+        .exists()
+        if meta is not None and meta.page_id
+        else False
+    )
+    if meta is not None and meta.token_encrypted and not shared:
         try:
-            client_for(meta).unsubscribe_app(meta.page_id or account.external_id)
+            client_for(meta).unsubscribe_app(target)
         except GraphError as exc:
             logger.info("Unsubscribing %s failed (%s); unlinked anyway", account.pk, exc)
     with transaction.atomic():
@@ -318,7 +339,6 @@ def tokens_refresh_due(now: dt.datetime | None = None) -> tuple[int, int]:
         due = MetaAccount.objects.filter(
             kind=MetaAccount.Kind.INSTAGRAM_LOGIN,
             state=MetaAccount.State.OK,
-            linked_by_operator=False,
             token_expires_at__lt=now + REFRESH_BEFORE,
             token_refreshed_at__lt=now - REFRESH_MIN_AGE,
         ).exclude(token_encrypted="")

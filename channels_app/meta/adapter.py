@@ -11,8 +11,10 @@ quick replies ride on the last one; product cards follow as a carousel (generic 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.db import connection
 
 from channels_app.base import Capabilities, ChannelAdapter, DeliveryError, OutboundMessage, SendResult, register
 from channels_app.meta import accounts
@@ -41,6 +43,15 @@ _OUT_OF_STOCK = {"ar": "ماكانش", "msa": "غير متوفر", "arabizi": "M
 METADATA_PREFIX = "ma5zani:"
 
 _metas: TTLCache[MetaAccount | None] = TTLCache(10.0)
+_action_pool: ThreadPoolExecutor | None = None
+
+
+def _actions() -> ThreadPoolExecutor:
+    """A few threads per process for typing and mark-seen (they touch no database)."""
+    global _action_pool
+    if _action_pool is None:
+        _action_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="meta-actions")
+    return _action_pool
 
 
 def meta_account_cached(account_id: int) -> MetaAccount | None:
@@ -122,16 +133,27 @@ class MetaAdapter(ChannelAdapter):
         return SendResult(external_id=first_id)
 
     def _action(self, account: ChannelAccount, recipient_id: str, action: str) -> None:
+        """A sender action, best effort and in the background: the caller (the reply path, on
+        one of the runner's few database threads) never waits for Meta."""
         meta = meta_account_cached(account.pk)
         if meta is None or not meta.can_send:
             return
+        _actions().submit(self._send_action, meta, account, recipient_id, action)
+
+    @staticmethod
+    def _send_action(meta: MetaAccount, account: ChannelAccount, recipient_id: str, action: str) -> None:
         try:
             accounts.client_for(meta).send({"id": recipient_id}, sender_action=action)
         except GraphError as exc:
-            if exc.kind == "reconnect":
-                accounts.mark_reconnect(meta, str(exc))
-                meta_accounts_forget()
             logger.info("Sender action %s for %s failed: %s", action, account.pk, exc)
+            if exc.kind == "reconnect":
+                try:
+                    accounts.mark_reconnect(meta, str(exc))
+                    meta_accounts_forget()
+                finally:
+                    connection.close()  # this pool's threads keep no database connection
+        except Exception:
+            logger.warning("Sender action %s for %s failed", action, account.pk, exc_info=True)
 
     def typing(self, *, account: ChannelAccount, schema: str, recipient_id: str, on: bool) -> None:
         self._action(account, recipient_id, "typing_on" if on else "typing_off")

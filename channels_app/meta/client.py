@@ -51,7 +51,9 @@ logger = logging.getLogger(__name__)
 
 # --- HTTP --------------------------------------------------------------------------------
 
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+# Idle connections are dropped after a few seconds: a send written on a connection the other
+# side closed meanwhile could not be told from one that reached Meta.
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
 _clients: dict[tuple[int, str, httpx.BaseTransport | None], httpx.Client] = {}
 _clients_lock = threading.Lock()
 

@@ -124,8 +124,9 @@ def _deliver_recorded(message_id: int, channel: str) -> DeliveryOutcome:
 
 
 def _in_progress_grace() -> float:
-    """How long an attempt in progress may be another worker still sending (not a crash)."""
-    return 3 * float(getattr(settings, "META_TIMEOUT_SECONDS", 10.0)) + 5
+    """How long, per part of a message, an attempt in progress may be another worker still
+    sending (not a crash)."""
+    return 2 * float(getattr(settings, "META_TIMEOUT_SECONDS", 10.0)) + 5
 
 
 def delivery_attempt(message: Message, account_id: int, recipient_id: str, *, number: int) -> DeliveryOutcome:
@@ -191,15 +192,17 @@ class PendingSend:
 
 def send_pending(message_id: int, *, channel: str, in_progress_grace: float = 0.0) -> PendingSend | None:
     """The queued message to send and its attempt number, or None when there is nothing to do
-    (sent already, failed, another channel's, or an attempt younger than `in_progress_grace`
-    seconds still in progress). An attempt left in progress longer fails the message (it may
-    have reached the customer); so does a closed messaging window (with its reason)."""
+    (sent already, failed, another channel's, or an attempt still in progress for less than
+    `in_progress_grace` seconds per part the message may go in). An attempt left in progress
+    longer fails the message (it may have reached the customer); so does a closed messaging
+    window (with its reason)."""
     message = Message.objects.select_related("conversation__identity").filter(pk=message_id, channel=channel).first()
     if message is None or message.status != Message.Status.QUEUED:
         return None
     last = message.attempts.order_by("-number").first()
     if last is not None and not last.succeeded and last.error == INTERRUPTED:
-        if last.started_at > timezone.now() - dt.timedelta(seconds=in_progress_grace):
+        parts = 1 + len(message.text) // 1000 + (1 if message.cards else 0)
+        if last.started_at > timezone.now() - dt.timedelta(seconds=in_progress_grace * parts):
             return None
         message_fail(message_id, "unknown_outcome")
         return None

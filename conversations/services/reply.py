@@ -26,7 +26,7 @@ from conversations.selectors import (
     reply_target,
 )
 from conversations.services import enqueueing
-from conversations.services.delivery import DeliveryOutcome, delivery_attempt, message_deliver, records_before_sending
+from conversations.services.delivery import DeliveryOutcome, delivery_attempt, records_before_sending
 from conversations.services.handoff import conversation_hand_off, handoff_text
 from conversations.services.live import message_publish
 from conversations.services.outbound import customer_language
@@ -330,15 +330,11 @@ def deliver_now(message: Message, target: ReplyTarget) -> None:
     with the status the first attempt left. A retry, or a failure of delivery itself, goes
     through the queue like any other delivery."""
     schema = current_schema()
-    if records_before_sending(message.channel):  # the attempt is committed before the send
+    if records_before_sending(message.channel):
+        # A remote API that may take seconds (Meta's): sent by a delivery worker, never on the
+        # thread that stored the answer (the reply runner's few database threads).
         message_publish(message)
-        try:
-            outcome = message_deliver(message.pk)
-        except Exception:
-            logger.exception("Immediate delivery of message %s failed; queued instead", message.pk)
-            outcome = DeliveryOutcome("retry")
-        if outcome.status == "retry":
-            enqueueing.enqueue_delivery(schema, message.pk, countdown=outcome.countdown)
+        enqueueing.enqueue_delivery(schema, message.pk)
         return
     try:
         with transaction.atomic():

@@ -16,6 +16,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from channels_app.base import InboundMessage
 from channels_app.meta import accounts
+from channels_app.meta.client import Token
 from channels_app.meta.comment_replies import asks_to_be_answered, comment_reply
 from channels_app.meta.tests.conftest import INSTAGRAM_A, PAGE_A, fixture, forget, link
 from channels_app.models import ChannelAccount, MetaAccount
@@ -297,3 +298,70 @@ def test_a_page_of_another_shop_is_refused(shop_a, shop_b, graph, meta_settings)
     candidate = accounts.Candidate(kind="page", external_id=PAGE_A, name="Alpha Shop", token=token, page_id=PAGE_A)
     with pytest.raises(ValidationError, match="another shop"):
         accounts.account_link(shop_a.seller, candidate)
+
+
+def test_an_instagram_login_token_linked_by_an_operator_is_refreshed_too(shop_a, graph, meta_settings):
+    token = graph.issue_token("instagram", graph.instagram_login["user_id"])
+    call_command("meta_link", shop_a.seller.slug, "--token", token, "--instagram-login", stdout=io.StringIO())
+    with schema_context(get_public_schema_name()):
+        meta = MetaAccount.objects.get(account__external_id=graph.instagram_login["user_id"])
+        assert meta.token_expires_at is not None  # counted from the link: it will be refreshed
+        # 45 days later: due.
+        MetaAccount.objects.filter(pk=meta.pk).update(
+            token_expires_at=timezone.now() + dt.timedelta(days=15),
+            token_refreshed_at=timezone.now() - dt.timedelta(days=45),
+        )
+    assert accounts.tokens_refresh_due() == (1, 0)
+
+
+def test_unlinking_one_of_two_channels_of_a_page_keeps_the_pages_webhooks(shop_a, graph, meta_settings):
+    token = graph.issue_token("page", PAGE_A)
+    graph.add_page(PAGE_A, "Alpha Shop", token, ig_account={"id": INSTAGRAM_A, "username": "alpha.dz"})
+    user = Token(access_token=graph.issue_token("user", graph.user_id), expires_at=None)
+    candidates = accounts.facebook_candidates(user)
+    linked = [accounts.account_link(shop_a.seller, candidate) for candidate in candidates]
+    instagram = next(a for a in linked if a.channel == "instagram")
+    messenger = next(a for a in linked if a.channel == "messenger")
+    accounts.account_unlink(instagram)
+    assert PAGE_A in graph.subscriptions  # Messenger still receives
+    accounts.account_unlink(messenger)
+    assert PAGE_A not in graph.subscriptions
+
+
+def test_a_page_unlinked_by_one_shop_may_be_linked_by_another(shop_a, shop_b, graph, meta_settings):
+    token = graph.issue_token("page", PAGE_A)
+    graph.add_page(PAGE_A, "Alpha Shop", token)
+    candidate = accounts.Candidate(kind="page", external_id=PAGE_A, name="Alpha Shop", token=token, page_id=PAGE_A)
+    first = accounts.account_link(shop_b.seller, candidate)
+    accounts.account_unlink(first)
+    moved = accounts.account_link(shop_a.seller, candidate)
+    assert moved.pk == first.pk and moved.seller_id == shop_a.seller.pk
+
+
+def test_comments_still_waiting_are_asked_again_by_the_sweep(shop_a, meta_settings, follow_ups):
+    from channels_app.meta.tasks import sweep_comments_task
+
+    account = link(shop_a, "instagram", INSTAGRAM_A)
+    now = timezone.now()
+    with shop_a.schema():
+
+        def comment(external_id: str, **values) -> Comment:
+            return Comment.objects.create(
+                channel="instagram", channel_account_id=account.pk, external_id=external_id, text="ch7al?", **values
+            )
+
+        waiting = comment("c_waiting", commented_at=now - dt.timedelta(hours=2))
+        lost_claim = comment(
+            "c_lost",
+            commented_at=now - dt.timedelta(hours=1),
+            reply_reason="in progress",
+            claimed_at=now - dt.timedelta(hours=1),
+        )
+        comment("c_sending", commented_at=now, reply_reason="in progress", claimed_at=now)  # a worker is on it
+        comment("c_old", commented_at=now - dt.timedelta(days=8))
+        comment("c_done", commented_at=now, reply="sent")
+    assert sweep_comments_task.apply().get() >= 2
+    asked = {
+        args[0] for name, args, schema in follow_ups if name == "reply_task" and schema == shop_a.seller.schema_name
+    }
+    assert asked == {waiting.pk, lost_claim.pk}
