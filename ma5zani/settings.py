@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "sellers.context_processors.seller",
+                "channels_app.context_processors.meta_reconnect",
             ],
         },
     },
@@ -479,6 +480,9 @@ META_INSTAGRAM_OAUTH_URL: str = env.str("META_INSTAGRAM_OAUTH_URL", default="htt
 # The Meta app (Facebook Login for Business, Messenger, Instagram via a Page).
 META_APP_ID: str = env.str("META_APP_ID", default="")
 META_APP_SECRET: str = env.str("META_APP_SECRET", default="")
+# Facebook Login for Business names the permissions it asks for with a configuration made in
+# the app's dashboard; empty: the dialog asks for the scopes of channels_app.meta.accounts.
+META_FACEBOOK_CONFIG_ID: str = env.str("META_FACEBOOK_CONFIG_ID", default="")
 # The Instagram app of the same Meta app (Instagram API with Instagram Login has its own id
 # and secret); empty: the Meta app's.
 META_INSTAGRAM_APP_ID: str = env.str("META_INSTAGRAM_APP_ID", default="")

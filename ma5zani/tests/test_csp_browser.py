@@ -41,6 +41,7 @@ SELLER_PAGES = [
     "/dashboard/api/",
     "/dashboard/channels/widget/",
     "/dashboard/channels/whatsapp/",
+    "/dashboard/channels/meta/",
     "/api/docs/",
     "/admin/",
     "/admin/sales/product/",
