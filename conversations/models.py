@@ -296,6 +296,11 @@ class Message(models.Model):
         return message_display_text(self)
 
     @property
+    def media_link(self) -> str:
+        """The channel's link to media kept as a link (an HTTPS address only)."""
+        return self.media_url if self.media_url.startswith("https://") else ""
+
+    @property
     def error_text(self) -> str:
         """Why it was not sent, in the viewer's language."""
         from conversations.reasons import send_failure_label

@@ -28,7 +28,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "status": message.status,
         "error": send_failure_label(message.error),
         "media_kind": message.media_kind,
-        "media_url": message.media_url,
+        "media_url": message.media_link,
         "reaction": message.reaction,
         "deleted": message.deleted_at is not None,
         "created_at": message.created_at.isoformat(),

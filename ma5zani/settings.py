@@ -535,13 +535,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # Scripts run only from our own files or with the response's nonce (`request.csp_nonce` on each
 # <script>): an injected script, inline or from another site, never runs. Styles may be inline
 # (Django's admin and the API docs use style attributes; the widget styles its shadow root).
-# Images: our files and data URIs (the WhatsApp QR code). Websockets and fetches: our own host.
+# Images: our files, data URIs (the WhatsApp QR code) and Meta's CDNs (an Instagram story is
+# shown from its link, never copied). Websockets and fetches: our own host.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:", "blob:"],
+        "img-src": [SELF, "data:", "blob:", "https://*.fbcdn.net", "https://*.cdninstagram.com", "https://*.fbsbx.com"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -79,3 +79,26 @@ def test_another_seller_cannot_see_or_answer(shop_a, shop_b, chat):
     assert shop_b.client().get(f"/dashboard/conversations/{chat}/").status_code == 404
     with shop_a.schema():
         assert not Message.objects.filter(author=Message.Author.SELLER).exists()
+
+
+def test_a_story_deleted_and_unsupported_messages_are_shown_as_such_and_links_only_if_https(shop_a, queued):
+    from django.utils import timezone
+
+    from conversations.models import Message
+    from conversations.services import ingest
+    from conversations.tests.factories import widget_inbound
+
+    with shop_a.schema():
+        result = ingest(widget_inbound(shop_a, "Salam"))
+        conversation_id = result.conversation_id
+        base = {"conversation_id": conversation_id, "direction": "in", "author": "customer", "channel": "widget"}
+        Message.objects.create(
+            **base, text="ch7al?", media_kind="story", media_url="https://lookaside.fbsbx.com/s?1", status="received"
+        )
+        Message.objects.create(**base, text="x", media_kind="share", media_url="javascript:alert(1)", status="received")
+        Message.objects.create(**base, text="oops", deleted_at=timezone.now(), status="received")
+        Message.objects.create(**base, text="", extra={"unsupported": True}, status="received")
+    page = shop_a.client().get(f"/dashboard/conversations/{conversation_id}/").content.decode()
+    assert 'src="https://lookaside.fbsbx.com/s?1"' in page and "data-media-expired" in page
+    assert "javascript:alert" not in page
+    assert "data-deleted" in page and "data-unsupported" in page

@@ -111,6 +111,34 @@
       text.textContent = message.text;  // customer text is always shown as text
       el.appendChild(meta);
       el.appendChild(text);
+      if (message.media_url && message.media_url.indexOf("https://") === 0) {
+        var link = document.createElement("a");
+        link.className = "media-link";
+        link.href = message.media_url;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        var image = document.createElement("img");
+        image.className = "media-preview";
+        image.src = message.media_url;
+        image.alt = message.media_kind;
+        image.loading = "lazy";
+        image.referrerPolicy = "no-referrer";
+        image.setAttribute("data-media-preview", "");
+        var expired = document.createElement("span");
+        expired.className = "media-expired";
+        expired.hidden = true;
+        expired.setAttribute("data-media-expired", "");
+        expired.textContent = message.media_kind + " · " + (thread.getAttribute("data-label-expired") || "");
+        link.appendChild(image);
+        link.appendChild(expired);
+        el.appendChild(link);
+      }
+      if (message.deleted) {
+        var deleted = document.createElement("div");
+        deleted.className = "muted small";
+        deleted.textContent = thread.getAttribute("data-label-deleted") || "";
+        el.appendChild(deleted);
+      }
       if (message.error) {
         var error = document.createElement("div");
         error.className = "errorlist";
@@ -320,7 +348,19 @@
       .forEach(function (el) { el.setAttribute("dir", "auto"); });
   }
 
+  // Media shown from the channel's link (an Instagram story): a placeholder once it expired.
+  function setupMediaPreviews() {
+    document.addEventListener("error", function (event) {
+      var image = event.target;
+      if (!(image instanceof HTMLImageElement) || !image.hasAttribute("data-media-preview")) return;
+      image.hidden = true;
+      var placeholder = image.parentNode && image.parentNode.querySelector("[data-media-expired]");
+      if (placeholder) placeholder.hidden = false;
+    }, true);  // error events do not bubble: caught on the way down
+  }
+
   ready(function () {
+    setupMediaPreviews();
     setupTextDirection();
     setupNav();
     setupLanguage();

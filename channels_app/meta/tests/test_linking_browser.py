@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from channels_app.base import InboundMessage
+from channels_app.base import InboundMedia, InboundMessage
 from channels_app.meta.tests.conftest import INSTAGRAM_A, PAGE_A
 from channels_app.models import ChannelAccount
 from conversations.services import ingest
@@ -89,3 +89,27 @@ def test_the_owner_links_a_page_and_its_instagram_account_and_sees_messenger_in_
     assert badge.inner_text().strip() == "Messenger"  # the name is the text, the icon decoration
     assert badge.locator("svg").get_attribute("aria-hidden") == "true"
     assert badge.is_visible()
+
+    # An Instagram story reply is shown from its link; the story is gone (Meta's link cannot be
+    # reached here, as once a story expired): a placeholder takes its place.
+    with schema_context(get_public_schema_name()):
+        instagram = ChannelAccount.objects.get(seller=shop.seller, channel="instagram", external_id=INSTAGRAM_A)
+    with shop.schema():
+        story = ingest(
+            InboundMessage(
+                channel="instagram",
+                channel_account_id=instagram.pk,
+                sender_id="1049283746501928",
+                external_id="aWdfc3RvcnlfcmVwbHk",
+                text="ch7al hada?",
+                timestamp=timezone.now(),
+                sender_name="Amina",
+                media=(InboundMedia(kind="story", url="https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1790"),),
+            ),
+            reply=False,
+        )
+    page.goto(f"{base}/dashboard/conversations/{story.conversation_id}/")
+    bubble = page.locator(f"[data-message='{story.message_id}']")
+    bubble.locator("[data-media-expired]").wait_for(state="visible")
+    assert not bubble.locator("[data-media-preview]").is_visible()
+    assert bubble.locator(".bubble-text").inner_text() == "ch7al hada?"
