@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from channels_app.meta.linking import oauth_return as meta_oauth_return
 from channels_app.meta.views import webhook as meta_webhook
 from channels_app.widget.views import WidgetAPIView, demo_shop
 from ma5zani.admin_sites import platform_admin
@@ -56,6 +57,7 @@ urlpatterns = [
         name="public-api-docs",
     ),
     path("webhooks/meta/", meta_webhook, name="meta-webhook"),
+    re_path(r"^meta/oauth/(?P<platform>facebook|instagram)/$", meta_oauth_return, name="meta-oauth-return"),
     path("demo-shop/", demo_shop, name="demo_shop"),
     path("media/<str:schema>/products/<path:path>", product_image, name="product_image"),
     path("", seller_views.landing, name="landing"),

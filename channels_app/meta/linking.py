@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -30,6 +31,7 @@ from channels_app.models import ChannelAccount, MetaAccount
 from ma5zani.inputs import strict_int
 from sellers.middleware import require_owner
 from sellers.models import Seller
+from sellers.selectors import seller_primary_domain
 
 MAX_POSTS = 200
 # A Facebook post ({page}_{post}) or an Instagram media id.
@@ -149,8 +151,28 @@ def _platform(platform: str) -> Platform:
     raise Http404
 
 
+def _port(request: HttpRequest) -> str:
+    host = request.get_host()
+    return f":{host.rsplit(':', 1)[1]}" if ":" in host and not host.endswith("]") else ""
+
+
 def _redirect_uri(request: HttpRequest, platform: Platform) -> str:
-    return request.build_absolute_uri(reverse("dashboard:meta_callback", args=[platform]))
+    """The one address registered with Meta for every shop: on the platform's own host."""
+    path = reverse("meta-oauth-return", urlconf="ma5zani.urls_public", args=[platform])
+    return f"{request.scheme}://{settings.BASE_DOMAIN}{_port(request)}{path}"
+
+
+@require_GET
+def oauth_return(request: HttpRequest, platform: str) -> HttpResponse:
+    """Meta's dialog comes back here (the platform's host); the browser is sent on to the
+    callback of the shop the state names, whose session holds the state (checked there)."""
+    chosen = _platform(platform)
+    seller = Seller.objects.filter(slug=login.shop_of_state(request.GET.get("state", ""))).first()
+    if seller is None:
+        return HttpResponse(_("This connection link is not valid."), status=400, content_type="text/plain")
+    path = reverse("dashboard:meta_callback", urlconf="ma5zani.urls_tenant", args=[chosen])
+    query = request.GET.urlencode()
+    return HttpResponseRedirect(f"{request.scheme}://{seller_primary_domain(seller)}{_port(request)}{path}?{query}")
 
 
 @require_POST
@@ -162,7 +184,9 @@ def meta_connect(request: HttpRequest, platform: str) -> HttpResponse:
     if not login.configured(chosen):
         messages.error(request, _("Messenger and Instagram are not set up on this server yet."))
         return redirect("dashboard:meta")
-    state = login.state_issue(request.session, platform=chosen, seller_id=seller.pk, member_id=_member_id(request))
+    state = login.state_issue(
+        request.session, platform=chosen, seller_id=seller.pk, member_id=_member_id(request), shop=seller.slug
+    )
     return HttpResponseRedirect(login.dialog_url(chosen, state=state, redirect_uri=_redirect_uri(request, chosen)))
 
 

@@ -63,14 +63,22 @@ def _now() -> float:
 # --- the state -------------------------------------------------------------------------------
 
 
-def state_issue(session: SessionBase, *, platform: Platform, seller_id: int, member_id: int) -> str:
-    """A new state for one dialog of `platform`, opened by this member for this shop."""
-    state = secrets.token_urlsafe(32)
+def state_issue(session: SessionBase, *, platform: Platform, seller_id: int, member_id: int, shop: str) -> str:
+    """A new state for one dialog of `platform`, opened by this member for this shop. It starts
+    with the shop's slug (`<slug>.<random>`): Meta sends the browser back to the platform's one
+    registered address, which passes it on to the shop's own (`shop_of_state`)."""
+    state = f"{shop}.{secrets.token_urlsafe(32)}"
     now = _now()
     states = _live(session.get(_STATES), now)
     states[state] = {"platform": platform, "seller": seller_id, "member": member_id, "expires": now + STATE_TTL}
     session[_STATES] = _newest(states)
     return state
+
+
+def shop_of_state(state: str) -> str:
+    """The shop slug a state was issued for ("" for a state of no shop)."""
+    slug, dot, rest = state.partition(".")
+    return slug if dot and rest and slug.replace("-", "").isalnum() and len(slug) <= 63 else ""
 
 
 def state_take(session: SessionBase, *, state: str, platform: Platform, seller_id: int, member_id: int) -> bool:

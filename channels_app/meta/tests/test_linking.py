@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -62,11 +64,16 @@ def to_dialog(client: Any, platform: str, seen: Seen | None = None) -> str:
 
 
 def through_dialog(dialog: str) -> str:
-    """The loopback dialog answers at once (302 back): the callback's path and query."""
+    """The loopback dialog answers at once (302 back to the platform's one registered address,
+    which sends the browser on to the shop's callback): the callback's path and query."""
     answer = httpx.get(dialog, follow_redirects=False)
     assert answer.status_code == 302, answer.text
     back = urlsplit(answer.headers["location"])
-    return f"{back.path}?{back.query}"
+    assert back.netloc == settings.BASE_DOMAIN and back.path.startswith("/meta/oauth/")
+    relay = Client(HTTP_HOST=settings.BASE_DOMAIN).get(f"{back.path}?{back.query}")
+    assert relay.status_code == 302, relay.content
+    shop = urlsplit(str(relay["Location"]))
+    return f"{shop.path}?{shop.query}"
 
 
 def to_pick(client: Any, platform: str = "facebook", seen: Seen | None = None) -> str:
@@ -107,7 +114,8 @@ def test_the_owner_links_a_page_and_its_instagram_account_with_facebook(shop_a, 
     dialog = urlsplit(to_dialog(client, "facebook", seen))
     query = parse_qs(dialog.query)
     assert dialog.path == "/v26.0/dialog/oauth"
-    assert query["redirect_uri"] == [f"http://{shop_a.host}/dashboard/channels/meta/callback/facebook/"]
+    assert query["redirect_uri"] == [f"http://{settings.BASE_DOMAIN}/meta/oauth/facebook/"]  # one, registered
+    assert query["state"][0].startswith(f"{shop_a.seller.slug}.")
     assert "pages_messaging" in query["scope"][0] and "instagram_manage_messages" in query["scope"][0]
     assert len(query["state"][0]) >= 40
 
@@ -543,3 +551,12 @@ def test_the_inbox_shows_each_channel_as_a_badge(shop_a, meta):
     assert 'data-channel-badge="messenger"' in thread
     arabic = client.get("/dashboard/conversations/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert '<span class="channel-name">الدردشة على الموقع</span>' in arabic
+
+
+def test_the_platforms_return_address_sends_on_only_to_a_shop_that_exists(shop_a):
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    known = client.get("/meta/oauth/instagram/", {"code": "c", "state": f"{shop_a.seller.slug}.abc"})
+    assert known.status_code == 302
+    assert known["Location"].startswith(f"http://{shop_a.host}/dashboard/channels/meta/callback/instagram/?")
+    for state in ("nobody.abc", "no-dot", "", "../evil.com.x"):
+        assert client.get("/meta/oauth/instagram/", {"code": "c", "state": state}).status_code == 400
