@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -211,16 +211,7 @@ def account_link(
             ) from None
         now = timezone.now()
         with transaction.atomic():
-            _refuse_if_taken(seller, candidate, lock=True)  # again, locked: two shops at once
-            account, _created = ChannelAccount.objects.update_or_create(
-                channel=candidate.channel,
-                external_id=candidate.external_id,
-                defaults={
-                    "seller": seller,
-                    "display_name": (candidate.username and f"@{candidate.username}") or candidate.name,
-                    "status": ChannelAccount.Status.CONNECTED,
-                },
-            )
+            account = _claim_account(seller, candidate)
             MetaAccount.objects.update_or_create(
                 account=account,
                 defaults={
@@ -252,6 +243,30 @@ def _profile_apply_later(account_id: int, schema: str) -> None:
     from channels_app.meta.tasks import profile_apply_later
 
     profile_apply_later([account_id], schema)
+
+
+def _claim_account(seller: Seller, candidate: Candidate) -> ChannelAccount:
+    """The candidate's channel account, this seller's, locked: created, or taken over when no
+    other shop holds it (two shops linking one Page at once: the second is refused)."""
+    rows = ChannelAccount.objects.select_for_update().filter(
+        channel=candidate.channel, external_id=candidate.external_id
+    )
+    account = rows.first()
+    if account is None:
+        try:
+            with transaction.atomic():
+                account = ChannelAccount.objects.create(
+                    seller=seller, channel=candidate.channel, external_id=candidate.external_id
+                )
+        except IntegrityError:  # another shop created it meanwhile: as if it was there before
+            account = rows.get()
+    if account.seller_id != seller.pk and account.status != ChannelAccount.Status.DISCONNECTED:
+        raise ValidationError(_("%(name)s is linked to another shop.") % {"name": candidate.name})
+    account.seller = seller
+    account.display_name = (candidate.username and f"@{candidate.username}") or candidate.name
+    account.status = ChannelAccount.Status.CONNECTED
+    account.save(update_fields=["seller", "display_name", "status", "updated_at"])
+    return account
 
 
 def _refuse_if_taken(seller: Seller, candidate: Candidate, *, lock: bool = False) -> None:
@@ -319,7 +334,7 @@ def _tell_owner(account: ChannelAccount) -> None:
             _("%(channel)s needs to be reconnected") % {"channel": account},
             _(
                 "Meta no longer accepts the connection of %(channel)s to your shop %(shop)s, so the bot "
-                "cannot answer there. Open Channels in your dashboard and connect it again."
+                "cannot answer there. Open Messenger & Instagram in your dashboard and connect it again."
             )
             % {"channel": account, "shop": account.seller.name},
             None,
