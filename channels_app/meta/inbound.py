@@ -14,11 +14,17 @@ written here but through them.
 
 The events of an account come in timestamp order (`events.parse`); a message id stored once
 makes a repeated delivery change nothing.
+
+Cost (bench/meta_webhook.py): most deliveries carry one message, which goes through `ingest`
+(the message path's statements written once as SQL) rather than `ingest_many` (the ORM's,
+compiled on every call, worth it for a batch); whether a customer still has no name is looked
+up once per process and PROFILE_ASKED_SECONDS, not at every message.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -58,6 +64,14 @@ _SOURCES = {"ADS": "ad", "SHORTLINK": "link", "SHORTLINKS": "link", "IG_ME": "li
 
 _routes: TTLCache[ChannelAccount | None] = TTLCache(10.0)
 
+# Customers this process looked up for a name lately (found named, or their profile asked for),
+# until when (monotonic): their next messages skip the query. A burst from a new customer asks
+# once; a profile that could not be read is asked again after this long (and at most hourly
+# across processes, `tasks.enqueue_follow_ups`).
+PROFILE_ASKED_SECONDS = 600.0
+_PROFILES_KEPT = 100_000
+_profiles_asked: dict[tuple[int, str], float] = {}
+
 
 def route(channel: str, external_id: str) -> ChannelAccount | None:
     """The linked account (and its seller) of a Page or Instagram id, read at most every few
@@ -68,7 +82,9 @@ def route(channel: str, external_id: str) -> ChannelAccount | None:
 
 
 def routes_forget() -> None:
+    """Forget what this process keeps: the routes, and whose names it looked up."""
     _routes.forget()
+    _profiles_asked.clear()
 
 
 @dataclass
@@ -139,17 +155,33 @@ def _handle_account(account: ChannelAccount, events: list[MetaEvent], handled: H
     if answered:
         _store(account, answered, handled, reply=True)
     customers = {e.customer_id for e in events if e.kind in (MESSAGE, POSTBACK) and e.customer_id}
+    now = time.monotonic()
+    customers = {c for c in customers if _profiles_asked.get((account.pk, c), 0.0) < now}
     if customers:
         for customer in kit.identities_without_name(
             channel=account.channel, channel_account_id=account.pk, external_ids=customers
         ):
             handled.profiles.append((schema, account.pk, account.channel, customer))
+        # After the commit only (a failed account's customers are looked up again next time).
+        transaction.on_commit(lambda: _profiles_remember(account.pk, customers, now + PROFILE_ASKED_SECONDS))
+
+
+def _profiles_remember(account_pk: int, customers: set[str], until: float) -> None:
+    if len(_profiles_asked) + len(customers) > _PROFILES_KEPT:  # the oldest half goes
+        for key in list(_profiles_asked)[: _PROFILES_KEPT // 2]:
+            del _profiles_asked[key]
+    for customer in customers:
+        _profiles_asked.pop((account_pk, customer), None)  # to the end: the order is of asking
+        _profiles_asked[(account_pk, customer)] = until
 
 
 def _store(
     account: ChannelAccount, items: list[tuple[InboundMessage, MetaEvent]], handled: Handled, *, reply: bool
 ) -> None:
-    results = kit.ingest_many([inbound for inbound, _event in items], reply=reply)
+    if len(items) == 1:  # the usual delivery: the single message path's prepared statements
+        results = [kit.ingest(items[0][0], reply=reply)]
+    else:
+        results = kit.ingest_many([inbound for inbound, _event in items], reply=reply)
     repeated = {r.message_id for r in results if not r.created}
     # A repeated delivery (Meta delivers again after a failure) fetches what is still missing.
     missing = set(kit.messages_waiting_for_media(repeated)) if repeated else set()
