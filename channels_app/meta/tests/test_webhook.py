@@ -83,6 +83,22 @@ def test_a_customer_message_is_stored_in_the_pages_shop_and_answered(
     assert [(name, args[2]) for name, args, _schema in follow_ups] == [("fetch_profile_task", "6897412335561204")]
 
 
+@pytest.mark.parametrize("remembered", [True, False])
+def test_a_burst_from_a_new_customer_asks_for_the_profile_once(
+    webhook, pages, shop_a, queued, follow_ups, monkeypatch, remembered
+):
+    if not remembered:  # once the process's memory of it has expired, the profile is asked again
+        monkeypatch.setattr("channels_app.meta.inbound.PROFILE_ASKED_SECONDS", 0.0)
+    first = fixture("messenger/message__text")
+    second = copy.deepcopy(first)
+    second["entry"][0]["messaging"][0]["message"]["mid"] = "m_second_of_the_burst"
+    second["entry"][0]["messaging"][0]["timestamp"] += 2000
+    assert webhook.post(first).status_code == 200
+    assert webhook.post(second).status_code == 200
+    assert len(messages(shop_a)) == 2
+    assert [name for name, _args, _schema in follow_ups] == ["fetch_profile_task"] * (1 if remembered else 2)
+
+
 def test_the_same_delivery_twice_is_stored_once(webhook, pages, shop_a, queued, follow_ups):
     body = fixture("messenger/message__text")
     assert webhook.post(body).status_code == 200
