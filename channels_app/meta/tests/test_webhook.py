@@ -84,10 +84,20 @@ def test_a_customer_message_is_stored_in_the_pages_shop_and_answered(
 
 
 @pytest.mark.parametrize("remembered", [True, False])
-def test_a_burst_from_a_new_customer_asks_for_the_profile_once(
+def test_a_burst_from_a_new_customer_looks_the_name_up_once(
     webhook, pages, shop_a, queued, follow_ups, monkeypatch, remembered
 ):
-    if not remembered:  # once the process's memory of it has expired, the profile is asked again
+    from conversations import services as kit
+
+    lookups = []
+
+    def identities_without_name(**kwargs):
+        lookups.append(sorted(kwargs["external_ids"]))
+        return real(**kwargs)
+
+    real = kit.identities_without_name
+    monkeypatch.setattr(kit, "identities_without_name", identities_without_name)
+    if not remembered:  # once the process's memory of it has expired, it is looked up again
         monkeypatch.setattr("channels_app.meta.inbound.PROFILE_ASKED_SECONDS", 0.0)
     first = fixture("messenger/message__text")
     second = copy.deepcopy(first)
@@ -96,7 +106,9 @@ def test_a_burst_from_a_new_customer_asks_for_the_profile_once(
     assert webhook.post(first).status_code == 200
     assert webhook.post(second).status_code == 200
     assert len(messages(shop_a)) == 2
-    assert [name for name, _args, _schema in follow_ups] == ["fetch_profile_task"] * (1 if remembered else 2)
+    assert lookups == [["6897412335561204"]] * (1 if remembered else 2)
+    # Asked of Meta once either way (at most hourly per customer).
+    assert [name for name, _args, _schema in follow_ups] == ["fetch_profile_task"]
 
 
 def test_the_same_delivery_twice_is_stored_once(webhook, pages, shop_a, queued, follow_ups):
