@@ -115,6 +115,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)  # seconds, from due (paced) or sent
     server_ms: list[float] = field(default_factory=list)  # Server-Timing of the answers
     redeliveries: int = 0
+    redelivered: list[bytes] = field(default_factory=list)  # the bodies posted again
     statuses: Counter[int] = field(default_factory=Counter)  # of the answers that were not 200/201
     late: list[float] = field(default_factory=list)  # paced: how late the client sent, seconds
     started: float = 0.0
@@ -241,6 +242,7 @@ class Deliveries:
         self.sequence = itertools.count()
         self.objects = itertools.cycle(("page", "instagram"))
         self.expected: dict[str, set[str]] = {a.schema: set() for a in accounts}
+        self.kind_of: dict[str, str] = {}  # message id → kind, for the report of a lost one
         self.kinds: Counter[str] = Counter()
         self.last_mid: dict[str, str] = {}  # per Instagram account: what a "seen" names
 
@@ -274,10 +276,12 @@ class Deliveries:
                 read = {"mid": self.last_mid.get(account.external_id, f"ig_{self.run}_none")}
             return {"sender": {"id": known}, "recipient": page, "timestamp": now, "read": read}
         self.expected[account.schema].add(mid)
+        self.kind_of[mid] = kind
         if kind == "echo":  # the seller answering from Meta's inbox: to a customer who wrote before
-            # Each in words of its own: an echo whose text the shop sent this customer moments
-            # ago is taken for one of its own sends (`kit.message_sent_by_shop_recently`).
-            text = f"مرحبا، السعر {3000 + number} دج والتوصيل 48 ساعة"
+            # Each in words of its own, across runs too: an echo whose text the shop sent this
+            # customer in the last minutes is taken for one of its own sends
+            # (`kit.message_sent_by_shop_recently`).
+            text = f"مرحبا، الطلب {self.run}-{number}: السعر 3900 دج والتوصيل 48 ساعة"
             message: dict[str, Any] = {"mid": mid, "is_echo": True, "text": text}
             if account.channel == "messenger":
                 message["app_id"] = INBOX_APP_ID
@@ -406,6 +410,7 @@ async def _post(client: Any, request: Request, phase: Phase, since: float) -> No
         if attempt == REDELIVERIES:
             raise RuntimeError(f"A delivery was refused {REDELIVERIES + 1} times: {response.status_code}")
         phase.redeliveries += 1
+        phase.redelivered.append(request.body)
         await asyncio.sleep(0.1)
     done = time.perf_counter()
     phase.latencies.append(done - since)
@@ -497,13 +502,14 @@ def measured(web: Web, database: DatabaseCpu, run: Coroutine[Any, Any, Phase]) -
 # --- Checks and clean-up --------------------------------------------------------------------
 
 
-def verify(deliveries: Deliveries, schemas: list[str]) -> tuple[int, int, int, int]:
-    """Messages of this run stored, missing, stored twice and stored in the wrong schema."""
+def verify(deliveries: Deliveries, schemas: list[str]) -> tuple[int, set[str], int, int]:
+    """Messages of this run stored, those missing, stored twice and stored in the wrong schema."""
     from django_tenants.utils import schema_context
 
     from conversations.models import Message
 
-    stored = missing = twice = misplaced = 0
+    stored = twice = misplaced = 0
+    missing: set[str] = set()
     for schema in schemas:
         with schema_context(schema):
             ids = Counter(
@@ -513,7 +519,7 @@ def verify(deliveries: Deliveries, schemas: list[str]) -> tuple[int, int, int, i
             )
         wanted = deliveries.expected.get(schema, set())
         stored += sum(count for mid, count in ids.items() if mid in wanted)
-        missing += len(wanted - set(ids))
+        missing |= wanted - set(ids)
         twice += sum(count - 1 for count in ids.values() if count > 1)
         misplaced += sum(count for mid, count in ids.items() if mid not in wanted)
     return stored, missing, twice, misplaced
@@ -647,7 +653,9 @@ def main() -> None:
     clear_queues()
     run = secrets.token_hex(3)
     url = f"http://localhost:{args.port}/webhooks/meta/"
-    deliveries = Deliveries(accounts, url, run, args.seed if args.seed is not None else random.randrange(2**32))
+    seed = args.seed if args.seed is not None else random.randrange(2**32)
+    print(f"Run {run}, seed {seed}")
+    deliveries = Deliveries(accounts, url, run, seed)
     database = DatabaseCpu()
 
     web = Web(args.port, server_env())
@@ -691,13 +699,18 @@ def main() -> None:
     print("Events sent: " + ", ".join(f"{k} {deliveries.kinds[k]} ({deliveries.kinds[k] / sent:.0%})" for k in KINDS))
     print()
     report(args, sizes, paced_phases, throughput, bare)
+    redelivered = [body for phase in [*paced_phases.values(), *(p for ps in throughput.values() for p in ps)]
+                   for body in phase.redelivered]  # fmt: skip
 
     stored, missing, twice, misplaced = verify(deliveries, schemas)
     tasks, replies = follow_ups()
     clear_queues()
     expected, images = deliveries.stored_expected, deliveries.kinds["image"]
     print(f"3. Stored exactly once: {stored} of {expected} messages in {len(schemas)} schemas "
-          f"({missing} missing, {twice} twice, {misplaced} in another seller's schema)")  # fmt: skip
+          f"({len(missing)} missing, {twice} twice, {misplaced} in another seller's schema; run {run})")  # fmt: skip
+    for mid in sorted(missing)[:10]:
+        posted_again = any(mid.encode() in body for body in redelivered)
+        print(f"   missing: {mid} ({deliveries.kind_of[mid]}{', in a delivery posted again' if posted_again else ''})")
     media = tasks.get("fetch_media_task", 0)
     print(f"   follow-ups enqueued: {media} media (images sent: {images}; a delivery posted again asks again for "
           f"what is still missing), {tasks.get('fetch_profile_task', 0)} profiles; {replies} reply requests "
