@@ -133,6 +133,9 @@ def handle(delivery: Delivery) -> Handled:
 def _handle_account(account: ChannelAccount, events: list[MetaEvent], handled: Handled) -> None:
     schema = account.seller.schema_name
     answered: list[tuple[InboundMessage, MetaEvent]] = []
+    # Customer by customer, in one order for every delivery (each customer's events keep their
+    # time order): two deliveries of one Page never lock two conversations in opposite orders.
+    events = sorted(events, key=lambda event: event.customer_id)
     for event in events:
         action = _ACTIONS.get(event.kind)
         if (

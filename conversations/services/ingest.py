@@ -364,7 +364,9 @@ def message_sent_by_shop_recently(
         conversation__identity__external_id=customer_id,
         direction=Message.Direction.OUT,
         created_at__gte=since,
-    ).exclude(author=Message.Author.SYSTEM)
+    ).filter(  # what the shop sends itself: the bot's, and the seller's from the dashboard
+        Q(author=Message.Author.BOT) | Q(author=Message.Author.SELLER, sent_by_id__isnull=False)
+    )
     said = " ".join(text.split())
     for body, cards in recent.values_list("text", "cards")[:50]:
         if said and said in " ".join(body.split()):

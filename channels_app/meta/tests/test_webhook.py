@@ -348,3 +348,12 @@ def test_a_repeated_delivery_fetches_media_still_missing(webhook, pages, shop_a,
     fetches = [args[0] for name, args, _s in follow_ups if name == "fetch_media_task"]
     [image] = messages(shop_a)
     assert fetches == [image.pk, image.pk]
+
+
+def test_a_seller_writing_the_same_words_twice_from_metas_inbox_keeps_both(webhook, pages, shop_a, queued, follow_ups):
+    webhook.post(fixture("messenger/message__text"))
+    for mid in ("m_inbox_1", "m_inbox_2"):
+        echo = fixture("messenger/echo__page_inbox")
+        echo["entry"][0]["messaging"][0]["message"].update({"mid": mid, "text": "Rani nchouf, dqiqa"})
+        webhook.post(echo)
+    assert [m.author for m in messages(shop_a)] == ["customer", "seller", "seller"]
