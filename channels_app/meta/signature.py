@@ -1,9 +1,9 @@
 """Meta's webhook signature: `X-Hub-Signature-256: sha256=<hex>`, an HMAC-SHA256 of the raw
 request body under the app secret.
 
-It is computed over the bytes exactly as they arrived. Meta sends (and signs) its JSON with every
-non-ASCII character escaped as \\uXXXX in lower-case hex, and `/`, `<`, `%`, `@` escaped too
-(`meta_json` writes a body that way): decoding and encoding the JSON again changes the bytes and
+It is computed over the bytes exactly as they arrived. Meta sends (and signs) its JSON with
+every non-ASCII character as a \\u escape of four lower-case hex digits, and `/`, `<`, `%`, `@`
+escaped too (`meta_json` writes a body that way): decoding and encoding the JSON again changes the bytes and
 the signature would not match. Two secrets can sign our deliveries (the Meta app's, and the
 Instagram app's for Instagram API with Instagram Login webhooks), so a delivery is genuine when
 any configured secret matches. Every comparison is constant-time.

@@ -7,6 +7,7 @@ change it under its lock.
 
 from __future__ import annotations
 
+import abc
 import base64
 import re
 import secrets
@@ -78,7 +79,7 @@ class InstagramOAuthError(Exception):
     pass
 
 
-class GraphEndpoints:
+class GraphEndpoints(abc.ABC):
     """The endpoints, mixed into GraphServer (which sets these attributes)."""
 
     app_id: str
@@ -102,8 +103,9 @@ class GraphEndpoints:
     comment_replies: list[dict[str, str]]
 
     @property
-    def url(self) -> str:  # where the server listens (paging.next links point there)
-        raise NotImplementedError
+    @abc.abstractmethod
+    def url(self) -> str:
+        """Where the server listens (paging.next links point there)."""
 
     def issue_token(self, kind: str, subject: str, scopes: tuple[str, ...] = (), expires_in: int = 0) -> str:
         token = f"{kind}-{secrets.token_hex(12)}"

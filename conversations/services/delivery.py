@@ -126,7 +126,7 @@ def _deliver_recorded(message_id: int, channel: str) -> DeliveryOutcome:
 def _in_progress_grace() -> float:
     """How long, per part of a message, an attempt in progress may be another worker still
     sending (not a crash)."""
-    return 2 * float(getattr(settings, "META_TIMEOUT_SECONDS", 10.0)) + 5
+    return 2 * settings.META_TIMEOUT_SECONDS + 5
 
 
 def delivery_attempt(message: Message, account_id: int, recipient_id: str, *, number: int) -> DeliveryOutcome:
